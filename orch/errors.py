@@ -1,0 +1,45 @@
+"""The one application error base. Everything we raise on purpose derives from `OrchError`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class OrchError(Exception):
+    """An error with an HTTP status and a short machine-readable code.
+
+    The API turns it into `{"error": code, "detail": detail}` with `status_code`.
+    """
+
+    status_code: int = 400
+    code: str = "bad_request"
+
+    def __init__(self, detail: Any, *, code: str | None = None, status_code: int | None = None):
+        super().__init__(detail if isinstance(detail, str) else repr(detail))
+        self.detail = detail
+        if code is not None:
+            self.code = code
+        if status_code is not None:
+            self.status_code = status_code
+
+
+class NotFound(OrchError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(OrchError):
+    status_code = 409
+    code = "conflict"
+
+
+class InvalidConfig(OrchError):
+    """Configuration that would not work: names a field and the problem."""
+
+    status_code = 422
+    code = "invalid_config"
+
+    def __init__(self, field: str, problem: str):
+        super().__init__([{"field": field, "message": problem}])
+        self.field = field
+        self.problem = problem

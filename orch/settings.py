@@ -1,0 +1,41 @@
+"""Settings, read from the environment (and an optional `.env`) when `get_settings()` is called."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///./orchestrator.db"
+
+    temporal_address: str = "localhost:7233"
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "orch-agents"
+    temporal_tls: bool = False
+    temporal_tls_cert: Path | None = None  # client certificate (mTLS)
+    temporal_tls_key: Path | None = None
+    temporal_tls_ca: Path | None = None
+    temporal_api_key: str | None = Field(default=None, repr=False)
+    temporal_ui_url: str = "http://localhost:8233"
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    # Base URL clients use to reach the API; events_url in responses is built from it.
+    public_url: str | None = None
+
+    # Folder the read_file tool is confined to.
+    workspace_dir: Path = Path("./workspace")
+
+    # Embedded dev server (orch up).
+    dev_server_port: int = 7233
+    dev_server_ui_port: int = 8233
+    dev_server_db: Path = Path("./.orch/temporal.db")
+
+
+def get_settings() -> Settings:
+    return Settings()

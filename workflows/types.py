@@ -1,0 +1,221 @@
+"""Frozen dataclasses that cross the Temporal boundary.
+
+Every workflow, activity, signal, update and query takes exactly one of these and returns one.
+New fields always get a default so that histories written by older code still decode.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from temporalio.contrib.workflow_streams import WorkflowStreamState
+
+# The topic every run event is published on.
+EVENTS_TOPIC = "events"
+
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    """How to reach a model provider. Holds the *name* of the env var with the key, never the key."""
+
+    name: str
+    kind: str  # "openai" | "anthropic" | "openai_compatible" | "scripted"
+    base_url: str | None = None
+    api_key_env: str | None = None
+    default_model: str | None = None
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A tool as the agent's version saw it when the run started."""
+
+    name: str
+    kind: str  # "calculator" | "read_file"
+    description: str = ""
+    parameters: dict[str, Any] = field(default_factory=dict)  # JSON Schema of the arguments
+    timeout_s: float = 30.0
+    retry_attempts: int = 3
+    requires_approval: bool = False
+    config: dict[str, Any] = field(default_factory=dict)  # kind-specific settings
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A call the model asked for. `id` is the provider's call id (or a generated one)."""
+
+    id: str
+    name: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScriptTurn:
+    """One turn of the offline scripted model: some text, some tool calls, or both."""
+
+    text: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    """Immutable snapshot of one agent version, resolved with its provider and tools."""
+
+    name: str
+    version: int
+    provider: ProviderSpec
+    model: str
+    system_prompt: str = ""
+    tools: tuple[ToolSpec, ...] = ()
+    max_steps: int = 10
+    temperature: float | None = None
+    script: tuple[ScriptTurn, ...] = ()
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+        )
+
+
+@dataclass(frozen=True)
+class RunInput:
+    """Input of the AgentRun workflow. The transcript itself lives in the transcript store."""
+
+    run_id: str
+    agent: AgentSpec
+    input: str
+    # Carried across continue-as-new; empty on a fresh start.
+    carry: RunCarry | None = None
+    stream_state: WorkflowStreamState | None = None
+
+
+@dataclass(frozen=True)
+class RunCarry:
+    """Loop state handed from one workflow run to the next on continue-as-new."""
+
+    steps: int = 0
+    next_seq: int = 0
+    usage: Usage = field(default_factory=Usage)
+    last_text: str = ""
+    tool_calls: int = 0
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run returns (or carries as failure details)."""
+
+    run_id: str
+    agent: str
+    agent_version: int
+    status: str  # "completed" | "stopped" | "failed"
+    stop_reason: str  # "answer" | "max_steps" | "error"
+    answer: str = ""
+    steps: int = 0
+    tool_calls: int = 0
+    usage: Usage = field(default_factory=Usage)
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class RunState:
+    """Answer of the `AgentRun.state` query: where a run is right now."""
+
+    run_id: str
+    agent: str
+    agent_version: int
+    status: str  # "running" | "completed" | "stopped" | "failed"
+    steps: int = 0
+    tool_calls: int = 0
+    usage: Usage = field(default_factory=Usage)
+    last_text: str = ""
+    stop_reason: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class TranscriptMessage:
+    """One message of a run's conversation, as kept in the transcript store.
+
+    role: "user" | "assistant" | "tool". A tool message answers `tool_call_id`.
+    """
+
+    role: str
+    text: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str | None = None
+    tool_name: str | None = None
+    is_error: bool = False
+
+
+@dataclass(frozen=True)
+class LlmStepInput:
+    """One model call. The activity reads the transcript entries [0, seq) from the store itself."""
+
+    run_id: str
+    seq: int  # where the assistant message of this step is written
+    step: int
+    agent: AgentSpec
+    # Messages the activity appends before reading (the user's input on the first step).
+    prelude: tuple[TranscriptMessage, ...] = ()
+
+
+@dataclass(frozen=True)
+class LlmStepResult:
+    """Only what is new: the assistant's message and what it cost."""
+
+    text: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()
+    usage: Usage = field(default_factory=Usage)
+    model: str = ""
+
+
+@dataclass(frozen=True)
+class ToolCallInput:
+    run_id: str
+    seq: int  # where the tool message with the result is written
+    step: int
+    tool: ToolSpec
+    call: ToolCall
+
+
+@dataclass(frozen=True)
+class ToolOutcome:
+    """Result of one tool call. `preview` is the result, cut to a bounded size for events."""
+
+    call_id: str
+    name: str
+    ok: bool
+    preview: str
+    truncated: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordInput:
+    """Append messages to a run's transcript at given positions (idempotent)."""
+
+    run_id: str
+    first_seq: int
+    messages: tuple[TranscriptMessage, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunEvent:
+    """One domain event on the run's stream. `data` is the event's typed payload, as JSON."""
+
+    type: str
+    run_id: str
+    step: int
+    time: str  # ISO 8601, from workflow time
+    data: dict[str, Any] = field(default_factory=dict)
