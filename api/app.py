@@ -1,0 +1,53 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.errors import install_error_handlers
+from api.routes import agents, providers, routes, runs, tools
+from api.sse import EventHub
+from config_store.db import make_engine, make_session_factory
+from orch.settings import Settings, get_settings
+from temporal.client import connect
+
+API_VERSION = "0.1.0"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        app.state.engine = engine
+        app.state.session_factory = make_session_factory(engine)
+        # The Temporal client is lazy: the API starts (and answers /healthz and the config
+        # routes) while Temporal is still coming up; run calls fail until it is reachable.
+        app.state.temporal = await connect(settings, lazy=True)
+        app.state.events = EventHub(app.state.temporal)
+        try:
+            yield
+        finally:
+            await app.state.events.close()
+            engine.dispose()
+
+    app = FastAPI(
+        title="orch",
+        summary="A durable agent orchestrator built on Temporal",
+        version=API_VERSION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    for module in (providers, tools, agents, routes, runs):
+        app.include_router(module.router)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

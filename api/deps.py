@@ -1,0 +1,56 @@
+"""`Annotated` dependency aliases. Everything comes from `app.state`, set up by the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
+
+from api.sse import EventHub
+from orch.settings import Settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request: committed if the handler returns, rolled back if it raises."""
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    with factory() as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def get_session_factory(request: Request) -> sessionmaker[Session]:
+    """For handlers that manage their own transactions (e.g. around awaits)."""
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    return factory
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+# scope="function": commit before the response is sent, so a 2xx means the write is durable.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_session_factory)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+def get_temporal(request: Request) -> Client:
+    client: Client = request.app.state.temporal
+    return client
+
+
+def get_events(request: Request) -> EventHub:
+    hub: EventHub = request.app.state.events
+    return hub
+
+
+TemporalDep = Annotated[Client, Depends(get_temporal)]
+EventsDep = Annotated[EventHub, Depends(get_events)]

@@ -1,0 +1,39 @@
+"""CRUD on providers: /v1/providers."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from api.deps import SessionDep
+from api.schemas import ProviderCreate, ProviderRead, ProviderUpdate
+from config_store import providers as service
+from config_store.specs import ProviderIn
+
+router = APIRouter(prefix="/v1/providers", tags=["providers"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_provider(body: ProviderCreate, session: SessionDep) -> ProviderRead:
+    spec = ProviderIn.model_validate(body.model_dump(exclude={"name"}))
+    return ProviderRead.of(service.create_provider(session, body.name, spec))
+
+
+@router.get("")
+def list_providers(session: SessionDep) -> list[ProviderRead]:
+    return [ProviderRead.of(row) for row in service.list_providers(session)]
+
+
+@router.get("/{name}")
+def get_provider(name: str, session: SessionDep) -> ProviderRead:
+    return ProviderRead.of(service.get_provider(session, name))
+
+
+@router.put("/{name}")
+def update_provider(name: str, body: ProviderUpdate, session: SessionDep) -> ProviderRead:
+    return ProviderRead.of(service.update_provider(session, name, body))
+
+
+@router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_provider(name: str, session: SessionDep) -> Response:
+    service.delete_provider(session, name)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

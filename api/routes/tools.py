@@ -1,0 +1,39 @@
+"""CRUD on tools: /v1/tools."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from api.deps import SessionDep
+from api.schemas import ToolCreate, ToolRead, ToolUpdate
+from config_store import tools as service
+from config_store.specs import ToolIn
+
+router = APIRouter(prefix="/v1/tools", tags=["tools"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_tool(body: ToolCreate, session: SessionDep) -> ToolRead:
+    spec = ToolIn.model_validate(body.model_dump(exclude={"name"}))
+    return ToolRead.of(service.create_tool(session, body.name, spec))
+
+
+@router.get("")
+def list_tools(session: SessionDep) -> list[ToolRead]:
+    return [ToolRead.of(row) for row in service.list_tools(session)]
+
+
+@router.get("/{name}")
+def get_tool(name: str, session: SessionDep) -> ToolRead:
+    return ToolRead.of(service.get_tool(session, name))
+
+
+@router.put("/{name}")
+def update_tool(name: str, body: ToolUpdate, session: SessionDep) -> ToolRead:
+    return ToolRead.of(service.update_tool(session, name, body))
+
+
+@router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_tool(name: str, session: SessionDep) -> Response:
+    service.delete_tool(session, name)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,147 @@
+"""Request and response bodies. Inputs reuse `config_store.specs` (extra fields are a 422)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from config_store.models import AgentVersion, Provider, Route, Tool
+from config_store.specs import (
+    AgentIn,
+    ProviderIn,
+    ProviderKind,
+    RouteIn,
+    ScriptTurnIn,
+    ToolIn,
+    ToolKind,
+)
+
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
+
+# Update bodies: the whole definition but the name (PUT replaces).
+ProviderUpdate = ProviderIn
+ToolUpdate = ToolIn
+AgentUpdate = AgentIn
+RouteUpdate = RouteIn
+
+
+class ProviderCreate(ProviderIn):
+    name: str = Field(pattern=NAME_PATTERN)
+
+
+class ToolCreate(ToolIn):
+    name: str = Field(pattern=NAME_PATTERN)
+
+
+class AgentCreate(AgentIn):
+    name: str = Field(pattern=NAME_PATTERN)
+
+
+class RouteCreate(RouteIn):
+    key: str = Field(pattern=NAME_PATTERN)
+
+
+class ProviderRead(BaseModel):
+    name: str
+    kind: ProviderKind
+    base_url: str | None
+    api_key_env: str | None
+    default_model: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: Provider) -> ProviderRead:
+        return cls(
+            name=row.name,
+            kind=row.kind,
+            base_url=row.base_url,
+            api_key_env=row.api_key_env,
+            default_model=row.default_model,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+
+class ToolRead(BaseModel):
+    name: str
+    kind: ToolKind
+    description: str
+    parameters: dict[str, Any]
+    config: dict[str, Any]
+    timeout_s: float
+    retry_attempts: int
+    requires_approval: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: Tool) -> ToolRead:
+        return cls(
+            name=row.name,
+            kind=row.kind,
+            description=row.description,
+            parameters=row.parameters,
+            config=row.config,
+            timeout_s=row.timeout_s,
+            retry_attempts=row.retry_attempts,
+            requires_approval=row.requires_approval,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+
+class AgentRead(BaseModel):
+    """One version of an agent. `version` is this one; `current_version` the agent's current."""
+
+    name: str
+    description: str
+    version: int
+    current_version: int
+    provider: str
+    model: str
+    system_prompt: str
+    tools: list[str]
+    max_steps: int
+    temperature: float | None
+    script: list[ScriptTurnIn]
+    created_at: datetime = Field(description="When this version was written.")
+    updated_at: datetime = Field(description="When the agent last changed.")
+
+    @classmethod
+    def of(cls, row: AgentVersion) -> AgentRead:
+        return cls(
+            name=row.agent.name,
+            description=row.agent.description,
+            version=row.version,
+            current_version=row.agent.current_version,
+            provider=row.provider.name,
+            model=row.model,
+            system_prompt=row.system_prompt,
+            tools=list(row.tool_names),
+            max_steps=row.max_steps,
+            temperature=row.temperature,
+            script=[ScriptTurnIn.model_validate(turn) for turn in row.script],
+            created_at=row.created_at,
+            updated_at=row.agent.updated_at,
+        )
+
+
+class RouteRead(BaseModel):
+    key: str
+    agent: str
+    description: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: Route) -> RouteRead:
+        return cls(
+            key=row.key,
+            agent=row.agent.name,
+            description=row.description,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )

@@ -1,0 +1,211 @@
+"""Agents and their immutable versions.
+
+An agent row holds what is not versioned (name, description) and points at its current version.
+Creating an agent writes version 1; an update that changes the content writes version n+1 and
+moves `current_version`; an update with identical content writes nothing new.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from config_store.models import Agent, AgentVersion, Route
+from config_store.providers import Outcome, find_provider
+from config_store.snapshot import provider_spec, script_turns, tool_spec
+from config_store.specs import AgentIn
+from config_store.tools import find_tool
+from config_store.validation import check_name, check_range
+from orch.errors import Conflict, InvalidConfig, NotFound
+from workflows.types import AgentSpec
+
+MAX_STEPS_LIMIT = 1000
+
+# The columns of an AgentVersion that make up its content.
+_CONTENT_KEYS = (
+    "provider_id",
+    "model",
+    "system_prompt",
+    "tool_names",
+    "max_steps",
+    "temperature",
+    "script",
+)
+
+
+def _content(session: Session, spec: AgentIn) -> dict[str, Any]:
+    """Validate `spec` and turn it into the column values of a version."""
+    provider = find_provider(session, spec.provider)
+    if provider is None:
+        raise InvalidConfig("provider", f"no provider named {spec.provider!r}")
+    if not spec.model and not provider.default_model:
+        raise InvalidConfig(
+            "model", f"empty, and provider {provider.name!r} has no default_model to fall back on"
+        )
+    seen: set[str] = set()
+    for i, tool_name in enumerate(spec.tools):
+        if tool_name in seen:
+            raise InvalidConfig(f"tools[{i}]", f"tool {tool_name!r} is listed twice")
+        seen.add(tool_name)
+        if find_tool(session, tool_name) is None:
+            raise InvalidConfig(f"tools[{i}]", f"no tool named {tool_name!r}")
+    check_range(spec.max_steps, "max_steps", 1, MAX_STEPS_LIMIT, integer=True)
+    check_range(spec.temperature, "temperature", 0.0, 2.0)
+    for t, turn in enumerate(spec.script):
+        for i, call in enumerate(turn.tool_calls):
+            if not call.name:
+                raise InvalidConfig(f"script[{t}].tool_calls[{i}].name", "must not be empty")
+    return {
+        "provider_id": provider.id,
+        "model": spec.model,
+        "system_prompt": spec.system_prompt,
+        "tool_names": list(spec.tools),
+        "max_steps": spec.max_steps,
+        "temperature": spec.temperature,
+        "script": [turn.model_dump(exclude_none=True) for turn in spec.script],
+    }
+
+
+def _version_content(version: AgentVersion) -> dict[str, Any]:
+    return {key: getattr(version, key) for key in _CONTENT_KEYS}
+
+
+def find_agent(session: Session, name: str) -> Agent | None:
+    return session.scalar(select(Agent).where(Agent.name == name))
+
+
+def _get_agent_row(session: Session, name: str) -> Agent:
+    agent = find_agent(session, name)
+    if agent is None:
+        raise NotFound(f"no agent named {name!r}")
+    return agent
+
+
+def get_agent(session: Session, name: str, version: int | None = None) -> AgentVersion:
+    """One version of an agent (the current one by default)."""
+    agent = _get_agent_row(session, name)
+    wanted = agent.current_version if version is None else version
+    row = session.scalar(
+        select(AgentVersion).where(
+            AgentVersion.agent_id == agent.id, AgentVersion.version == wanted
+        )
+    )
+    if row is None:
+        raise NotFound(f"agent {name!r} has no version {wanted}")
+    return row
+
+
+def list_agents(session: Session) -> list[AgentVersion]:
+    """The current version of every agent, by name."""
+    stmt = (
+        select(AgentVersion)
+        .join(Agent, AgentVersion.agent_id == Agent.id)
+        .where(AgentVersion.version == Agent.current_version)
+        .order_by(Agent.name)
+    )
+    return list(session.scalars(stmt))
+
+
+def list_versions(session: Session, name: str) -> list[AgentVersion]:
+    agent = _get_agent_row(session, name)
+    stmt = (
+        select(AgentVersion).where(AgentVersion.agent_id == agent.id).order_by(AgentVersion.version)
+    )
+    return list(session.scalars(stmt))
+
+
+def _flush(session: Session, name: str) -> None:
+    try:
+        session.flush()
+    except IntegrityError as e:  # a concurrent create or update got there first
+        raise Conflict(f"agent {name!r} was changed concurrently; retry") from e
+
+
+def create_agent(session: Session, name: str, spec: AgentIn) -> AgentVersion:
+    check_name(name)
+    content = _content(session, spec)
+    if find_agent(session, name) is not None:
+        raise Conflict(f"an agent named {name!r} already exists")
+    agent = Agent(name=name, description=spec.description, current_version=1)
+    version = AgentVersion(agent=agent, version=1, **content)
+    session.add_all([agent, version])
+    _flush(session, name)
+    return version
+
+
+def _update(session: Session, name: str, spec: AgentIn) -> tuple[AgentVersion, bool]:
+    agent = _get_agent_row(session, name)
+    content = _content(session, spec)
+    current = get_agent(session, name)
+    if agent.description != spec.description:
+        agent.description = spec.description
+    if _version_content(current) == content:
+        _flush(session, name)
+        return current, False
+    last = session.scalar(
+        select(func.max(AgentVersion.version)).where(AgentVersion.agent_id == agent.id)
+    )
+    number = (last or 0) + 1
+    version = AgentVersion(agent=agent, version=number, **content)
+    agent.current_version = number
+    session.add(version)
+    _flush(session, name)
+    return version, True
+
+
+def update_agent(session: Session, name: str, spec: AgentIn) -> AgentVersion:
+    """Write a new version if the content changed; return the (possibly unchanged) current one."""
+    return _update(session, name, spec)[0]
+
+
+def upsert_agent(session: Session, name: str, spec: AgentIn) -> tuple[Outcome, int]:
+    """Create or update; returns what happened and the current version number."""
+    if find_agent(session, name) is None:
+        return "created", create_agent(session, name, spec).version
+    version, changed = _update(session, name, spec)
+    return ("updated" if changed else "unchanged"), version.version
+
+
+def delete_agent(session: Session, name: str) -> None:
+    """Delete an agent and all its versions. Runs keep their record (by name and version)."""
+    agent = _get_agent_row(session, name)
+    keys = list(session.scalars(select(Route.key).where(Route.agent_id == agent.id)))
+    if keys:
+        raise Conflict(
+            f"agent {name!r} is the target of routes {', '.join(keys)}; delete them first"
+        )
+    session.delete(agent)
+    session.flush()
+
+
+def snapshot_agent(session: Session, name: str, version: int | None = None) -> AgentSpec:
+    """The immutable snapshot a run starts from (current version unless `version` is given).
+
+    Raises NotFound for an unknown agent or version, InvalidConfig if a tool it lists was deleted
+    or no model can be chosen.
+    """
+    row = get_agent(session, name, version)
+    provider = provider_spec(row.provider)
+    tools = []
+    for i, tool_name in enumerate(row.tool_names):
+        tool = find_tool(session, tool_name)
+        if tool is None:
+            raise InvalidConfig(f"tools[{i}]", f"tool {tool_name!r} no longer exists")
+        tools.append(tool_spec(tool))
+    model = row.model or provider.default_model
+    if not model:
+        raise InvalidConfig("model", f"empty, and provider {provider.name!r} has no default_model")
+    return AgentSpec(
+        name=row.agent.name,
+        version=row.version,
+        provider=provider,
+        model=model,
+        system_prompt=row.system_prompt,
+        tools=tuple(tools),
+        max_steps=row.max_steps,
+        temperature=row.temperature,
+        script=script_turns(row.script),
+    )

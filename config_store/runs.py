@@ -1,0 +1,56 @@
+"""A record of each started run. The run itself (state, history, result) lives in Temporal."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from config_store.models import Run
+from orch.errors import Conflict, NotFound
+
+
+def record_run(
+    session: Session,
+    run_id: str,
+    agent_name: str,
+    agent_version: int,
+    route_key: str | None,
+    input: str,
+) -> Run:
+    """Record a started run. Recording the same run twice is a no-op; a different one with the
+    same id is a Conflict."""
+    existing = session.get(Run, run_id)
+    if existing is not None:
+        same = (existing.agent_name, existing.agent_version, existing.route_key, existing.input)
+        if same != (agent_name, agent_version, route_key, input):
+            raise Conflict(f"a different run {run_id!r} is already recorded")
+        return existing
+    row = Run(
+        run_id=run_id,
+        agent_name=agent_name,
+        agent_version=agent_version,
+        route_key=route_key,
+        input=input,
+    )
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError as e:
+        raise Conflict(f"run {run_id!r} is already recorded") from e
+    return row
+
+
+def list_runs(session: Session, limit: int = 50, agent_name: str | None = None) -> list[Run]:
+    """Most recent first."""
+    stmt = select(Run).order_by(Run.created_at.desc(), Run.run_id).limit(limit)
+    if agent_name is not None:
+        stmt = stmt.where(Run.agent_name == agent_name)
+    return list(session.scalars(stmt))
+
+
+def get_run(session: Session, run_id: str) -> Run:
+    row = session.get(Run, run_id)
+    if row is None:
+        raise NotFound(f"no run {run_id!r}")
+    return row

@@ -1,0 +1,50 @@
+"""Rows and stored JSON to the frozen dataclasses that cross the Temporal boundary."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from config_store.models import Provider, Tool
+from workflows.types import ProviderSpec, ScriptTurn, ToolCall, ToolSpec
+
+
+def provider_spec(row: Provider) -> ProviderSpec:
+    return ProviderSpec(
+        name=row.name,
+        kind=row.kind,
+        base_url=row.base_url,
+        api_key_env=row.api_key_env,
+        default_model=row.default_model,
+    )
+
+
+def tool_spec(row: Tool) -> ToolSpec:
+    return ToolSpec(
+        name=row.name,
+        kind=row.kind,
+        description=row.description,
+        parameters=copy.deepcopy(row.parameters),
+        timeout_s=row.timeout_s,
+        retry_attempts=row.retry_attempts,
+        requires_approval=row.requires_approval,
+        config=copy.deepcopy(row.config),
+    )
+
+
+def script_turns(script: list[dict[str, Any]]) -> tuple[ScriptTurn, ...]:
+    """Stored script JSON to turns; a tool call without an id gets `call_{turn}_{i}`."""
+    return tuple(
+        ScriptTurn(
+            text=str(turn.get("text", "")),
+            tool_calls=tuple(
+                ToolCall(
+                    id=str(call.get("id") or f"call_{t}_{i}"),
+                    name=str(call["name"]),
+                    arguments=copy.deepcopy(dict(call.get("arguments") or {})),
+                )
+                for i, call in enumerate(turn.get("tool_calls") or [])
+            ),
+        )
+        for t, turn in enumerate(script)
+    )

@@ -1,0 +1,106 @@
+"""Tools an agent may call. Not versioned: a run snapshots the tool as it is when it starts."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from config_store.models import TOOL_KINDS, Agent, AgentVersion, Tool
+from config_store.providers import Outcome
+from config_store.specs import ToolIn
+from config_store.validation import check_choice, check_json_schema, check_name, check_range
+from orch.errors import Conflict, InvalidConfig, NotFound
+
+
+def check_tool_name(name: str) -> None:
+    check_name(name)
+    if "." in name:
+        # OpenAI and Anthropic accept only [a-zA-Z0-9_-] in function names.
+        raise InvalidConfig("name", "tool names may not contain '.': model providers reject it")
+
+
+def _validate(spec: ToolIn) -> None:
+    check_choice(spec.kind, TOOL_KINDS, "kind")
+    check_json_schema(spec.parameters, "parameters")
+    check_range(spec.timeout_s, "timeout_s", 0.001, 86400)
+    check_range(spec.retry_attempts, "retry_attempts", 1, 100, integer=True)
+
+
+def _apply(row: Tool, spec: ToolIn) -> bool:
+    values = spec.model_dump()
+    changed = any(getattr(row, key) != value for key, value in values.items())
+    if changed:
+        for key, value in values.items():
+            setattr(row, key, value)
+    return changed
+
+
+def find_tool(session: Session, name: str) -> Tool | None:
+    return session.scalar(select(Tool).where(Tool.name == name))
+
+
+def get_tool(session: Session, name: str) -> Tool:
+    row = find_tool(session, name)
+    if row is None:
+        raise NotFound(f"no tool named {name!r}")
+    return row
+
+
+def list_tools(session: Session) -> list[Tool]:
+    return list(session.scalars(select(Tool).order_by(Tool.name)))
+
+
+def create_tool(session: Session, name: str, spec: ToolIn) -> Tool:
+    check_tool_name(name)
+    _validate(spec)
+    if find_tool(session, name) is not None:
+        raise Conflict(f"a tool named {name!r} already exists")
+    row = Tool(name=name)
+    _apply(row, spec)
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError as e:
+        raise Conflict(f"a tool named {name!r} already exists") from e
+    return row
+
+
+def update_tool(session: Session, name: str, spec: ToolIn) -> Tool:
+    row = get_tool(session, name)
+    _validate(spec)
+    if _apply(row, spec):
+        session.flush()
+    return row
+
+
+def upsert_tool(session: Session, name: str, spec: ToolIn) -> Outcome:
+    row = find_tool(session, name)
+    if row is None:
+        create_tool(session, name, spec)
+        return "created"
+    _validate(spec)
+    if _apply(row, spec):
+        session.flush()
+        return "updated"
+    return "unchanged"
+
+
+def agents_using_tool(session: Session, name: str) -> list[str]:
+    """Agents whose *current* version lists the tool."""
+    rows = session.execute(
+        select(Agent.name, AgentVersion.tool_names)
+        .join(AgentVersion, AgentVersion.agent_id == Agent.id)
+        .where(AgentVersion.version == Agent.current_version)
+        .order_by(Agent.name)
+    )
+    return [agent for agent, tool_names in rows if name in tool_names]
+
+
+def delete_tool(session: Session, name: str) -> None:
+    row = get_tool(session, name)
+    users = agents_using_tool(session, name)
+    if users:
+        raise Conflict(f"tool {name!r} is used by agents {', '.join(users)}; it cannot be deleted")
+    session.delete(row)
+    session.flush()

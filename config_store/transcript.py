@@ -1,0 +1,84 @@
+"""The transcript store: a run's conversation, one JSON body per (run_id, seq).
+
+Appends are idempotent and first-write-wins, so an activity retried by Temporal (or two workers
+racing on the same step) never duplicates or rewrites a message. Synchronous: async callers wrap
+calls in `asyncio.to_thread`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from config_store.models import TranscriptEntry
+
+
+class TranscriptStore:
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._session_factory = session_factory
+
+    def append(
+        self, run_id: str, first_seq: int, bodies: Sequence[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Write body i at seq `first_seq + i` unless that seq is already written.
+
+        Returns the bodies as stored: for a seq written before, the earlier body wins.
+        """
+        if first_seq < 0:
+            raise ValueError(f"first_seq must be >= 0, got {first_seq}")
+        if not bodies:
+            return []
+        wanted = dict(enumerate(bodies, start=first_seq))
+        # Every failed attempt means another writer stored at least one of our seqs, so this
+        # converges in at most len(bodies) + 1 rounds.
+        for _ in range(len(bodies) + 1):
+            with self._session_factory() as session:
+                stored = self._range(session, run_id, first_seq, first_seq + len(bodies))
+                missing = {seq: body for seq, body in wanted.items() if seq not in stored}
+                if not missing:
+                    return [stored[seq] for seq in wanted]
+                session.add_all(
+                    TranscriptEntry(
+                        run_id=run_id, seq=seq, role=str(body.get("role", "")), body=body
+                    )
+                    for seq, body in missing.items()
+                )
+                try:
+                    session.commit()
+                except IntegrityError:
+                    session.rollback()
+                    continue
+                stored.update(missing)
+                return [stored[seq] for seq in wanted]
+        raise RuntimeError(f"could not append to the transcript of {run_id!r}")  # unreachable
+
+    def read(self, run_id: str, upto: int | None = None) -> list[tuple[int, dict[str, Any]]]:
+        """Entries ordered by seq, only those with seq < `upto` when given."""
+        stmt = select(TranscriptEntry.seq, TranscriptEntry.body).where(
+            TranscriptEntry.run_id == run_id
+        )
+        if upto is not None:
+            stmt = stmt.where(TranscriptEntry.seq < upto)
+        with self._session_factory() as session:
+            rows = session.execute(stmt.order_by(TranscriptEntry.seq))
+            return [(seq, body) for seq, body in rows]
+
+    def get(self, run_id: str, seq: int) -> dict[str, Any] | None:
+        with self._session_factory() as session:
+            row = session.get(TranscriptEntry, (run_id, seq))
+            return None if row is None else row.body
+
+    @staticmethod
+    def _range(session: Session, run_id: str, start: int, stop: int) -> dict[int, dict[str, Any]]:
+        rows = session.execute(
+            select(TranscriptEntry.seq, TranscriptEntry.body).where(
+                TranscriptEntry.run_id == run_id,
+                TranscriptEntry.seq >= start,
+                TranscriptEntry.seq < stop,
+            )
+        )
+        return {seq: body for seq, body in rows}

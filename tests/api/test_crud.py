@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+
+def test_healthz_and_docs(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/v1/providers", "/v1/tools", "/v1/agents/{name}/versions", "/v1/routes/{key}"} <= set(
+        paths
+    )
+
+
+def test_provider_round_trip(client: TestClient) -> None:
+    body = {"name": "openai", "kind": "openai", "api_key_env": "OPENAI_API_KEY"}
+    created = client.post("/v1/providers", json=body)
+    assert created.status_code == 201
+    assert created.json()["api_key_env"] == "OPENAI_API_KEY"
+    assert client.get("/v1/providers/openai").json() == created.json()
+    assert [p["name"] for p in client.get("/v1/providers").json()] == ["openai"]
+    updated = client.put("/v1/providers/openai", json={"kind": "openai", "default_model": "g"})
+    assert updated.status_code == 200
+    assert (updated.json()["default_model"], updated.json()["api_key_env"]) == ("g", None)
+    assert client.delete("/v1/providers/openai").status_code == 204
+    assert client.get("/v1/providers/openai").status_code == 404
+
+
+def test_tool_round_trip(client: TestClient) -> None:
+    params = {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]}
+    r = client.post(
+        "/v1/tools",
+        json={"name": "read_file", "kind": "read_file", "parameters": params, "timeout_s": 3},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["parameters"] == params
+    r = client.put(
+        "/v1/tools/read_file",
+        json={"kind": "read_file", "parameters": params, "requires_approval": True},
+    )
+    assert (r.json()["requires_approval"], r.json()["timeout_s"]) == (True, 30.0)
+    assert client.get("/v1/tools").json()[0]["name"] == "read_file"
+    assert client.delete("/v1/tools/read_file").status_code == 204
+    assert client.get("/v1/tools").json() == []
+
+
+def test_agent_versions(basics: TestClient) -> None:
+    client = basics
+    body = {"name": "a", "provider": "p", "tools": ["calc"], "system_prompt": "one"}
+    r = client.post("/v1/agents", json=body)
+    assert r.status_code == 201, r.text
+    assert (r.json()["version"], r.json()["model"]) == (1, "")
+
+    update = {"provider": "p", "tools": ["calc"], "system_prompt": "two"}
+    r = client.put("/v1/agents/a", json=update)
+    assert (r.json()["version"], r.json()["current_version"]) == (2, 2)
+    # Same content again: no new version.
+    assert client.put("/v1/agents/a", json=update).json()["version"] == 2
+
+    assert client.get("/v1/agents/a").json()["system_prompt"] == "two"
+    v1 = client.get("/v1/agents/a", params={"version": 1}).json()
+    assert (v1["version"], v1["current_version"], v1["system_prompt"]) == (1, 2, "one")
+    versions = client.get("/v1/agents/a/versions").json()
+    assert [v["version"] for v in versions] == [1, 2]
+    assert [a["name"] for a in client.get("/v1/agents").json()] == ["a"]
+    assert client.get("/v1/agents/a", params={"version": 3}).status_code == 404
+
+
+def test_agent_script_round_trip(basics: TestClient) -> None:
+    script = [{"text": "", "tool_calls": [{"name": "calc", "arguments": {"expression": "1+1"}}]}]
+    r = basics.post("/v1/agents", json={"name": "s", "provider": "p", "script": script})
+    assert r.status_code == 201, r.text
+    assert r.json()["script"] == [
+        {
+            "text": "",
+            "tool_calls": [{"name": "calc", "arguments": {"expression": "1+1"}, "id": None}],
+        }
+    ]
+
+
+def test_route_round_trip(basics: TestClient) -> None:
+    client = basics
+    client.post("/v1/agents", json={"name": "a", "provider": "p"})
+    client.post("/v1/agents", json={"name": "b", "provider": "p"})
+    r = client.post("/v1/routes", json={"key": "front", "agent": "a"})
+    assert r.status_code == 201, r.text
+    assert client.put("/v1/routes/front", json={"agent": "b"}).json()["agent"] == "b"
+    assert [x["key"] for x in client.get("/v1/routes").json()] == ["front"]
+    assert client.get("/v1/routes/front").json()["agent"] == "b"
+    assert client.delete("/v1/routes/front").status_code == 204
+    assert client.get("/v1/routes/front").status_code == 404

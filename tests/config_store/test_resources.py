@@ -1,0 +1,121 @@
+"""Providers, tools, routes and runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from config_store import providers, routes, runs, tools
+from config_store.agents import create_agent
+from config_store.specs import AgentIn, ProviderIn, RouteIn, ToolIn
+from orch.errors import Conflict, InvalidConfig, NotFound
+
+
+def test_provider_round_trip(session: Session) -> None:
+    row = providers.create_provider(
+        session, "openai", ProviderIn(kind="openai", api_key_env="OPENAI_API_KEY")
+    )
+    session.commit()
+    assert row.created_at.tzinfo is not None
+    assert (
+        providers.upsert_provider(
+            session, "openai", ProviderIn(kind="openai", api_key_env="OPENAI_API_KEY")
+        )
+        == "unchanged"
+    )
+    updated = providers.update_provider(
+        session, "openai", ProviderIn(kind="openai", default_model="gpt-x")
+    )
+    session.commit()
+    assert (updated.default_model, updated.api_key_env) == ("gpt-x", None)
+    assert [p.name for p in providers.list_providers(session)] == ["openai"]
+    with pytest.raises(Conflict):
+        providers.create_provider(session, "openai", ProviderIn(kind="openai"))
+    session.rollback()
+    providers.delete_provider(session, "openai")
+    with pytest.raises(NotFound):
+        providers.get_provider(session, "openai")
+
+
+@pytest.mark.parametrize(
+    ("name", "values", "field"),
+    [
+        ("-x", {"kind": "scripted"}, "name"),
+        ("x" * 65, {"kind": "scripted"}, "name"),
+        ("x", {"kind": "openai_compatible"}, "base_url"),
+        ("x", {"kind": "openai", "base_url": "ftp://h"}, "base_url"),
+        ("x", {"kind": "openai", "api_key_env": "sk-123 secret"}, "api_key_env"),
+    ],
+)
+def test_provider_validation(
+    session: Session, name: str, values: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(InvalidConfig) as err:
+        providers.create_provider(session, name, ProviderIn.model_validate(values))
+    assert err.value.field == field
+
+
+def test_provider_kind_is_checked_by_the_service(session: Session) -> None:
+    with pytest.raises(InvalidConfig) as err:
+        providers.create_provider(session, "x", ProviderIn.model_construct(kind="gemini"))  # type: ignore[arg-type]
+    assert err.value.field == "kind"
+
+
+def test_tool_defaults_and_validation(session: Session) -> None:
+    row = tools.create_tool(session, "calc", ToolIn(kind="calculator"))
+    assert row.parameters == {"type": "object", "properties": {}}
+    assert (row.timeout_s, row.retry_attempts, row.requires_approval) == (30.0, 3, False)
+    cases: list[tuple[str, dict[str, Any], str]] = [
+        ("x", {"kind": "calculator", "parameters": {"type": "nope"}}, "parameters"),
+        ("x", {"kind": "calculator", "parameters": {"type": "string"}}, "parameters"),
+        ("x", {"kind": "calculator", "timeout_s": 0}, "timeout_s"),
+        ("x", {"kind": "calculator", "retry_attempts": 0}, "retry_attempts"),
+        ("a.b", {"kind": "calculator"}, "name"),
+    ]
+    for name, values, field in cases:
+        with pytest.raises(InvalidConfig) as err:
+            tools.create_tool(session, name, ToolIn.model_validate(values))
+        assert err.value.field == field, values
+    with pytest.raises(InvalidConfig) as err:
+        tools.create_tool(session, "x", ToolIn.model_construct(kind="shell", parameters={}))  # type: ignore[arg-type]
+    assert err.value.field == "kind"
+
+
+def test_routes(session: Session) -> None:
+    providers.create_provider(session, "p", ProviderIn(kind="scripted", default_model="m"))
+    create_agent(session, "a", AgentIn(provider="p"))
+    create_agent(session, "b", AgentIn(provider="p"))
+    routes.create_route(session, "front", RouteIn(agent="a"))
+    session.commit()
+    assert routes.resolve_route(session, "front") == "a"
+    routes.update_route(session, "front", RouteIn(agent="b", description="moved"))
+    session.commit()
+    assert routes.resolve_route(session, "front") == "b"
+    assert routes.upsert_route(session, "front", RouteIn(agent="b", description="moved")) == (
+        "unchanged"
+    )
+    with pytest.raises(InvalidConfig) as err:
+        routes.create_route(session, "other", RouteIn(agent="zzz"))
+    assert err.value.field == "agent"
+    with pytest.raises(InvalidConfig) as err:
+        routes.create_route(session, "Other", RouteIn(agent="a"))
+    assert err.value.field == "key"
+    with pytest.raises(Conflict):
+        routes.create_route(session, "front", RouteIn(agent="a"))
+
+
+def test_runs(session: Session) -> None:
+    runs.record_run(session, "run-1", "a", 1, None, "hi")
+    runs.record_run(session, "run-2", "a", 2, "front", "hello")
+    session.commit()
+    # Recording the same run again is a no-op; a different one under the same id is not.
+    runs.record_run(session, "run-2", "a", 2, "front", "hello")
+    with pytest.raises(Conflict):
+        runs.record_run(session, "run-2", "b", 1, None, "other")
+    assert runs.get_run(session, "run-1").input == "hi"
+    assert [r.run_id for r in runs.list_runs(session)] == ["run-2", "run-1"]
+    assert [r.run_id for r in runs.list_runs(session, limit=1)] == ["run-2"]
+    with pytest.raises(NotFound):
+        runs.get_run(session, "run-3")
