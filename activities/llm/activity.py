@@ -1,0 +1,80 @@
+"""The LLM step activity: read the transcript, call the model, append its answer.
+
+Idempotent per (run_id, seq): a retry after a lost completion returns the stored answer instead
+of calling the model again, so the tools it asked for are not asked for twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Mapping
+
+from temporalio import activity
+
+from activities.llm.base import ModelProvider, ModelRequest
+from activities.llm.registry import build_provider
+from activities.transcript import from_body, to_body, usage_of
+from config_store.transcript import TranscriptStore
+from workflows.types import LlmStepInput, LlmStepResult, ProviderSpec, TranscriptMessage
+
+ProviderFactory = Callable[[ProviderSpec, Mapping[str, str]], ModelProvider]
+
+
+class LlmActivities:
+    def __init__(
+        self,
+        store: TranscriptStore,
+        *,
+        env: Mapping[str, str] | None = None,
+        provider_factory: ProviderFactory = build_provider,
+    ) -> None:
+        self._store = store
+        self._env = env if env is not None else os.environ
+        self._provider_factory = provider_factory
+
+    @activity.defn(name="llm_step")
+    async def llm_step(self, input: LlmStepInput) -> LlmStepResult:
+        store = self._store
+        if input.prelude:
+            bodies = [to_body(m) for m in input.prelude]
+            first = input.seq - len(input.prelude)
+            await asyncio.to_thread(store.append, input.run_id, first, bodies)
+        stored = await asyncio.to_thread(store.get, input.run_id, input.seq)
+        if stored is None:
+            entries = await asyncio.to_thread(store.read, input.run_id, input.seq)
+            if len(entries) != input.seq:
+                # A message the workflow already counted is not in the store yet: try again.
+                raise RuntimeError(
+                    f"transcript of run {input.run_id} has {len(entries)} messages "
+                    f"before position {input.seq}"
+                )
+            agent = input.agent
+            provider = self._provider_factory(agent.provider, self._env)
+            try:
+                reply = await provider.complete(
+                    ModelRequest(
+                        provider=agent.provider,
+                        model=agent.model,
+                        system_prompt=agent.system_prompt,
+                        messages=tuple(from_body(body) for _, body in entries),
+                        tools=agent.tools,
+                        temperature=agent.temperature,
+                        script=agent.script,
+                        script_start=input.script_start,
+                    )
+                )
+            finally:
+                await provider.aclose()
+            message = TranscriptMessage(
+                role="assistant", text=reply.text, tool_calls=reply.tool_calls
+            )
+            body = to_body(message, usage=reply.usage, model=reply.model)
+            stored = (await asyncio.to_thread(store.append, input.run_id, input.seq, [body]))[0]
+        message = from_body(stored)
+        return LlmStepResult(
+            text=message.text,
+            tool_calls=message.tool_calls,
+            usage=usage_of(stored),
+            model=str(stored.get("model", "")),
+        )

@@ -1,0 +1,219 @@
+"""Provider errors, translated where they enter into Temporal `ApplicationError`s.
+
+Temporal owns retries: SDK clients run with `max_retries=0` and every failure is classified here,
+by exception class and HTTP status (never by the text of a message):
+
+- 429                                   -> "ProviderRateLimited", retryable, honours Retry-After
+- 408, 409, 5xx (Anthropic 529 too),
+  timeouts, connection errors           -> "ProviderUnavailable", retryable
+- any other 4xx                         -> "ProviderRejected", non-retryable
+- OpenAI error code context_length_exceeded -> "ContextLengthExceeded", non-retryable
+
+Messages name the provider, its model and the HTTP status, and never carry the API key: the
+caller passes the key in `redact`, and the SDK exception is not chained as the cause (its text
+quotes the raw response body).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+
+import anthropic
+import openai
+from temporalio.exceptions import ApplicationError
+
+from workflows.types import ProviderSpec
+
+PROVIDER_RATE_LIMITED = "ProviderRateLimited"
+PROVIDER_UNAVAILABLE = "ProviderUnavailable"
+PROVIDER_REJECTED = "ProviderRejected"
+PROVIDER_ERROR = "ProviderError"
+CONTEXT_LENGTH_EXCEEDED = "ContextLengthExceeded"
+MISSING_API_KEY = "MissingApiKey"
+INVALID_PROVIDER_CONFIG = "InvalidProviderConfig"
+
+# Statuses below 500 that are worth retrying: request timeout, conflict, rate limit.
+_RETRYABLE_4XX = frozenset({408, 409, 429})
+# A Retry-After longer than this is clamped: Temporal's own backoff takes over beyond it.
+MAX_RETRY_AFTER = timedelta(minutes=5)
+_MAX_DETAIL_CHARS = 300
+_REDACTED = "***"
+
+
+def parse_retry_after(
+    headers: Mapping[str, str], *, now: datetime | None = None
+) -> timedelta | None:
+    """The delay a response asks for: `retry-after-ms`, else `Retry-After` (seconds or HTTP date).
+
+    Returns None when absent, unparsable, not positive or not finite; clamps to MAX_RETRY_AFTER.
+    """
+    lowered = {key.lower(): value for key, value in headers.items()}
+    seconds: float | None = None
+    if (ms := _as_float(lowered.get("retry-after-ms"))) is not None:
+        seconds = ms / 1000
+    elif (raw := lowered.get("retry-after")) is not None:
+        seconds = _as_float(raw)
+        if seconds is None:
+            seconds = _seconds_until(raw, now or datetime.now(UTC))
+    if seconds is None or not math.isfinite(seconds) or seconds <= 0:
+        return None
+    return min(timedelta(seconds=seconds), MAX_RETRY_AFTER)
+
+
+def _as_float(raw: str | None) -> float | None:
+    if raw is None:
+        return None
+    try:
+        return float(raw.strip())
+    except ValueError:
+        return None
+
+
+def _seconds_until(http_date: str, now: datetime) -> float | None:
+    try:
+        when = parsedate_to_datetime(http_date)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return (when - now).total_seconds()
+
+
+def _who(provider: ProviderSpec, model: str) -> str:
+    return f"{provider.kind} provider '{provider.name}' (model {model})"
+
+
+def _clean(text: str, redact: Iterable[str]) -> str:
+    for secret in redact:
+        if secret:
+            text = text.replace(secret, _REDACTED)
+    text = " ".join(text.split())
+    if len(text) > _MAX_DETAIL_CHARS:
+        text = text[: _MAX_DETAIL_CHARS - 3] + "..."
+    return text
+
+
+def _status_error(
+    *,
+    who: str,
+    status: int,
+    detail: str,
+    headers: Mapping[str, str],
+    context_length_exceeded: bool = False,
+) -> ApplicationError:
+    message = f"{who} answered {status}: {detail}" if detail else f"{who} answered {status}"
+    if context_length_exceeded:
+        return ApplicationError(message, type=CONTEXT_LENGTH_EXCEEDED, non_retryable=True)
+    if status == 429:
+        return ApplicationError(
+            message, type=PROVIDER_RATE_LIMITED, next_retry_delay=parse_retry_after(headers)
+        )
+    if status >= 500 or status in _RETRYABLE_4XX:
+        return ApplicationError(
+            message, type=PROVIDER_UNAVAILABLE, next_retry_delay=parse_retry_after(headers)
+        )
+    return ApplicationError(message, type=PROVIDER_REJECTED, non_retryable=True)
+
+
+def map_openai_error(
+    exc: openai.OpenAIError,
+    provider: ProviderSpec,
+    model: str,
+    *,
+    redact: Iterable[str] = (),
+) -> ApplicationError:
+    """Classify an exception raised by the `openai` SDK (OpenAI or an OpenAI-compatible server)."""
+    secrets = tuple(redact)
+    who = _who(provider, model)
+    if isinstance(exc, openai.APITimeoutError):
+        return ApplicationError(f"{who} timed out", type=PROVIDER_UNAVAILABLE)
+    if isinstance(exc, openai.APIConnectionError):
+        return ApplicationError(
+            f"{who} is unreachable: {_clean(exc.message, secrets)}", type=PROVIDER_UNAVAILABLE
+        )
+    if isinstance(exc, openai.APIStatusError):
+        body = exc.body  # the SDK already unwrapped {"error": {...}}
+        if isinstance(body, Mapping) and isinstance(body.get("message"), str):
+            detail = str(body["message"])
+        elif isinstance(body, str):
+            detail = body
+        else:
+            detail = ""
+        return _status_error(
+            who=who,
+            status=exc.status_code,
+            detail=_clean(detail, secrets),
+            headers=exc.response.headers,
+            context_length_exceeded=exc.code == "context_length_exceeded",
+        )
+    if isinstance(exc, openai.APIResponseValidationError):
+        return ApplicationError(
+            f"{who} sent a response that does not match the API schema", type=PROVIDER_ERROR
+        )
+    return ApplicationError(
+        f"{who} failed: {type(exc).__name__}: {_clean(str(exc), secrets)}", type=PROVIDER_ERROR
+    )
+
+
+def map_anthropic_error(
+    exc: anthropic.AnthropicError,
+    provider: ProviderSpec,
+    model: str,
+    *,
+    redact: Iterable[str] = (),
+) -> ApplicationError:
+    """Classify an exception raised by the `anthropic` SDK."""
+    secrets = tuple(redact)
+    who = _who(provider, model)
+    if isinstance(exc, anthropic.APITimeoutError):
+        return ApplicationError(f"{who} timed out", type=PROVIDER_UNAVAILABLE)
+    if isinstance(exc, anthropic.APIConnectionError):
+        return ApplicationError(
+            f"{who} is unreachable: {_clean(exc.message, secrets)}", type=PROVIDER_UNAVAILABLE
+        )
+    if isinstance(exc, anthropic.APIStatusError):
+        if exc.api_message:
+            detail = exc.api_message
+        elif isinstance(exc.body, str):
+            detail = exc.body
+        else:
+            detail = ""
+        return _status_error(
+            who=who,
+            status=exc.status_code,
+            detail=_clean(detail, secrets),
+            headers=exc.response.headers,
+        )
+    if isinstance(exc, anthropic.APIResponseValidationError):
+        return ApplicationError(
+            f"{who} sent a response that does not match the API schema", type=PROVIDER_ERROR
+        )
+    return ApplicationError(
+        f"{who} failed: {type(exc).__name__}: {_clean(str(exc), secrets)}", type=PROVIDER_ERROR
+    )
+
+
+def missing_api_key(provider: ProviderSpec) -> ApplicationError:
+    """The provider's key is not in the environment (or it names no env var at all)."""
+    if not provider.api_key_env:
+        message = (
+            f"provider '{provider.name}' ({provider.kind}) names no api_key_env: set it to the "
+            "name of the env var that holds the key"
+        )
+    else:
+        message = (
+            f"provider '{provider.name}' needs env var {provider.api_key_env}, which is not set"
+        )
+    return ApplicationError(message, type=MISSING_API_KEY, non_retryable=True)
+
+
+def invalid_provider_config(provider: ProviderSpec, problem: str) -> ApplicationError:
+    """A provider spec that cannot work (unknown kind, missing base_url)."""
+    return ApplicationError(
+        f"provider '{provider.name}' ({provider.kind}): {problem}",
+        type=INVALID_PROVIDER_CONFIG,
+        non_retryable=True,
+    )

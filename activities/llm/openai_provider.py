@@ -1,0 +1,166 @@
+"""OpenAI Chat Completions (kinds `openai` and `openai_compatible`), non-streaming."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import openai
+from openai.types.chat import (
+    ChatCompletion,
+    ChatCompletionFunctionToolParam,
+    ChatCompletionMessageFunctionToolCallParam,
+    ChatCompletionMessageParam,
+)
+from openai.types.shared_params import FunctionDefinition
+from temporalio.exceptions import ApplicationError
+
+from activities.llm.base import ModelRequest
+from activities.llm.errors import PROVIDER_ERROR, map_openai_error
+from workflows.types import (
+    LlmStepResult,
+    ProviderSpec,
+    ToolCall,
+    ToolSpec,
+    TranscriptMessage,
+    Usage,
+)
+
+EMPTY_OBJECT_SCHEMA: dict[str, Any] = {"type": "object", "properties": {}}
+
+
+class OpenAIProvider:
+    """One `AsyncOpenAI` client per instance; call `aclose()` (or use `async with`) when done."""
+
+    def __init__(self, spec: ProviderSpec, api_key: str, *, timeout: float = 60.0) -> None:
+        self._spec = spec
+        self._api_key = api_key
+        self._client = openai.AsyncOpenAI(
+            api_key=api_key,
+            base_url=spec.base_url,
+            max_retries=0,  # Temporal owns retries
+            timeout=timeout,
+        )
+
+    async def complete(self, request: ModelRequest) -> LlmStepResult:
+        # OpenAI's own API wants max_completion_tokens (reasoning models reject max_tokens);
+        # OpenAI-compatible servers widely understand only max_tokens.
+        native = self._spec.kind == "openai"
+        try:
+            response = await self._client.chat.completions.create(
+                model=request.model,
+                messages=to_wire_messages(request.system_prompt, request.messages),
+                tools=[tool_param(t) for t in request.tools] if request.tools else openai.omit,
+                temperature=(
+                    request.temperature if request.temperature is not None else openai.omit
+                ),
+                max_completion_tokens=request.max_tokens if native else openai.omit,
+                max_tokens=openai.omit if native else request.max_tokens,
+                stream=False,
+            )
+        except openai.OpenAIError as exc:
+            raise map_openai_error(
+                exc, self._spec, request.model, redact=(self._api_key,)
+            ) from None
+        return self._parse(response, request.model)
+
+    def _parse(self, response: ChatCompletion, model: str) -> LlmStepResult:
+        if not response.choices:
+            raise ApplicationError(
+                f"{self._spec.kind} provider '{self._spec.name}' (model {model}) "
+                "answered with no choices",
+                type=PROVIDER_ERROR,
+            )
+        message = response.choices[0].message
+        text = message.content or message.refusal or ""
+        calls: list[ToolCall] = []
+        for call in message.tool_calls or ():
+            if call.type == "function":
+                calls.append(
+                    ToolCall(
+                        id=call.id,
+                        name=call.function.name,
+                        arguments=parse_arguments(call.function.arguments),
+                    )
+                )
+        usage = response.usage
+        return LlmStepResult(
+            text=text,
+            tool_calls=tuple(calls),
+            usage=Usage(
+                input_tokens=usage.prompt_tokens if usage else 0,
+                output_tokens=usage.completion_tokens if usage else 0,
+            ),
+            model=response.model or model,
+        )
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    async def __aenter__(self) -> OpenAIProvider:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+def parse_arguments(raw: str | None) -> dict[str, Any]:
+    """Tool-call arguments as the model sent them; invalid JSON is kept under `_raw`."""
+    if not raw or not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return {"_raw": raw}
+    return value if isinstance(value, dict) else {"_raw": raw}
+
+
+def tool_param(tool: ToolSpec) -> ChatCompletionFunctionToolParam:
+    function: FunctionDefinition = {
+        "name": tool.name,
+        "parameters": tool.parameters or EMPTY_OBJECT_SCHEMA,
+    }
+    if tool.description:
+        function["description"] = tool.description
+    return {"type": "function", "function": function}
+
+
+def to_wire_messages(
+    system_prompt: str, messages: tuple[TranscriptMessage, ...]
+) -> list[ChatCompletionMessageParam]:
+    """The transcript in Chat Completions shape: system, user, assistant(+tool_calls), tool."""
+    wire: list[ChatCompletionMessageParam] = []
+    if system_prompt:
+        wire.append({"role": "system", "content": system_prompt})
+    for message in messages:
+        if message.role == "user":
+            wire.append({"role": "user", "content": message.text})
+        elif message.role == "assistant":
+            if message.tool_calls:
+                wire.append(
+                    {
+                        "role": "assistant",
+                        "content": message.text or None,
+                        "tool_calls": [_tool_call_param(c) for c in message.tool_calls],
+                    }
+                )
+            else:
+                wire.append({"role": "assistant", "content": message.text})
+        elif message.role == "tool":
+            # The wire has no error flag: a failed tool's text says so itself.
+            wire.append(
+                {
+                    "role": "tool",
+                    "tool_call_id": message.tool_call_id or "",
+                    "content": message.text,
+                }
+            )
+    return wire
+
+
+def _tool_call_param(call: ToolCall) -> ChatCompletionMessageFunctionToolCallParam:
+    return {
+        "id": call.id,
+        "type": "function",
+        "function": {"name": call.name, "arguments": json.dumps(call.arguments)},
+    }

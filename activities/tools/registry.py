@@ -1,0 +1,54 @@
+"""Tool kinds by name, and the one entry point that validates arguments and runs a tool."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError, ValidationError, best_match
+from jsonschema.validators import validator_for
+
+from activities.tools import calculator, read_file
+from activities.tools.base import ToolContext, ToolError, ToolKind
+from workflows.types import ToolSpec
+
+TOOL_KINDS: Mapping[str, ToolKind] = MappingProxyType(
+    {kind.kind: kind for kind in (calculator.KIND, read_file.KIND)}
+)
+
+
+async def execute_tool(spec: ToolSpec, arguments: dict[str, Any], ctx: ToolContext) -> str:
+    """Run one tool call and return its result text, cut to `ctx.max_output_chars`.
+
+    Raises ToolError for problems the model should see: an unknown kind, arguments that do not
+    match the tool's JSON Schema (`spec.parameters`, else the kind's default), or the tool's own
+    complaint.
+    """
+    kind = TOOL_KINDS.get(spec.kind)
+    if kind is None:
+        raise ToolError(f"tool '{spec.name}' has an unknown kind {spec.kind!r}")
+    validate_arguments(spec.name, spec.parameters or kind.parameters, arguments)
+    result = await kind.run(arguments, ctx, spec.config)
+    return truncate(result, ctx.max_output_chars)
+
+
+def validate_arguments(tool: str, parameters: Mapping[str, Any], arguments: dict[str, Any]) -> None:
+    """ToolError naming the argument path and the problem when `arguments` break the schema."""
+    schema = dict(parameters)
+    validator_class = validator_for(schema, default=Draft202012Validator)
+    try:
+        validator_class.check_schema(schema)
+    except SchemaError as exc:
+        raise ToolError(f"tool '{tool}' is misconfigured: invalid parameters schema") from exc
+    error: ValidationError | None = best_match(validator_class(schema).iter_errors(arguments))
+    if error is not None:
+        where = "arguments" if not error.path else f"argument {error.json_path}"
+        raise ToolError(f"invalid arguments for tool '{tool}': {where}: {error.message}")
+
+
+def truncate(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}\n[truncated: {len(text) - limit} more characters]"

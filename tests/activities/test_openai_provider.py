@@ -1,0 +1,141 @@
+"""The OpenAI provider with the real SDK against the fake provider server."""
+
+from __future__ import annotations
+
+from activities.llm.openai_provider import OpenAIProvider
+from tests.activities.helpers import API_KEY, CALCULATOR, openai_spec, request
+from tests.fakes import FakeProviderServer, FakeToolCall
+from workflows.types import ToolCall, TranscriptMessage, Usage
+
+
+async def test_text_reply(fake_provider: FakeProviderServer) -> None:
+    fake_provider.queue_text("Hello there.", input_tokens=12, output_tokens=3)
+    async with OpenAIProvider(openai_spec(fake_provider.openai_base_url), API_KEY) as provider:
+        result = await provider.complete(request(openai_spec(fake_provider.openai_base_url)))
+
+    assert result.text == "Hello there."
+    assert result.tool_calls == ()
+    assert result.usage == Usage(input_tokens=12, output_tokens=3)
+    assert result.model == "gpt-4o-mini"
+    (sent,) = fake_provider.requests
+    assert sent.path == "/v1/chat/completions"
+    assert sent.headers["authorization"] == f"Bearer {API_KEY}"
+    assert sent.json["model"] == "gpt-4o-mini"
+    assert sent.json["messages"] == [
+        {"role": "system", "content": "You are terse."},
+        {"role": "user", "content": "Hi"},
+    ]
+    assert sent.json["tools"] == [
+        {
+            "type": "function",
+            "function": {
+                "name": "calculator",
+                "description": "Evaluate arithmetic",
+                "parameters": CALCULATOR.parameters,
+            },
+        }
+    ]
+    assert sent.json["max_completion_tokens"] == 1024
+    assert "max_tokens" not in sent.json
+    assert sent.json.get("stream") in (None, False)
+
+
+async def test_tool_call_reply(fake_provider: FakeProviderServer) -> None:
+    fake_provider.queue_tool_calls(
+        [FakeToolCall("calculator", {"expression": "12*7"}, id="call_1")]
+    )
+    spec = openai_spec(fake_provider.openai_base_url)
+    async with OpenAIProvider(spec, API_KEY) as provider:
+        result = await provider.complete(request(spec))
+
+    assert result.text == ""
+    assert result.tool_calls == (
+        ToolCall(id="call_1", name="calculator", arguments={"expression": "12*7"}),
+    )
+
+
+async def test_two_parallel_tool_calls(fake_provider: FakeProviderServer) -> None:
+    fake_provider.queue_tool_calls(
+        [
+            FakeToolCall("calculator", {"expression": "1+1"}, id="call_a"),
+            FakeToolCall("calculator", {"expression": "2*3"}, id="call_b"),
+        ],
+        text="Let me compute both.",
+    )
+    spec = openai_spec(fake_provider.openai_base_url)
+    async with OpenAIProvider(spec, API_KEY) as provider:
+        result = await provider.complete(request(spec))
+
+    assert result.text == "Let me compute both."
+    assert [c.id for c in result.tool_calls] == ["call_a", "call_b"]
+    assert [c.arguments for c in result.tool_calls] == [
+        {"expression": "1+1"},
+        {"expression": "2*3"},
+    ]
+
+
+async def test_invalid_arguments_json_is_kept_raw(fake_provider: FakeProviderServer) -> None:
+    fake_provider.queue_tool_calls([FakeToolCall("calculator", '{"expression": "1+', id="c")])
+    spec = openai_spec(fake_provider.openai_base_url)
+    async with OpenAIProvider(spec, API_KEY) as provider:
+        result = await provider.complete(request(spec))
+
+    assert result.tool_calls[0].arguments == {"_raw": '{"expression": "1+'}
+
+
+async def test_tool_round_trip_on_the_wire(fake_provider: FakeProviderServer) -> None:
+    spec = openai_spec(fake_provider.openai_base_url)
+    transcript = (
+        TranscriptMessage(role="user", text="What is 12*7 and 2+2?"),
+        TranscriptMessage(
+            role="assistant",
+            text="",
+            tool_calls=(
+                ToolCall(id="call_1", name="calculator", arguments={"expression": "12*7"}),
+                ToolCall(id="call_2", name="calculator", arguments={"expression": "2+2"}),
+            ),
+        ),
+        TranscriptMessage(role="tool", text="84", tool_call_id="call_1", tool_name="calculator"),
+        TranscriptMessage(
+            role="tool",
+            text="error: boom",
+            tool_call_id="call_2",
+            tool_name="calculator",
+            is_error=True,
+        ),
+    )
+    fake_provider.queue_text("84 and I could not do 2+2.")
+    async with OpenAIProvider(spec, API_KEY) as provider:
+        result = await provider.complete(request(spec, *transcript))
+
+    assert result.text == "84 and I could not do 2+2."
+    messages = fake_provider.requests[0].json["messages"]
+    assert messages[2] == {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {
+                "id": "call_1",
+                "type": "function",
+                "function": {"name": "calculator", "arguments": '{"expression": "12*7"}'},
+            },
+            {
+                "id": "call_2",
+                "type": "function",
+                "function": {"name": "calculator", "arguments": '{"expression": "2+2"}'},
+            },
+        ],
+    }
+    assert messages[3] == {"role": "tool", "tool_call_id": "call_1", "content": "84"}
+    assert messages[4] == {"role": "tool", "tool_call_id": "call_2", "content": "error: boom"}
+
+
+async def test_openai_compatible_sends_max_tokens(fake_provider: FakeProviderServer) -> None:
+    spec = openai_spec(fake_provider.openai_base_url, kind="openai_compatible")
+    async with OpenAIProvider(spec, "no-key") as provider:
+        await provider.complete(request(spec, model="llama3", tools=()))
+
+    sent = fake_provider.requests[0].json
+    assert sent["max_tokens"] == 1024
+    assert "max_completion_tokens" not in sent
+    assert "tools" not in sent

@@ -1,0 +1,395 @@
+"""A real HTTP server that speaks the OpenAI and Anthropic wire formats, for tests.
+
+It runs uvicorn in a background thread on 127.0.0.1 and answers
+- `POST /v1/chat/completions` (OpenAI Chat Completions, non-streaming),
+- `POST /v1/messages` (Anthropic Messages, non-streaming).
+
+The test controls it: queue replies (text and/or tool calls, with usage), queue faults (status,
+headers, an error body in the wire's shape, optional delay), read every request it received,
+and `stop()` / `start()` it on the same port to play a provider that is down.
+
+    server = FakeProviderServer(); server.start()
+    server.queue_tool_calls([FakeToolCall("calculator", {"expression": "12*7"})])
+    server.queue_fault(429, headers={"Retry-After": "2"}, wire="openai")
+    ... point an SDK at server.openai_base_url / server.anthropic_base_url ...
+    assert server.requests[-1].json["model"] == "gpt-4o-mini"
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import socket
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+Wire = Literal["openai", "anthropic"]
+OPENAI_PATH = "/v1/chat/completions"
+ANTHROPIC_PATH = "/v1/messages"
+DEFAULT_TEXT = "Hello from the fake provider."
+
+
+@dataclass(frozen=True)
+class FakeToolCall:
+    """A tool call to answer with. `arguments` as a str is sent raw (OpenAI), e.g. invalid JSON."""
+
+    name: str
+    arguments: dict[str, Any] | str = field(default_factory=dict)
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class FakeReply:
+    text: str = ""
+    tool_calls: tuple[FakeToolCall, ...] = ()
+    input_tokens: int = 10
+    output_tokens: int = 5
+    delay: float = 0.0  # seconds to wait before answering
+
+
+@dataclass(frozen=True)
+class FakeFault:
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: dict[str, Any] | None = None  # None: a standard error body in the wire's shape
+    message: str = "injected fault"
+    error_type: str | None = None
+    code: str | None = None  # OpenAI error.code, e.g. "context_length_exceeded"
+    delay: float = 0.0
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]  # lower-case names
+    json: Any
+    time: float  # time.time() when received
+    wire: Wire
+
+
+_ANTHROPIC_ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    529: "overloaded_error",
+}
+_OPENAI_ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "invalid_request_error",
+    403: "permission_denied",
+    404: "invalid_request_error",
+    429: "rate_limit_exceeded",
+}
+
+
+class FakeProviderServer:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host = host
+        self.port = port
+        self.default_text = DEFAULT_TEXT
+        self._lock = threading.Lock()
+        self._replies: dict[Wire | None, deque[FakeReply]] = {}
+        self._faults: dict[Wire | None, deque[FakeFault]] = {}
+        self._requests: list[RecordedRequest] = []
+        self._ids = itertools.count(1)
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._app = Starlette(
+            routes=[
+                Route(OPENAI_PATH, self._openai, methods=["POST"]),
+                Route(ANTHROPIC_PATH, self._anthropic, methods=["POST"]),
+            ]
+        )
+
+    # ----- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def openai_base_url(self) -> str:
+        """What `AsyncOpenAI(base_url=...)` wants (the SDK appends /chat/completions)."""
+        return f"{self.base_url}/v1"
+
+    @property
+    def anthropic_base_url(self) -> str:
+        """What `AsyncAnthropic(base_url=...)` wants (the SDK appends /v1/messages)."""
+        return self.base_url
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    def start(self) -> None:
+        """Listen (again) on the same port; the first start picks a free one."""
+        if self._thread is not None:
+            return
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            self._app,
+            log_level="warning",
+            access_log=False,
+            log_config=None,
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="fake-provider", daemon=True
+        )
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                sock.close()
+                raise RuntimeError("the fake provider server did not start")
+            time.sleep(0.01)
+        self._server, self._thread = server, thread
+
+    def stop(self) -> None:
+        """Stop listening: connections are refused until `start()`."""
+        if self._server is None or self._thread is None:
+            return
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._server, self._thread = None, None
+
+    def reset(self) -> None:
+        """Forget queued replies, faults and recorded requests; make sure it is running."""
+        with self._lock:
+            self._replies.clear()
+            self._faults.clear()
+            self._requests.clear()
+            self.default_text = DEFAULT_TEXT
+        self.start()
+
+    # ----- control -----------------------------------------------------------------------------
+
+    def queue_reply(self, reply: FakeReply, *, wire: Wire | None = None) -> None:
+        """Answer the next request (of `wire`, or of either when None) with `reply`."""
+        with self._lock:
+            self._replies.setdefault(wire, deque()).append(reply)
+
+    def queue_text(
+        self,
+        text: str,
+        *,
+        input_tokens: int = 10,
+        output_tokens: int = 5,
+        wire: Wire | None = None,
+    ) -> None:
+        self.queue_reply(
+            FakeReply(text=text, input_tokens=input_tokens, output_tokens=output_tokens),
+            wire=wire,
+        )
+
+    def queue_tool_calls(
+        self,
+        calls: list[FakeToolCall],
+        *,
+        text: str = "",
+        input_tokens: int = 10,
+        output_tokens: int = 5,
+        wire: Wire | None = None,
+    ) -> None:
+        self.queue_reply(
+            FakeReply(
+                text=text,
+                tool_calls=tuple(calls),
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+            ),
+            wire=wire,
+        )
+
+    def queue_fault(
+        self,
+        status: int,
+        *,
+        headers: dict[str, str] | None = None,
+        body: dict[str, Any] | None = None,
+        message: str = "injected fault",
+        error_type: str | None = None,
+        code: str | None = None,
+        delay: float = 0.0,
+        wire: Wire | None = None,
+    ) -> None:
+        """Fail the next request with `status`. Faults are served before replies."""
+        fault = FakeFault(
+            status=status,
+            headers=dict(headers or {}),
+            body=body,
+            message=message,
+            error_type=error_type,
+            code=code,
+            delay=delay,
+        )
+        with self._lock:
+            self._faults.setdefault(wire, deque()).append(fault)
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    def requests_to(self, wire: Wire) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.wire == wire]
+
+    # ----- handlers ----------------------------------------------------------------------------
+
+    async def _openai(self, request: Request) -> JSONResponse:
+        body, outcome = await self._receive(request, "openai")
+        if isinstance(outcome, FakeFault):
+            return await self._fault_response(outcome, "openai")
+        await asyncio.sleep(outcome.delay)
+        return JSONResponse(self._openai_completion(body, outcome))
+
+    async def _anthropic(self, request: Request) -> JSONResponse:
+        body, outcome = await self._receive(request, "anthropic")
+        if isinstance(outcome, FakeFault):
+            return await self._fault_response(outcome, "anthropic")
+        await asyncio.sleep(outcome.delay)
+        return JSONResponse(self._anthropic_message(body, outcome))
+
+    async def _receive(self, request: Request, wire: Wire) -> tuple[Any, FakeReply | FakeFault]:
+        raw = await request.body()
+        try:
+            body: Any = json.loads(raw) if raw else None
+        except ValueError:
+            body = raw.decode("utf-8", "replace")
+        with self._lock:
+            self._requests.append(
+                RecordedRequest(
+                    method=request.method,
+                    path=request.url.path,
+                    headers={k.lower(): v for k, v in request.headers.items()},
+                    json=body,
+                    time=time.time(),
+                    wire=wire,
+                )
+            )
+            outcome = self._next(self._faults, wire) or self._next(self._replies, wire)
+        return body, outcome or FakeReply(text=self.default_text)
+
+    @staticmethod
+    def _next(queues: dict[Wire | None, deque[Any]], wire: Wire) -> Any:
+        for key in (wire, None):
+            queue = queues.get(key)
+            if queue:
+                return queue.popleft()
+        return None
+
+    async def _fault_response(self, fault: FakeFault, wire: Wire) -> JSONResponse:
+        await asyncio.sleep(fault.delay)
+        if fault.body is not None:
+            body = fault.body
+        elif wire == "openai":
+            body = {
+                "error": {
+                    "message": fault.message,
+                    "type": fault.error_type
+                    or _OPENAI_ERROR_TYPES.get(fault.status, "server_error"),
+                    "param": None,
+                    "code": fault.code,
+                }
+            }
+        else:
+            body = {
+                "type": "error",
+                "error": {
+                    "type": fault.error_type
+                    or _ANTHROPIC_ERROR_TYPES.get(fault.status, "api_error"),
+                    "message": fault.message,
+                },
+            }
+        return JSONResponse(body, status_code=fault.status, headers=fault.headers)
+
+    def _openai_completion(self, request: Any, reply: FakeReply) -> dict[str, Any]:
+        n = next(self._ids)
+        message: dict[str, Any] = {"role": "assistant", "content": reply.text or None}
+        if reply.tool_calls:
+            message["tool_calls"] = [
+                {
+                    "id": call.id or f"call_fake_{n}_{i}",
+                    "type": "function",
+                    "function": {
+                        "name": call.name,
+                        "arguments": call.arguments
+                        if isinstance(call.arguments, str)
+                        else json.dumps(call.arguments),
+                    },
+                }
+                for i, call in enumerate(reply.tool_calls)
+            ]
+        return {
+            "id": f"chatcmpl-fake-{n}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": _model_of(request),
+            "choices": [
+                {
+                    "index": 0,
+                    "message": message,
+                    "finish_reason": "tool_calls" if reply.tool_calls else "stop",
+                    "logprobs": None,
+                }
+            ],
+            "usage": {
+                "prompt_tokens": reply.input_tokens,
+                "completion_tokens": reply.output_tokens,
+                "total_tokens": reply.input_tokens + reply.output_tokens,
+            },
+        }
+
+    def _anthropic_message(self, request: Any, reply: FakeReply) -> dict[str, Any]:
+        n = next(self._ids)
+        content: list[dict[str, Any]] = []
+        if reply.text:
+            content.append({"type": "text", "text": reply.text})
+        for i, call in enumerate(reply.tool_calls):
+            arguments = (
+                json.loads(call.arguments) if isinstance(call.arguments, str) else call.arguments
+            )
+            content.append(
+                {
+                    "type": "tool_use",
+                    "id": call.id or f"toolu_fake_{n}_{i}",
+                    "name": call.name,
+                    "input": arguments,
+                }
+            )
+        return {
+            "id": f"msg_fake_{n}",
+            "type": "message",
+            "role": "assistant",
+            "model": _model_of(request),
+            "content": content,
+            "stop_reason": "tool_use" if reply.tool_calls else "end_turn",
+            "stop_sequence": None,
+            "usage": {"input_tokens": reply.input_tokens, "output_tokens": reply.output_tokens},
+        }
+
+
+def _model_of(request: Any) -> str:
+    if isinstance(request, dict) and isinstance(request.get("model"), str):
+        return str(request["model"])
+    return "fake-model"
