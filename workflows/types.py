@@ -17,7 +17,7 @@ EVENTS_TOPIC = "events"
 
 @dataclass(frozen=True)
 class ProviderSpec:
-    """How to reach a model provider. Holds the *name* of the env var with the key, never the key."""
+    """How to reach a model provider. Names the env var holding the key, never the key."""
 
     name: str
     kind: str  # "openai" | "anthropic" | "openai_compatible" | "scripted"
@@ -168,6 +168,9 @@ class LlmStepInput:
     agent: AgentSpec
     # Messages the activity appends before reading (the user's input on the first step).
     prelude: tuple[TranscriptMessage, ...] = ()
+    # `agent.script` holds only this step's turn (see workflows.policy.script_window); this is
+    # its index in the whole script.
+    script_start: int = 0
 
 
 @dataclass(frozen=True)
@@ -185,8 +188,8 @@ class ToolCallInput:
     run_id: str
     seq: int  # where the tool message with the result is written
     step: int
-    tool: ToolSpec
     call: ToolCall
+    tool: ToolSpec | None = None  # None: the model named a tool the agent does not have
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,182 @@
+"""Runs: start one (directly or through a route), read its state, follow its events as SSE."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, status
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
+
+from api.deps import EventsDep, SessionFactoryDep, SettingsDep, TemporalDep
+from config_store.agents import snapshot_agent
+from config_store.routes import resolve_route
+from config_store.runs import list_runs, record_run
+from orch.settings import Settings
+from temporal.client import workflow_ui_url
+from temporal.runs import RunView, ensure_exists, get_run, start_run
+from workflows.types import AgentSpec
+
+router = APIRouter(prefix="/v1", tags=["runs"])
+
+
+class RunRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    agent: str = Field(min_length=1, description="name of the agent to run")
+    input: str = Field(min_length=1, description="the user's message")
+
+
+class RouteRunRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    input: str = Field(min_length=1, description="the user's message")
+
+
+class RunStarted(BaseModel):
+    run_id: str
+    agent: str
+    agent_version: int
+    events_url: str
+    temporal_ui_url: str
+
+
+class RunRecord(BaseModel):
+    run_id: str
+    agent: str
+    agent_version: int
+    route_key: str | None
+    input: str
+    created_at: str
+    temporal_ui_url: str
+
+
+async def _start(
+    request: Request,
+    factory: sessionmaker[Session],
+    settings: Settings,
+    client: Client,
+    *,
+    agent_name: str | None,
+    route_key: str | None,
+    text: str,
+) -> RunStarted:
+    """Snapshot the agent's current version, start its workflow, record the run."""
+
+    def snapshot() -> AgentSpec:
+        with factory() as session:
+            name = agent_name if agent_name is not None else resolve_route(session, route_key or "")
+            return snapshot_agent(session, name)
+
+    spec = await asyncio.to_thread(snapshot)
+    run_id = f"run-{uuid.uuid4().hex}"
+    await start_run(
+        client, task_queue=settings.temporal_task_queue, run_id=run_id, agent=spec, input=text
+    )
+
+    def record() -> None:
+        with factory.begin() as session:
+            record_run(session, run_id, spec.name, spec.version, route_key, text)
+
+    await asyncio.to_thread(record)
+    base = (settings.public_url or str(request.base_url)).rstrip("/")
+    return RunStarted(
+        run_id=run_id,
+        agent=spec.name,
+        agent_version=spec.version,
+        events_url=f"{base}/v1/runs/{run_id}/events",
+        temporal_ui_url=workflow_ui_url(settings, run_id),
+    )
+
+
+@router.post("/runs", status_code=status.HTTP_202_ACCEPTED)
+async def create_run(
+    body: RunRequest,
+    request: Request,
+    factory: SessionFactoryDep,
+    settings: SettingsDep,
+    client: TemporalDep,
+) -> RunStarted:
+    """Start a run of an agent's current version. Follow it at `events_url`."""
+    return await _start(
+        request, factory, settings, client, agent_name=body.agent, route_key=None, text=body.input
+    )
+
+
+@router.post("/routes/{key}/runs", status_code=status.HTTP_202_ACCEPTED)
+async def create_route_run(
+    key: str,
+    body: RouteRunRequest,
+    request: Request,
+    factory: SessionFactoryDep,
+    settings: SettingsDep,
+    client: TemporalDep,
+) -> RunStarted:
+    """Start a run of the agent a route points to."""
+    return await _start(
+        request, factory, settings, client, agent_name=None, route_key=key, text=body.input
+    )
+
+
+@router.get("/runs")
+async def list_recent_runs(
+    factory: SessionFactoryDep,
+    settings: SettingsDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    agent: str | None = None,
+) -> list[RunRecord]:
+    """The runs started through this API, newest first (their state: `GET /v1/runs/{id}`)."""
+
+    def read() -> list[RunRecord]:
+        with factory() as session:
+            return [
+                RunRecord(
+                    run_id=run.run_id,
+                    agent=run.agent_name,
+                    agent_version=run.agent_version,
+                    route_key=run.route_key,
+                    input=run.input,
+                    created_at=run.created_at.isoformat(),
+                    temporal_ui_url=workflow_ui_url(settings, run.run_id),
+                )
+                for run in list_runs(session, limit=limit, agent_name=agent)
+            ]
+
+    return await asyncio.to_thread(read)
+
+
+@router.get("/runs/{run_id}")
+async def read_run(run_id: str, client: TemporalDep) -> RunView:
+    """Status, agent and version, stop reason, steps, token usage and the answer."""
+    return await get_run(client, run_id)
+
+
+async def existing_run(run_id: str, client: TemporalDep) -> str:
+    """404 before the stream starts, not an error in the middle of it."""
+    await ensure_exists(client, run_id)
+    return run_id
+
+
+@router.get("/runs/{run_id}/events", response_class=EventSourceResponse)
+async def run_events(
+    run_id: Annotated[str, Depends(existing_run)],
+    hub: EventsDep,
+    last_event_id: Annotated[int | None, Header()] = None,
+    after: Annotated[
+        int | None, Query(alias="from", description="resume after this event id")
+    ] = None,
+) -> AsyncIterator[ServerSentEvent]:
+    """The run's events as Server-Sent Events; `id:` is the stream offset. Reconnect with
+    `Last-Event-ID` (or `?from=`) to resume. The stream ends after the terminal event."""
+    resume = last_event_id if last_event_id is not None else after
+    async for event in hub.follow(run_id, resume):
+        yield ServerSentEvent(
+            id=str(event.offset) if event.offset >= 0 else None,
+            event=event.type,
+            data=event.data,
+        )

@@ -1,0 +1,126 @@
+"""Run events for SSE clients: one Temporal stream subscription per run, fanned out in-process.
+
+Every poll of a workflow stream writes history and its own copy of the items, so however many
+browsers and terminals watch a run, the API polls it once. A feed keeps the events it has seen
+(offset-addressed), so a client that reconnects with Last-Event-ID resumes where it left off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.contrib.workflow_streams import WorkflowStreamClient
+
+from workflows.types import EVENTS_TOPIC
+
+TERMINAL_EVENTS = frozenset({"run.completed", "run.failed", "run.stopped", "run.cancelled"})
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StreamedEvent:
+    offset: int
+    type: str
+    data: dict[str, Any]
+
+
+class RunFeed:
+    """The events of one run, read once from its workflow stream and kept for late readers."""
+
+    def __init__(self, client: Client, run_id: str) -> None:
+        self.run_id = run_id
+        self._client = client
+        self._events: list[StreamedEvent] = []
+        self._done = False
+        self._error: str | None = None
+        self._changed = asyncio.Condition()
+        self.readers = 0
+        self._task = asyncio.create_task(self._pump(), name=f"run-feed-{run_id}")
+
+    @property
+    def done(self) -> bool:
+        return self._done
+
+    async def _pump(self) -> None:
+        stream = WorkflowStreamClient.create(self._client, self.run_id)
+        try:
+            async for item in stream.subscribe([EVENTS_TOPIC]):
+                event = StreamedEvent(item.offset, str(item.data.get("type", "")), item.data)
+                async with self._changed:
+                    self._events.append(event)
+                    self._changed.notify_all()
+                if event.type in TERMINAL_EVENTS:
+                    break
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:
+            log.warning("event stream of run %s broke off: %s", self.run_id, err)
+            self._error = f"event stream broke off: {err}"
+        finally:
+            async with self._changed:
+                self._done = True
+                self._changed.notify_all()
+
+    def _has_news(self, seen: int) -> bool:
+        return len(self._events) > seen or self._done
+
+    async def follow(self, after: int | None) -> AsyncIterator[StreamedEvent]:
+        """Events with offset > `after` (all when None), live, until the run's terminal event."""
+        index = 0
+        while True:
+            async with self._changed:
+                await self._changed.wait_for(partial(self._has_news, index))
+                batch = self._events[index:]
+                index = len(self._events)
+                finished = self._done
+            for event in batch:
+                if after is None or event.offset > after:
+                    yield event
+            if finished and index == len(self._events):
+                if self._error is not None:
+                    yield StreamedEvent(-1, "stream.error", {"error": self._error})
+                return
+
+    async def close(self) -> None:
+        self._task.cancel()
+        try:
+            await self._task
+        except asyncio.CancelledError:
+            pass
+
+
+class EventHub:
+    """Holds one RunFeed per watched run; a finished feed goes once its last reader leaves."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+        self._feeds: dict[str, RunFeed] = {}
+
+    async def follow(self, run_id: str, after: int | None) -> AsyncIterator[StreamedEvent]:
+        feed = self._feeds.get(run_id)
+        if feed is None:
+            feed = self._feeds[run_id] = RunFeed(self._client, run_id)
+        feed.readers += 1
+        try:
+            async for event in feed.follow(after):
+                yield event
+        finally:
+            feed.readers -= 1
+            if feed.readers == 0 and self._feeds.get(run_id) is feed:
+                # Nobody is watching: stop polling. A later reader starts a fresh feed, which
+                # replays the retained events from the workflow (by query once it has closed).
+                del self._feeds[run_id]
+                await feed.close()
+
+    async def close(self) -> None:
+        feeds = list(self._feeds.values())
+        self._feeds.clear()
+        for feed in feeds:
+            await feed.close()

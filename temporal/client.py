@@ -1,0 +1,49 @@
+"""Connect to Temporal from settings: the local dev server, a cluster or Temporal Cloud."""
+
+from __future__ import annotations
+
+from temporalio.client import Client
+from temporalio.common import SearchAttributeKey
+from temporalio.service import TLSConfig
+
+from orch.settings import Settings
+
+# Custom search attributes the project sets on every run (registered by the dev server at start,
+# and by the setup job in docker-compose).
+AGENT_NAME = SearchAttributeKey.for_keyword("AgentName")
+SEARCH_ATTRIBUTES = (AGENT_NAME,)
+
+
+def tls_config(settings: Settings) -> bool | TLSConfig | None:
+    """TLS from settings: mTLS when a client certificate is given, plain TLS when asked for,
+    and the SDK's default (TLS exactly when an API key is used) otherwise."""
+    if settings.temporal_tls_cert or settings.temporal_tls_ca:
+        return TLSConfig(
+            server_root_ca_cert=(
+                settings.temporal_tls_ca.read_bytes() if settings.temporal_tls_ca else None
+            ),
+            client_cert=(
+                settings.temporal_tls_cert.read_bytes() if settings.temporal_tls_cert else None
+            ),
+            client_private_key=(
+                settings.temporal_tls_key.read_bytes() if settings.temporal_tls_key else None
+            ),
+        )
+    if settings.temporal_tls:
+        return True
+    return None
+
+
+async def connect(settings: Settings, *, lazy: bool = False) -> Client:
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        api_key=settings.temporal_api_key,
+        tls=tls_config(settings),
+        lazy=lazy,
+    )
+
+
+def workflow_ui_url(settings: Settings, run_id: str) -> str:
+    base = settings.temporal_ui_url.rstrip("/")
+    return f"{base}/namespaces/{settings.temporal_namespace}/workflows/{run_id}"

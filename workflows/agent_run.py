@@ -1,0 +1,326 @@
+"""The AgentRun workflow: the loop of one agent invocation.
+
+Deterministic code only. Each step calls the model (an activity), then runs the tools it asked for
+(one activity each, concurrently). The conversation itself is kept in the transcript store by the
+activities, so the history holds each message once and grows linearly with the steps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict, replace
+from datetime import timedelta
+from typing import Any, NoReturn
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.contrib.workflow_streams import WorkflowStream
+from temporalio.exceptions import ActivityError, ApplicationError
+
+from workflows import policy
+from workflows.types import (
+    EVENTS_TOPIC,
+    LlmStepInput,
+    LlmStepResult,
+    RecordInput,
+    RunCarry,
+    RunEvent,
+    RunInput,
+    RunResult,
+    RunState,
+    ToolCall,
+    ToolCallInput,
+    ToolOutcome,
+    TranscriptMessage,
+    Usage,
+)
+
+with workflow.unsafe.imports_passed_through():
+    from activities.llm.activity import LlmActivities
+    from activities.tools.activity import ToolActivities
+    from activities.transcript import TranscriptActivities
+
+# Model calls: Temporal owns the retries (SDK clients have max_retries=0).
+LLM_TIMEOUT = timedelta(seconds=60)
+LLM_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=60),
+    maximum_attempts=8,
+)
+RECORD_TIMEOUT = timedelta(seconds=30)
+
+
+def usage_dict(usage: Usage) -> dict[str, int]:
+    return {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "total_tokens": usage.total_tokens,
+    }
+
+
+def failure_message(err: BaseException) -> str:
+    """The most specific message of an activity failure chain (the provider's, the tool's)."""
+    cause: BaseException | None = err
+    message = str(err)
+    while cause is not None:
+        if isinstance(cause, ApplicationError):
+            return cause.message
+        message = str(cause) or message
+        cause = cause.__cause__
+    return message
+
+
+class RunFailed(Exception):
+    """Raised inside the loop to end the run as failed, with the reason."""
+
+    def __init__(self, reason: str, error_type: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.error_type = error_type
+
+
+@workflow.defn
+class AgentRun:
+    @workflow.init
+    def __init__(self, input: RunInput) -> None:
+        self._stream = WorkflowStream(prior_state=input.stream_state)
+        self._events = self._stream.topic(EVENTS_TOPIC, type=RunEvent)
+        carry = input.carry or RunCarry()
+        self._run_id = input.run_id
+        self._agent = input.agent
+        self._steps = carry.steps
+        self._next_seq = carry.next_seq
+        self._usage = carry.usage
+        self._last_text = carry.last_text
+        self._tool_calls = carry.tool_calls
+        self._status = "running"
+        self._stop_reason: str | None = None
+        self._error: str | None = None
+
+    @workflow.query
+    def state(self) -> RunState:
+        return RunState(
+            run_id=self._run_id,
+            agent=self._agent.name,
+            agent_version=self._agent.version,
+            status=self._status,
+            steps=self._steps,
+            tool_calls=self._tool_calls,
+            usage=self._usage,
+            last_text=self._last_text,
+            stop_reason=self._stop_reason,
+            error=self._error,
+        )
+
+    @workflow.run
+    async def run(self, input: RunInput) -> RunResult:
+        agent = input.agent
+        prelude: tuple[TranscriptMessage, ...] = ()
+        if input.carry is None:
+            prelude = (TranscriptMessage(role="user", text=input.input),)
+            self._publish(
+                "run.started",
+                {
+                    "agent": agent.name,
+                    "agent_version": agent.version,
+                    "model": agent.model,
+                    "provider": agent.provider.name,
+                    "input": input.input,
+                },
+            )
+        try:
+            while True:
+                reply = await self._model_step(prelude)
+                prelude = ()
+                if not reply.tool_calls:
+                    return await self._finish("completed", policy.ANSWER, reply.text)
+                stop = policy.stop_before_tools(agent, self._steps)
+                if stop is not None:
+                    return await self._finish("stopped", stop, self._last_text)
+                await self._run_tools(reply.tool_calls)
+                if workflow.info().is_continue_as_new_suggested():
+                    await self._continue_as_new(input)
+        except RunFailed as failed:
+            await self._fail(failed)
+
+    async def _model_step(self, prelude: tuple[TranscriptMessage, ...]) -> LlmStepResult:
+        self._steps += 1
+        first_seq = self._next_seq
+        seq = first_seq + len(prelude)
+        index = self._steps - 1  # model calls made before this one
+        self._publish("step.started", {"seq": seq})
+        try:
+            reply = await workflow.execute_activity_method(
+                LlmActivities.llm_step,
+                LlmStepInput(
+                    run_id=self._run_id,
+                    seq=seq,
+                    step=self._steps,
+                    agent=replace(
+                        self._agent, script=policy.script_window(self._agent.script, index)
+                    ),
+                    prelude=prelude,
+                    script_start=index,
+                ),
+                start_to_close_timeout=LLM_TIMEOUT,
+                retry_policy=LLM_RETRY,
+            )
+        except ActivityError as err:
+            raise RunFailed(failure_message(err), "ModelCallFailed") from err
+        self._next_seq = seq + 1
+        self._usage = self._usage + reply.usage
+        if reply.text:
+            self._last_text = reply.text
+        self._publish(
+            "llm.completed",
+            {
+                "text": reply.text,
+                "tool_calls": [asdict(c) for c in reply.tool_calls],
+                "usage": usage_dict(reply.usage),
+                "model": reply.model,
+            },
+        )
+        return reply
+
+    async def _run_tools(self, calls: tuple[ToolCall, ...]) -> None:
+        first_seq = self._next_seq
+        self._next_seq += len(calls)
+        self._tool_calls += len(calls)
+        for call in calls:
+            self._publish(
+                "tool.started",
+                {"call_id": call.id, "name": call.name, "arguments": call.arguments},
+            )
+        outcomes = await asyncio.gather(
+            *(self._run_tool(first_seq + i, call) for i, call in enumerate(calls))
+        )
+        for call, outcome in zip(calls, outcomes, strict=True):
+            self._publish(
+                "tool.completed",
+                {
+                    "call_id": call.id,
+                    "name": call.name,
+                    "arguments": call.arguments,
+                    "ok": outcome.ok,
+                    "result": outcome.preview,
+                    "truncated": outcome.truncated,
+                    "error": outcome.error,
+                },
+            )
+
+    async def _run_tool(self, seq: int, call: ToolCall) -> ToolOutcome:
+        tool = next((t for t in self._agent.tools if t.name == call.name), None)
+        timeout = timedelta(seconds=tool.timeout_s if tool else 30)
+        attempts = tool.retry_attempts if tool else 1
+        try:
+            return await workflow.execute_activity_method(
+                ToolActivities.tool_call,
+                ToolCallInput(run_id=self._run_id, seq=seq, step=self._steps, call=call, tool=tool),
+                start_to_close_timeout=timeout,
+                retry_policy=RetryPolicy(
+                    initial_interval=timedelta(seconds=1), maximum_attempts=max(1, attempts)
+                ),
+            )
+        except ActivityError as err:
+            # The tool never reported (timed out on every attempt): the model is told so.
+            message = f"tool {call.name!r} failed: {failure_message(err)}"
+            await workflow.execute_activity_method(
+                TranscriptActivities.record,
+                RecordInput(
+                    run_id=self._run_id,
+                    first_seq=seq,
+                    messages=(
+                        TranscriptMessage(
+                            role="tool",
+                            text=message,
+                            tool_call_id=call.id,
+                            tool_name=call.name,
+                            is_error=True,
+                        ),
+                    ),
+                ),
+                start_to_close_timeout=RECORD_TIMEOUT,
+            )
+            return ToolOutcome(call_id=call.id, name=call.name, ok=False, preview="", error=message)
+
+    async def _finish(self, status: str, stop_reason: str, answer: str) -> RunResult:
+        self._status = status
+        self._stop_reason = stop_reason
+        result = self._result(answer)
+        event = "run.completed" if status == "completed" else "run.stopped"
+        self._publish(
+            event,
+            {
+                "answer": answer,
+                "stop_reason": stop_reason,
+                "steps": self._steps,
+                "tool_calls": self._tool_calls,
+                "usage": usage_dict(self._usage),
+            },
+        )
+        await self._close_stream()
+        return result
+
+    async def _fail(self, failed: RunFailed) -> NoReturn:
+        self._status = "failed"
+        self._stop_reason = policy.ERROR
+        self._error = failed.reason
+        self._publish(
+            "run.failed",
+            {
+                "error": failed.reason,
+                "error_type": failed.error_type,
+                "steps": self._steps,
+                "usage": usage_dict(self._usage),
+            },
+        )
+        await self._close_stream()
+        raise ApplicationError(
+            failed.reason,
+            self._result(self._last_text),
+            type=failed.error_type,
+            non_retryable=True,
+        )
+
+    def _result(self, answer: str) -> RunResult:
+        return RunResult(
+            run_id=self._run_id,
+            agent=self._agent.name,
+            agent_version=self._agent.version,
+            status=self._status,
+            stop_reason=self._stop_reason or "",
+            answer=answer,
+            steps=self._steps,
+            tool_calls=self._tool_calls,
+            usage=self._usage,
+            error=self._error,
+        )
+
+    async def _close_stream(self) -> None:
+        """Release subscribers at once (they drain the rest by query) and let handlers finish."""
+        self._stream.detach_pollers()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+
+    async def _continue_as_new(self, input: RunInput) -> NoReturn:
+        carry = RunCarry(
+            steps=self._steps,
+            next_seq=self._next_seq,
+            usage=self._usage,
+            last_text=self._last_text,
+            tool_calls=self._tool_calls,
+        )
+        await self._stream.continue_as_new(
+            lambda state: [replace(input, carry=carry, stream_state=state)]
+        )
+
+    def _publish(self, type_: str, data: dict[str, Any]) -> None:
+        self._events.publish(
+            RunEvent(
+                type=type_,
+                run_id=self._run_id,
+                step=self._steps,
+                time=workflow.now().isoformat(),
+                data=data,
+            )
+        )
