@@ -1,0 +1,111 @@
+"""`orch`: the command line (up, worker, api, db, seed, run, runs, replay)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+from orch.errors import OrchError
+from orch.settings import Settings, get_settings
+
+DEFAULT_SEED = Path("examples/config.yaml")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="orch", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="dev server + migrations + example config + worker + API")
+    up.add_argument(
+        "--seed", type=Path, default=DEFAULT_SEED, help="config loaded into an empty DB"
+    )
+    sub.add_parser("worker", help="run a worker against TEMPORAL_ADDRESS")
+    sub.add_parser("api", help="serve the HTTP API on API_HOST:API_PORT")
+    db = sub.add_parser("db", help="database migrations")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="migrate to the newest schema")
+    down = db_sub.add_parser("downgrade", help="migrate back to a revision")
+    down.add_argument("revision")
+    db_sub.add_parser("check", help="fail when the models and the migrations disagree")
+    seed = sub.add_parser("seed", help="load providers, tools, agents and routes from YAML")
+    seed.add_argument("file", type=Path)
+    replay = sub.add_parser("replay", help="replay an exported history against this code")
+    replay.add_argument("file", type=Path, help="from `temporal workflow show --output json`")
+    return parser
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from orch import serve
+
+    command = args.command
+    if command == "up":
+        seed = args.seed if args.seed.exists() else None
+        asyncio.run(serve.run_up(settings, seed))
+    elif command == "worker":
+        asyncio.run(serve.run_worker(settings))
+    elif command == "api":
+        asyncio.run(serve.run_api(settings))
+    elif command == "db":
+        from config_store import migrate
+
+        if args.db_command == "upgrade":
+            migrate.upgrade(settings.database_url)
+        elif args.db_command == "downgrade":
+            migrate.downgrade(settings.database_url, args.revision)
+        else:
+            migrate.check(settings.database_url)
+        _print(f"db {args.db_command}: ok")
+    elif command == "seed":
+        return _seed(args.file, settings)
+    elif command == "replay":
+        return _replay(args.file)
+    return 0
+
+
+def _seed(path: Path, settings: Settings) -> int:
+    from config_store.db import make_engine, make_session_factory
+    from config_store.seed import load_config_file
+
+    engine = make_engine(settings.database_url)
+    try:
+        report = load_config_file(make_session_factory(engine), path)
+    finally:
+        engine.dispose()
+    _print(f"seeded {path}: {json.dumps(asdict(report))}")
+    return 0
+
+
+def _replay(path: Path) -> int:
+    from temporal.replay import replay_file
+
+    report = asyncio.run(replay_file(path))
+    if report.ok:
+        _print(f"replay ok: {path} ({report.events} events) matches the current workflow code")
+        return 0
+    _print(f"replay FAILED: {path} does not match the current workflow code: {report.error}")
+    return 1
+
+
+def _print(line: str) -> None:
+    sys.stdout.write(line + "\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        return _run(args, get_settings())
+    except OrchError as err:
+        sys.stderr.write(f"orch: {err}\n")
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""Long-running processes: the worker, the API, and `orch up` which runs everything at once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Generator
+from pathlib import Path
+
+import uvicorn
+
+from orch.settings import Settings
+
+log = logging.getLogger("orch")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, minus its own signal handling: the caller decides when to stop."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def _serve_until(stop: asyncio.Event, *tasks: asyncio.Task[None]) -> None:
+    """Wait for a signal, or for one of `tasks` to end (which is then re-raised)."""
+    stopper = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait({stopper, *tasks}, return_when=asyncio.FIRST_COMPLETED)
+    stopper.cancel()
+    for task in done:
+        if task is not stopper:
+            task.result()
+
+
+def _api_server(settings: Settings) -> _Server:
+    from api.app import create_app
+
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level="info",
+        lifespan="on",
+    )
+    return _Server(config)
+
+
+async def run_api(settings: Settings) -> None:
+    server = _api_server(settings)
+    stop = _stop_on_signals()
+    task = asyncio.create_task(server.serve())
+    await _serve_until(stop, task)
+    server.should_exit = True
+    await task
+
+
+async def run_worker(settings: Settings) -> None:
+    from temporal.client import connect
+    from temporal.worker import build_worker, transcript_store
+
+    client = await connect(settings)
+    worker = build_worker(client, settings, transcript_store(settings))
+    stop = _stop_on_signals()
+    task = asyncio.create_task(worker.run())
+    log.info("worker polling task queue %s", settings.temporal_task_queue)
+    await _serve_until(stop, task)
+    await worker.shutdown()
+
+
+def _say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+async def run_up(settings: Settings, seed_file: Path | None) -> None:
+    """Everything on one machine: dev server, migrations, example config, worker and API."""
+    from config_store.db import make_engine, make_session_factory
+    from config_store.migrate import upgrade
+    from config_store.seed import is_empty, load_config_file
+    from config_store.transcript import TranscriptStore
+    from temporal.client import connect
+    from temporal.devserver import DevServer
+    from temporal.worker import build_worker
+
+    stop = _stop_on_signals()
+    await asyncio.to_thread(upgrade, settings.database_url)
+    engine = make_engine(settings.database_url)
+    factory = make_session_factory(engine)
+    if seed_file is not None and await asyncio.to_thread(is_empty, factory):
+        await asyncio.to_thread(load_config_file, factory, seed_file)
+        _say(f"loaded the example configuration from {seed_file}")
+
+    dev = DevServer(
+        port=settings.dev_server_port,
+        ui_port=settings.dev_server_ui_port,
+        db_file=settings.dev_server_db,
+    )
+    await dev.start()
+    try:
+        settings = settings.model_copy(update={"temporal_address": dev.address})
+        client = await connect(settings)
+        worker = build_worker(client, settings, TranscriptStore(factory))
+        server = _api_server(settings)
+        worker_task = asyncio.create_task(worker.run())
+        api_task = asyncio.create_task(server.serve())
+        while not server.started and not api_task.done():
+            await asyncio.sleep(0.05)
+        if server.started:
+            _say(f"Temporal Web UI  http://localhost:{settings.dev_server_ui_port}")
+            _say(f"API              http://{settings.api_host}:{settings.api_port}")
+            _say(f"API docs         http://{settings.api_host}:{settings.api_port}/docs")
+            _say("Ready. Ctrl-C stops everything.")
+        try:
+            await _serve_until(stop, worker_task, api_task)
+        finally:
+            _say("stopping...")
+            server.should_exit = True
+            await asyncio.gather(api_task, return_exceptions=True)
+            await worker.shutdown()
+    finally:
+        dev.stop()
+        engine.dispose()
