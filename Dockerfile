@@ -1,0 +1,61 @@
+# One image for every orch process: `orch api` (default), `orch worker`, and the one-shot
+# `orch db upgrade` / `orch seed FILE` jobs. docker-compose.yml picks the command per service.
+#
+#   docker build -t orch:dev .
+#   docker run --rm -p 8000:8000 -e DATABASE_URL=... -e TEMPORAL_ADDRESS=... orch:dev
+
+ARG PYTHON_IMAGE=python:3.11-slim
+
+# ---- build: install the package and its dependencies into a virtualenv ----------------------
+FROM ${PYTHON_IMAGE} AS build
+
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PYTHONDONTWRITEBYTECODE=1
+
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+
+WORKDIR /src
+# Metadata first; README.md is optional here (setuptools only warns when it is missing).
+COPY pyproject.toml README.md* ./
+COPY orch ./orch
+COPY workflows ./workflows
+COPY activities ./activities
+COPY api ./api
+COPY config_store ./config_store
+COPY migrations ./migrations
+COPY temporal ./temporal
+RUN pip install --no-cache-dir .
+
+# ---- runtime ----------------------------------------------------------------------------------
+FROM ${PYTHON_IMAGE} AS runtime
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PATH=/opt/venv/bin:$PATH \
+    API_HOST=0.0.0.0 \
+    API_PORT=8000 \
+    WORKSPACE_DIR=/data/workspace
+
+RUN groupadd --system --gid 10001 orch \
+    && useradd --system --uid 10001 --gid orch --home-dir /app --no-create-home \
+        --shell /usr/sbin/nologin orch \
+    && mkdir -p /app /data/workspace \
+    && chown -R orch:orch /app /data
+
+COPY --from=build /opt/venv /opt/venv
+
+WORKDIR /app
+# Example configuration for `orch seed examples/config.yaml`.
+COPY --chown=orch:orch examples/ ./examples/
+
+USER 10001:10001
+
+EXPOSE 8000
+
+# The slim image has no curl: probe /healthz with the standard library.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('API_PORT', '8000') + '/healthz', timeout=4)"]
+
+CMD ["orch", "api"]
