@@ -17,10 +17,9 @@ import tempfile
 import time
 import uuid
 from dataclasses import replace
-from datetime import timedelta
 from pathlib import Path
 
-from temporalio import activity, workflow
+from floor import BareLoop, bare_model, bare_tool  # noqa: E402  (bench/ is the script's folder)
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -40,30 +39,6 @@ from workflows.types import ScriptTurn, ToolCall
 REPO = Path(__file__).resolve().parent.parent
 TOOL_STEPS = 3
 STEPS = TOOL_STEPS + 1
-
-
-@activity.defn
-async def bare_model(step: int) -> int:
-    return step
-
-
-@activity.defn
-async def bare_tool(step: int) -> int:
-    return step
-
-
-@workflow.defn
-class BareLoop:
-    """The floor: the same hops as the agent, one 'model' and one 'tool' activity per step."""
-
-    @workflow.run
-    async def run(self, steps: int) -> int:
-        timeout = timedelta(seconds=30)
-        for step in range(steps):
-            await workflow.execute_activity(bare_model, step, start_to_close_timeout=timeout)
-            if step < steps - 1:
-                await workflow.execute_activity(bare_tool, step, start_to_close_timeout=timeout)
-        return steps
 
 
 async def main(runs: int) -> None:

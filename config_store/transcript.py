@@ -33,6 +33,14 @@ class TranscriptStore:
         if not bodies:
             return []
         wanted = dict(enumerate(bodies, start=first_seq))
+        # The common case: nothing written there yet, one INSERT.
+        with self._session_factory() as session:
+            session.add_all(self._entries(run_id, wanted))
+            try:
+                session.commit()
+                return list(bodies)
+            except IntegrityError:
+                session.rollback()
         # Every failed attempt means another writer stored at least one of our seqs, so this
         # converges in at most len(bodies) + 1 rounds.
         for _ in range(len(bodies) + 1):
@@ -41,12 +49,7 @@ class TranscriptStore:
                 missing = {seq: body for seq, body in wanted.items() if seq not in stored}
                 if not missing:
                     return [stored[seq] for seq in wanted]
-                session.add_all(
-                    TranscriptEntry(
-                        run_id=run_id, seq=seq, role=str(body.get("role", "")), body=body
-                    )
-                    for seq, body in missing.items()
-                )
+                session.add_all(self._entries(run_id, missing))
                 try:
                     session.commit()
                 except IntegrityError:
@@ -71,6 +74,13 @@ class TranscriptStore:
         with self._session_factory() as session:
             row = session.get(TranscriptEntry, (run_id, seq))
             return None if row is None else row.body
+
+    @staticmethod
+    def _entries(run_id: str, bodies: dict[int, dict[str, Any]]) -> list[TranscriptEntry]:
+        return [
+            TranscriptEntry(run_id=run_id, seq=seq, role=str(body.get("role", "")), body=body)
+            for seq, body in bodies.items()
+        ]
 
     @staticmethod
     def _range(session: Session, run_id: str, start: int, stop: int) -> dict[int, dict[str, Any]]:

@@ -15,6 +15,7 @@ import uvicorn
 from orch.settings import Settings
 
 log = logging.getLogger("orch")
+LOCAL_HOSTS = ("127.0.0.1", "0.0.0.0", "localhost")
 
 
 class _Server(uvicorn.Server):
@@ -108,7 +109,12 @@ async def run_up(settings: Settings, seed_file: Path | None) -> None:
     )
     await dev.start()
     try:
-        settings = settings.model_copy(update={"temporal_address": dev.address})
+        settings = settings.model_copy(
+            update={
+                "temporal_address": dev.address,
+                "temporal_ui_url": f"http://localhost:{settings.dev_server_ui_port}",
+            }
+        )
         client = await connect(settings)
         worker = build_worker(client, settings, TranscriptStore(factory))
         server = _api_server(settings)
@@ -117,9 +123,10 @@ async def run_up(settings: Settings, seed_file: Path | None) -> None:
         while not server.started and not api_task.done():
             await asyncio.sleep(0.05)
         if server.started:
+            host = "localhost" if settings.api_host in LOCAL_HOSTS else settings.api_host
             _say(f"Temporal Web UI  http://localhost:{settings.dev_server_ui_port}")
-            _say(f"API              http://{settings.api_host}:{settings.api_port}")
-            _say(f"API docs         http://{settings.api_host}:{settings.api_port}/docs")
+            _say(f"API              http://{host}:{settings.api_port}")
+            _say(f"API docs         http://{host}:{settings.api_port}/docs")
             _say("Ready. Ctrl-C stops everything.")
         try:
             await _serve_until(stop, worker_task, api_task)

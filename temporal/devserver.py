@@ -52,7 +52,7 @@ def dev_server_command(
         "--ui-port",
         str(ui_port),
         "--log-level",
-        "warn",
+        "error",
         *dev_server_extra_args(),
     ]
     for attr in SEARCH_ATTRIBUTE_ARGS:
@@ -79,7 +79,9 @@ class DevServer:
         if self.db_file is not None:
             self.db_file.parent.mkdir(parents=True, exist_ok=True)
         cmd = dev_server_command(port=self.port, ui_port=self.ui_port, db_file=self.db_file)
-        self._process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
+        # Its own session: Ctrl-C in the terminal reaches us, and we stop the server last,
+        # after the worker has shut down against it.
+        self._process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, start_new_session=True)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
         while True:

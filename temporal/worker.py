@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import compileall
 import os
 from collections.abc import Mapping
+from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+import workflows
 from activities.llm.activity import LlmActivities
 from activities.tools.activity import ToolActivities
 from activities.tools.base import ToolContext
@@ -16,6 +20,22 @@ from config_store.db import make_engine, make_session_factory
 from config_store.transcript import TranscriptStore
 from orch.settings import Settings
 from workflows.agent_run import AgentRun
+
+# Our deterministic modules need no fresh copy per workflow run: passing them through spares
+# every run re-importing them in its sandbox.
+RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules(
+    "workflows.types", "workflows.policy"
+)
+
+
+def precompile_workflows() -> None:
+    """Compile the workflow package's bytecode once, at worker start.
+
+    The sandbox imports the workflow modules afresh for every run; where bytecode is not written
+    (PYTHONDONTWRITEBYTECODE, common in containers) that means compiling their source on every
+    run. Best effort: in a read-only tree runs just start a little slower.
+    """
+    compileall.compile_dir(Path(workflows.__file__).parent, quiet=2)
 
 
 def build_worker(
@@ -27,6 +47,7 @@ def build_worker(
     env: Mapping[str, str] | None = None,
 ) -> Worker:
     settings.workspace_dir.mkdir(parents=True, exist_ok=True)
+    precompile_workflows()
     llm = LlmActivities(store, env=env if env is not None else os.environ)
     tools = ToolActivities(store, ToolContext(workspace_dir=settings.workspace_dir.resolve()))
     transcript = TranscriptActivities(store)
@@ -34,6 +55,7 @@ def build_worker(
         client,
         task_queue=task_queue or settings.temporal_task_queue,
         workflows=[AgentRun],
+        workflow_runner=SandboxedWorkflowRunner(restrictions=RESTRICTIONS),
         activities=[llm.llm_step, tools.tool_call, transcript.record],
     )
 

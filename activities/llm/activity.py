@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from temporalio import activity
 
@@ -35,20 +36,8 @@ class LlmActivities:
 
     @activity.defn(name="llm_step")
     async def llm_step(self, input: LlmStepInput) -> LlmStepResult:
-        store = self._store
-        if input.prelude:
-            bodies = [to_body(m) for m in input.prelude]
-            first = input.seq - len(input.prelude)
-            await asyncio.to_thread(store.append, input.run_id, first, bodies)
-        stored = await asyncio.to_thread(store.get, input.run_id, input.seq)
+        stored, history = await asyncio.to_thread(self._load, input)
         if stored is None:
-            entries = await asyncio.to_thread(store.read, input.run_id, input.seq)
-            if len(entries) != input.seq:
-                # A message the workflow already counted is not in the store yet: try again.
-                raise RuntimeError(
-                    f"transcript of run {input.run_id} has {len(entries)} messages "
-                    f"before position {input.seq}"
-                )
             agent = input.agent
             provider = self._provider_factory(agent.provider, self._env)
             try:
@@ -57,7 +46,7 @@ class LlmActivities:
                         provider=agent.provider,
                         model=agent.model,
                         system_prompt=agent.system_prompt,
-                        messages=tuple(from_body(body) for _, body in entries),
+                        messages=history,
                         tools=agent.tools,
                         temperature=agent.temperature,
                         script=agent.script,
@@ -70,7 +59,8 @@ class LlmActivities:
                 role="assistant", text=reply.text, tool_calls=reply.tool_calls
             )
             body = to_body(message, usage=reply.usage, model=reply.model)
-            stored = (await asyncio.to_thread(store.append, input.run_id, input.seq, [body]))[0]
+            appended = await asyncio.to_thread(self._store.append, input.run_id, input.seq, [body])
+            stored = appended[0]
         message = from_body(stored)
         return LlmStepResult(
             text=message.text,
@@ -78,3 +68,22 @@ class LlmActivities:
             usage=usage_of(stored),
             model=str(stored.get("model", "")),
         )
+
+    def _load(
+        self, input: LlmStepInput
+    ) -> tuple[dict[str, Any] | None, tuple[TranscriptMessage, ...]]:
+        """Write the prelude, then read: (this step's stored answer, or None; the messages
+        before it). One trip to the store."""
+        if input.prelude:
+            bodies = [to_body(m) for m in input.prelude]
+            self._store.append(input.run_id, input.seq - len(input.prelude), bodies)
+        entries = self._store.read(input.run_id, input.seq + 1)
+        if entries and entries[-1][0] == input.seq:
+            return entries[-1][1], ()
+        if len(entries) != input.seq:
+            # A message the workflow already counted is not in the store yet: try again.
+            raise RuntimeError(
+                f"transcript of run {input.run_id} has {len(entries)} messages "
+                f"before position {input.seq}"
+            )
+        return None, tuple(from_body(body) for _, body in entries)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, ValidationError, best_match
+from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
 
 from activities.tools import calculator, read_file
@@ -34,15 +37,28 @@ async def execute_tool(spec: ToolSpec, arguments: dict[str, Any], ctx: ToolConte
     return truncate(result, ctx.max_output_chars)
 
 
-def validate_arguments(tool: str, parameters: Mapping[str, Any], arguments: dict[str, Any]) -> None:
-    """ToolError naming the argument path and the problem when `arguments` break the schema."""
-    schema = dict(parameters)
+@lru_cache(maxsize=256)
+def _validator(schema_json: str) -> Validator | None:
+    """A checked validator for a schema (None when the schema itself is invalid).
+
+    Checking a schema against its meta-schema costs more than a tool call: done once per schema.
+    """
+    schema = json.loads(schema_json)
     validator_class = validator_for(schema, default=Draft202012Validator)
     try:
         validator_class.check_schema(schema)
-    except SchemaError as exc:
-        raise ToolError(f"tool '{tool}' is misconfigured: invalid parameters schema") from exc
-    error: ValidationError | None = best_match(validator_class(schema).iter_errors(arguments))
+    except SchemaError:
+        return None
+    validator: Validator = validator_class(schema)
+    return validator
+
+
+def validate_arguments(tool: str, parameters: Mapping[str, Any], arguments: dict[str, Any]) -> None:
+    """ToolError naming the argument path and the problem when `arguments` break the schema."""
+    validator = _validator(json.dumps(parameters))  # key order kept: it orders the errors
+    if validator is None:
+        raise ToolError(f"tool '{tool}' is misconfigured: invalid parameters schema")
+    error: ValidationError | None = best_match(validator.iter_errors(arguments))
     if error is not None:
         where = "arguments" if not error.path else f"argument {error.json_path}"
         raise ToolError(f"invalid arguments for tool '{tool}': {where}: {error.message}")

@@ -1,0 +1,79 @@
+"""`orch up` as a user runs it: everything up in one process, all of it down on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.fixtures_temporal import EXAMPLE_CONFIG, free_port
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_orch_up_serves_the_demo_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    grpc, ui, api = free_port(), free_port(), free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/orchestrator.db",
+        "DEV_SERVER_PORT": str(grpc),
+        "DEV_SERVER_UI_PORT": str(ui),
+        "DEV_SERVER_DB": str(tmp_path / "temporal.db"),
+        "API_PORT": str(api),
+        "WORKSPACE_DIR": str(tmp_path / "workspace"),
+        "TEMPORAL_TASK_QUEUE": "orch-up-test",
+    }
+    began = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "orch.cli", "up", "--seed", str(EXAMPLE_CONFIG)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # a terminal's Ctrl-C goes to the whole process group
+    )
+    try:
+        assert proc.stdout is not None
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("Ready."):
+                break
+        output = "".join(lines)
+        assert "Ready." in output, output
+        assert time.monotonic() - began < 60
+        assert f"http://localhost:{ui}" in output and f"http://localhost:{api}" in output
+
+        base = f"http://127.0.0.1:{api}"
+        started = httpx.post(f"{base}/v1/runs", json={"agent": "demo", "input": "What is 12*7?"})
+        assert started.status_code == 202, started.text
+        run_id = started.json()["run_id"]
+        assert started.json()["temporal_ui_url"].startswith(f"http://localhost:{ui}/")
+        with httpx.stream("GET", f"{base}/v1/runs/{run_id}/events", timeout=30) as events:
+            body = "".join(events.iter_text())
+        assert "event: run.completed" in body and "84" in body
+        assert httpx.get(f"http://127.0.0.1:{ui}/", timeout=10).status_code == 200
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            code = proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
+    assert code == 0
+    for port in (grpc, ui, api):
+        assert not port_open(port), f"port {port} still open after Ctrl-C"
