@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from temporal.devserver import temporal_binary
 from tests.fixtures_temporal import EXAMPLE_CONFIG, free_port
 
 pytestmark = pytest.mark.timeout(120)
@@ -67,6 +68,20 @@ def test_orch_up_serves_the_demo_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> 
             body = "".join(events.iter_text())
         assert "event: run.completed" in body and "84" in body
         assert httpx.get(f"http://127.0.0.1:{ui}/", timeout=10).status_code == 200
+        # The dev server was started with the AgentName search attribute: the list filters on it.
+        for _ in range(50):
+            listed = subprocess.run(
+                [str(temporal_binary()), "workflow", "list", "--address", f"127.0.0.1:{grpc}"]
+                + ["--query", "AgentName = 'demo'", "--output", "json"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
+            assert listed.returncode == 0, listed.stderr
+            if run_id in listed.stdout:
+                break
+            time.sleep(0.2)
+        assert run_id in listed.stdout
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         try:

@@ -1,0 +1,143 @@
+"""Whole runs against the fake provider over HTTP, through the real OpenAI and Anthropic SDKs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+import pytest
+from temporalio.client import Client, WorkflowFailureError
+
+from config_store.transcript import TranscriptStore
+from orch.settings import Settings
+from temporal.runs import get_run, start_run
+from tests.fakes.provider_server import FakeProviderServer, FakeReply, FakeToolCall
+from tests.workflows.test_agent_run import demo_spec, events_of
+from workflows.agent_run import AgentRun
+from workflows.types import ProviderSpec
+
+pytestmark = pytest.mark.usefixtures("worker")
+
+KEY_ENV = "ORCH_TEST_PROVIDER_KEY"
+KEY = "sk-test-9f8e7d6c5b4a-do-not-leak"
+
+
+@pytest.fixture(autouse=True)
+def provider_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_ENV, KEY)
+
+
+def provider(fake: FakeProviderServer, kind: str) -> ProviderSpec:
+    base = fake.openai_base_url if kind == "openai" else fake.anthropic_base_url
+    return ProviderSpec(name=f"fake-{kind}", kind=kind, base_url=base, api_key_env=KEY_ENV)
+
+
+async def start(client: Client, settings: Settings, spec: Any, text: str) -> str:
+    run_id = f"run-{uuid.uuid4().hex}"
+    await start_run(
+        client, task_queue=settings.temporal_task_queue, run_id=run_id, agent=spec, input=text
+    )
+    return run_id
+
+
+@pytest.mark.parametrize("kind", ["openai", "anthropic"])
+async def test_a_run_calls_the_model_and_the_tool_over_the_wire(
+    kind: str,
+    fake_provider: FakeProviderServer,
+    temporal_client: Client,
+    orch_settings: Settings,
+    seeded: Any,
+) -> None:
+    fake_provider.queue_tool_calls(
+        [FakeToolCall("calculator", {"expression": "12*7"}, id="call_1")], input_tokens=30
+    )
+    fake_provider.queue_text("12*7 is 84.", input_tokens=50, output_tokens=7)
+    spec = demo_spec(seeded, provider=provider(fake_provider, kind), model=f"{kind}-model")
+    run_id = await start(temporal_client, orch_settings, spec, "What is 12*7?")
+    result = await temporal_client.get_workflow_handle_for(AgentRun.run, run_id).result()
+
+    assert result.answer == "12*7 is 84." and result.tool_calls == 1
+    assert (result.usage.input_tokens, result.usage.output_tokens) == (80, 12)
+    first, second = fake_provider.requests
+    assert first.json["model"] == f"{kind}-model"
+    assert "12*7" in json.dumps(first.json["messages"])
+    # The tool's result went back to the model in the wire's own shape.
+    if kind == "openai":
+        tool_msg = second.json["messages"][-1]
+        assert tool_msg == {"role": "tool", "tool_call_id": "call_1", "content": "84"}
+        assert first.headers["authorization"] == f"Bearer {KEY}"
+    else:
+        block = second.json["messages"][-1]["content"][0]
+        assert block["type"] == "tool_result" and block["tool_use_id"] == "call_1"
+        sent = first.headers.get("x-api-key") or first.headers["authorization"]
+        assert sent in (KEY, f"Bearer {KEY}")
+
+    # The key is nowhere in what the run left behind.
+    events = await events_of(temporal_client, run_id)
+    history = await temporal_client.get_workflow_handle(run_id).fetch_history()
+    assert KEY not in json.dumps(events) and KEY not in history.to_json()
+
+
+async def test_provider_outage_is_retried_by_temporal_without_rerunning_tools(
+    fake_provider: FakeProviderServer,
+    temporal_client: Client,
+    orch_settings: Settings,
+    seeded: Any,
+) -> None:
+    fake_provider.queue_tool_calls([FakeToolCall("calculator", {"expression": "2+2"})])
+    fake_provider.queue_fault(500)
+    fake_provider.queue_fault(503)
+    fake_provider.queue_text("4")
+    spec = demo_spec(seeded, provider=provider(fake_provider, "openai"), model="m")
+    run_id = await start(temporal_client, orch_settings, spec, "2+2?")
+    result = await temporal_client.get_workflow_handle_for(AgentRun.run, run_id).result()
+
+    assert result.answer == "4"
+    assert len(fake_provider.requests) == 4  # one per attempt: the SDK itself never retries
+    tool_messages = [b for _, b in TranscriptStore(seeded).read(run_id) if b["role"] == "tool"]
+    assert len(tool_messages) == 1
+
+
+async def test_a_rejected_key_fails_the_run_at_once_naming_provider_and_status(
+    fake_provider: FakeProviderServer,
+    temporal_client: Client,
+    orch_settings: Settings,
+    seeded: Any,
+) -> None:
+    fake_provider.queue_fault(401, message="invalid api key")
+    spec = demo_spec(seeded, provider=provider(fake_provider, "anthropic"), model="claude-x")
+    run_id = await start(temporal_client, orch_settings, spec, "hi")
+    with pytest.raises(WorkflowFailureError):
+        await temporal_client.get_workflow_handle(run_id).result()
+
+    assert len(fake_provider.requests) == 1
+    view = await get_run(temporal_client, run_id)
+    assert view.status == "failed"
+    assert view.error is not None
+    assert "fake-anthropic" in view.error and "401" in view.error and "claude-x" in view.error
+    assert KEY not in view.error
+
+
+async def test_a_run_in_progress_reports_its_state(
+    fake_provider: FakeProviderServer,
+    temporal_client: Client,
+    orch_settings: Settings,
+    seeded: Any,
+) -> None:
+    fake_provider.queue_tool_calls([FakeToolCall("calculator", {"expression": "1+1"})])
+    fake_provider.queue_reply(FakeReply(text="two", delay=3.0))
+    spec = demo_spec(seeded, provider=provider(fake_provider, "openai"), model="m")
+    run_id = await start(temporal_client, orch_settings, spec, "1+1?")
+    for _ in range(100):
+        view = await get_run(temporal_client, run_id)
+        if view.tool_calls == 1:
+            break
+        await asyncio.sleep(0.05)
+    assert view.status == "running" and view.agent == "demo"
+    assert view.steps == 2 and view.tool_calls == 1 and view.closed_at is None
+
+    await temporal_client.get_workflow_handle(run_id).result()
+    done = await get_run(temporal_client, run_id)
+    assert done.status == "completed" and done.answer == "two"
