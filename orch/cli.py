@@ -34,6 +34,11 @@ def _parser() -> argparse.ArgumentParser:
     db_sub.add_parser("check", help="fail when the models and the migrations disagree")
     seed = sub.add_parser("seed", help="load providers, tools, agents and routes from YAML")
     seed.add_argument("file", type=Path)
+    run = sub.add_parser("run", help="start a run of an agent and print its events")
+    run.add_argument("agent")
+    run.add_argument("input")
+    runs = sub.add_parser("runs", help="list the most recent runs")
+    runs.add_argument("--limit", type=int, default=20)
     replay = sub.add_parser("replay", help="replay an exported history against this code")
     replay.add_argument("file", type=Path, help="from `temporal workflow show --output json`")
     return parser
@@ -64,6 +69,14 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return _seed(args.file, settings)
     elif command == "replay":
         return _replay(args.file)
+    elif command == "run":
+        from orch.terminal import run_and_follow
+
+        return asyncio.run(run_and_follow(settings, args.agent, args.input))
+    elif command == "runs":
+        from orch.terminal import print_recent
+
+        return print_recent(settings, args.limit)
     return 0
 
 

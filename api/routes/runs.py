@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -14,13 +13,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
 from api.deps import EventsDep, SessionFactoryDep, SettingsDep, TemporalDep
-from config_store.agents import snapshot_agent
-from config_store.routes import resolve_route
-from config_store.runs import list_runs, record_run
+from config_store.runs import list_runs
+from orch.launch import launch_run
 from orch.settings import Settings
 from temporal.client import workflow_ui_url
-from temporal.runs import RunView, ensure_exists, get_run, start_run
-from workflows.types import AgentSpec
+from temporal.runs import RunView, ensure_exists, get_run
 
 router = APIRouter(prefix="/v1", tags=["runs"])
 
@@ -62,28 +59,18 @@ async def _start(
     settings: Settings,
     client: Client,
     *,
-    agent_name: str | None,
-    route_key: str | None,
+    agent: str | None = None,
+    route: str | None = None,
     text: str,
 ) -> RunStarted:
-    """Snapshot the agent's current version, start its workflow, record the run."""
-
-    def snapshot() -> AgentSpec:
-        with factory() as session:
-            name = agent_name if agent_name is not None else resolve_route(session, route_key or "")
-            return snapshot_agent(session, name)
-
-    spec = await asyncio.to_thread(snapshot)
-    run_id = f"run-{uuid.uuid4().hex}"
-    await start_run(
-        client, task_queue=settings.temporal_task_queue, run_id=run_id, agent=spec, input=text
+    run_id, spec = await launch_run(
+        factory,
+        client,
+        task_queue=settings.temporal_task_queue,
+        text=text,
+        agent=agent,
+        route=route,
     )
-
-    def record() -> None:
-        with factory.begin() as session:
-            record_run(session, run_id, spec.name, spec.version, route_key, text)
-
-    await asyncio.to_thread(record)
     base = (settings.public_url or str(request.base_url)).rstrip("/")
     return RunStarted(
         run_id=run_id,
@@ -103,9 +90,7 @@ async def create_run(
     client: TemporalDep,
 ) -> RunStarted:
     """Start a run of an agent's current version. Follow it at `events_url`."""
-    return await _start(
-        request, factory, settings, client, agent_name=body.agent, route_key=None, text=body.input
-    )
+    return await _start(request, factory, settings, client, agent=body.agent, text=body.input)
 
 
 @router.post("/routes/{key}/runs", status_code=status.HTTP_202_ACCEPTED)
@@ -118,9 +103,7 @@ async def create_route_run(
     client: TemporalDep,
 ) -> RunStarted:
     """Start a run of the agent a route points to."""
-    return await _start(
-        request, factory, settings, client, agent_name=None, route_key=key, text=body.input
-    )
+    return await _start(request, factory, settings, client, route=key, text=body.input)
 
 
 @router.get("/runs")

@@ -86,6 +86,14 @@ async def test_route_starts_its_agent(api_url: str) -> None:
         assert "4" in events[-1].data["data"]["answer"]
 
 
+async def test_health_and_openapi(api_url: str) -> None:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+        assert (await http.get("/healthz")).json() == {"status": "ok"}
+        assert (await http.get("/docs")).status_code == 200
+        paths = (await http.get("/openapi.json")).json()["paths"]
+        assert {"/v1/runs", "/v1/runs/{run_id}", "/v1/runs/{run_id}/events"} <= set(paths)
+
+
 async def test_bad_requests_get_clear_json_errors(api_url: str) -> None:
     async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
         unknown = await http.post("/v1/runs", json={"agent": "nobody", "input": "hi"})

@@ -1,0 +1,93 @@
+"""`orch run` and `orch runs`: start a run and watch it from a terminal, list recent runs."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from temporalio.contrib.workflow_streams import WorkflowStreamClient
+
+from api.sse import TERMINAL_EVENTS
+from config_store.db import make_engine, make_session_factory
+from config_store.runs import list_runs
+from orch.launch import launch_run
+from orch.settings import Settings
+from temporal.client import connect, workflow_ui_url
+from workflows.types import EVENTS_TOPIC
+
+
+def _say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    text = value if isinstance(value, str) else json.dumps(value)
+    text = text.replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def format_event(event: dict[str, Any]) -> str | None:
+    """One line for a person watching a run; None for events not worth a line."""
+    kind, step, data = event.get("type"), event.get("step"), event.get("data", {})
+    if kind == "run.started":
+        return f"started {data['agent']} v{data['agent_version']} ({data['model']})"
+    if kind == "llm.completed":
+        calls = ", ".join(
+            f"{c['name']}({_short(c['arguments'], 80)})" for c in data.get("tool_calls", [])
+        )
+        said = _short(data["text"]) if data.get("text") else ""
+        return f"step {step} model: {said}{' -> ' if said and calls else ''}{calls}"
+    if kind == "tool.completed":
+        outcome = _short(data["result"]) if data["ok"] else f"error: {_short(data['error'])}"
+        return f"step {step}   {data['name']}: {outcome}"
+    if kind in ("run.completed", "run.stopped"):
+        usage = data["usage"]["total_tokens"]
+        return (
+            f"{kind.split('.')[1]} ({data['stop_reason']}, {data['steps']} steps, "
+            f"{usage} tokens): {data['answer']}"
+        )
+    if kind == "run.failed":
+        return f"failed: {data['error']}"
+    return None
+
+
+async def run_and_follow(settings: Settings, agent: str, text: str) -> int:
+    """Start a run of `agent`, print its events as they come; 0 when it completes."""
+    engine = make_engine(settings.database_url)
+    try:
+        client = await connect(settings)
+        run_id, _ = await launch_run(
+            make_session_factory(engine),
+            client,
+            task_queue=settings.temporal_task_queue,
+            text=text,
+            agent=agent,
+        )
+    finally:
+        engine.dispose()
+    _say(f"run {run_id}  {workflow_ui_url(settings, run_id)}")
+    final = ""
+    async for item in WorkflowStreamClient.create(client, run_id).subscribe([EVENTS_TOPIC]):
+        line = format_event(item.data)
+        if line is not None:
+            _say(line)
+        final = str(item.data.get("type"))
+        if final in TERMINAL_EVENTS:
+            break
+    return 0 if final == "run.completed" else 1
+
+
+def print_recent(settings: Settings, limit: int) -> int:
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            for run in list_runs(session, limit=limit):
+                _say(
+                    f"{run.created_at:%Y-%m-%d %H:%M:%S}  {run.run_id}  "
+                    f"{run.agent_name} v{run.agent_version}  {_short(run.input, 60)}"
+                )
+    finally:
+        engine.dispose()
+    return 0

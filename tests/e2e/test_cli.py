@@ -1,0 +1,76 @@
+"""The `orch` command line, run as a user runs it (a subprocess with settings in its env)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from orch.settings import Settings
+from tests.fixtures_temporal import EXAMPLE_CONFIG
+
+
+def orch_env(settings: Settings) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "TEMPORAL_ADDRESS": settings.temporal_address,
+        "TEMPORAL_TASK_QUEUE": settings.temporal_task_queue,
+        "WORKSPACE_DIR": str(settings.workspace_dir),
+    }
+
+
+def orch(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "orch.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_db_and_seed_commands(tmp_path: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/cli.db"}
+    assert orch(env, "db", "upgrade").returncode == 0
+    assert orch(env, "db", "check").returncode == 0
+    first = orch(env, "seed", str(EXAMPLE_CONFIG))
+    assert first.returncode == 0, first.stderr
+    again = orch(env, "seed", str(EXAMPLE_CONFIG))
+    assert again.returncode == 0 and "seeded" in again.stdout
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("agents:\n  - name: x\n    provider: nowhere\n    model: m\n")
+    refused = orch(env, "seed", str(bad))
+    assert refused.returncode == 2
+    assert "agents[0].provider" in refused.stderr and "Traceback" not in refused.stderr
+
+
+@pytest.mark.usefixtures("worker")
+async def test_run_prints_the_events_and_runs_lists_it(orch_settings: Settings) -> None:
+    env = orch_env(orch_settings)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "orch.cli",
+        "run",
+        "demo",
+        "What is 12*7?",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    lines = out.decode().splitlines()
+    assert proc.returncode == 0, err.decode()
+    assert lines[0].startswith("run run-")
+    assert any("calculator" in line and "84" in line for line in lines)
+    assert lines[-1].startswith("completed (answer") and "84" in lines[-1]
+
+    run_id = lines[0].split()[1]
+    listed = await asyncio.to_thread(orch, env, "runs")
+    assert run_id in listed.stdout and "demo v1" in listed.stdout
