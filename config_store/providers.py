@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Literal
 
 from sqlalchemy import exists, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config_store.models import PROVIDER_KINDS, AgentVersion, Provider
+from config_store.rows import copy_fields, insert_unique
 from config_store.specs import ProviderIn
 from config_store.validation import check_choice, check_name
 from orch.errors import Conflict, InvalidConfig, NotFound
@@ -29,13 +29,7 @@ def _validate(spec: ProviderIn) -> None:
 
 
 def _apply(row: Provider, spec: ProviderIn) -> bool:
-    """Copy `spec` onto `row`; True if anything changed."""
-    values = spec.model_dump()
-    changed = any(getattr(row, key) != value for key, value in values.items())
-    if changed:
-        for key, value in values.items():
-            setattr(row, key, value)
-    return changed
+    return copy_fields(row, spec.model_dump())
 
 
 def find_provider(session: Session, name: str) -> Provider | None:
@@ -60,11 +54,7 @@ def create_provider(session: Session, name: str, spec: ProviderIn) -> Provider:
         raise Conflict(f"a provider named {name!r} already exists")
     row = Provider(name=name)
     _apply(row, spec)
-    session.add(row)
-    try:
-        session.flush()
-    except IntegrityError as e:  # lost a race with another writer
-        raise Conflict(f"a provider named {name!r} already exists") from e
+    insert_unique(session, row, f"a provider named {name!r} already exists")
     return row
 
 

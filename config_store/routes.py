@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config_store.agents import find_agent
 from config_store.models import Agent, Route
 from config_store.providers import Outcome
+from config_store.rows import insert_unique
 from config_store.specs import RouteIn
 from config_store.validation import check_name
 from orch.errors import Conflict, InvalidConfig, NotFound
@@ -47,11 +47,7 @@ def create_route(session: Session, key: str, spec: RouteIn) -> Route:
     if find_route(session, key) is not None:
         raise Conflict(f"a route {key!r} already exists")
     row = Route(key=key, agent=agent, description=spec.description)
-    session.add(row)
-    try:
-        session.flush()
-    except IntegrityError as e:
-        raise Conflict(f"a route {key!r} already exists") from e
+    insert_unique(session, row, f"a route {key!r} already exists")
     return row
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config_store.models import TOOL_KINDS, Agent, AgentVersion, Tool
 from config_store.providers import Outcome
+from config_store.rows import copy_fields, insert_unique
 from config_store.specs import ToolIn
 from config_store.validation import check_choice, check_json_schema, check_name, check_range
 from orch.errors import Conflict, InvalidConfig, NotFound
@@ -28,12 +28,7 @@ def _validate(spec: ToolIn) -> None:
 
 
 def _apply(row: Tool, spec: ToolIn) -> bool:
-    values = spec.model_dump()
-    changed = any(getattr(row, key) != value for key, value in values.items())
-    if changed:
-        for key, value in values.items():
-            setattr(row, key, value)
-    return changed
+    return copy_fields(row, spec.model_dump())
 
 
 def find_tool(session: Session, name: str) -> Tool | None:
@@ -58,11 +53,7 @@ def create_tool(session: Session, name: str, spec: ToolIn) -> Tool:
         raise Conflict(f"a tool named {name!r} already exists")
     row = Tool(name=name)
     _apply(row, spec)
-    session.add(row)
-    try:
-        session.flush()
-    except IntegrityError as e:
-        raise Conflict(f"a tool named {name!r} already exists") from e
+    insert_unique(session, row, f"a tool named {name!r} already exists")
     return row
 
 
