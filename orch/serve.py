@@ -53,6 +53,8 @@ def _api_server(settings: Settings) -> _Server:
         port=settings.api_port,
         log_level="info",
         lifespan="on",
+        # Open SSE streams end with their run; on shutdown, don't wait on them for long.
+        timeout_graceful_shutdown=5,
     )
     return _Server(config)
 
