@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.workflow_streams import WorkflowStreamClient
 
 from workflows.types import EVENTS_TOPIC
@@ -51,13 +51,15 @@ class RunFeed:
     async def _pump(self) -> None:
         stream = WorkflowStreamClient.create(self._client, self.run_id)
         try:
+            ended = False
             async for item in stream.subscribe([EVENTS_TOPIC]):
                 event = StreamedEvent(item.offset, str(item.data.get("type", "")), item.data)
-                async with self._changed:
-                    self._events.append(event)
-                    self._changed.notify_all()
+                await self._add(event)
                 if event.type in TERMINAL_EVENTS:
+                    ended = True
                     break
+            if not ended:
+                await self._add(await self._ended_outside())
         except asyncio.CancelledError:
             raise
         except Exception as err:
@@ -67,6 +69,23 @@ class RunFeed:
             async with self._changed:
                 self._done = True
                 self._changed.notify_all()
+
+    async def _add(self, event: StreamedEvent) -> None:
+        async with self._changed:
+            self._events.append(event)
+            self._changed.notify_all()
+
+    async def _ended_outside(self) -> StreamedEvent:
+        """The terminal event of a run that closed without publishing one: cancelled, terminated
+        or timed out from outside. Not part of the run's stream, so it has no offset."""
+        desc = await self._client.get_workflow_handle(self.run_id).describe()
+        status = desc.status.name.lower() if desc.status else "unknown"
+        kind = "run.cancelled" if desc.status == WorkflowExecutionStatus.CANCELED else "run.failed"
+        data = {"error": f"the run was {status} outside the agent loop", "error_type": status}
+        event = {"type": kind, "run_id": self.run_id, "step": None, "data": data}
+        if desc.close_time is not None:
+            event["time"] = desc.close_time.isoformat()
+        return StreamedEvent(-1, kind, event)
 
     def _has_news(self, seen: int) -> bool:
         return len(self._events) > seen or self._done

@@ -14,10 +14,6 @@ ProviderKind = Literal["openai", "anthropic", "openai_compatible", "scripted"]
 ToolKind = Literal["calculator", "read_file"]
 
 
-def default_parameters() -> dict[str, Any]:
-    return {"type": "object", "properties": {}}
-
-
 class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -34,8 +30,9 @@ class ProviderIn(_Input):
 class ToolIn(_Input):
     kind: ToolKind
     description: str = ""
-    parameters: dict[str, Any] = Field(
-        default_factory=default_parameters, description="JSON Schema of the arguments."
+    parameters: dict[str, Any] | None = Field(
+        default=None,
+        description="JSON Schema of the arguments; omitted: the kind's own schema.",
     )
     config: dict[str, Any] = Field(default_factory=dict, description="Kind-specific settings.")
     timeout_s: float = 30.0

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from activities.tools.registry import TOOL_KINDS as BUILTIN_KINDS
 from config_store.models import TOOL_KINDS, Agent, AgentVersion, Tool
 from config_store.providers import Outcome
 from config_store.rows import copy_fields, insert_unique
@@ -20,15 +24,29 @@ def check_tool_name(name: str) -> None:
         raise InvalidConfig("name", "tool names may not contain '.': model providers reject it")
 
 
+def _with_defaults(spec: ToolIn) -> ToolIn:
+    """A tool that does not describe its arguments (or itself) gets its kind's description."""
+    kind = BUILTIN_KINDS.get(spec.kind)
+    if kind is None:
+        return spec
+    update: dict[str, Any] = {}
+    if spec.parameters is None:
+        update["parameters"] = copy.deepcopy(dict(kind.parameters))
+    if not spec.description:
+        update["description"] = kind.description
+    return spec.model_copy(update=update)
+
+
 def _validate(spec: ToolIn) -> None:
     check_choice(spec.kind, TOOL_KINDS, "kind")
-    check_json_schema(spec.parameters, "parameters")
+    if spec.parameters is not None:
+        check_json_schema(spec.parameters, "parameters")
     check_range(spec.timeout_s, "timeout_s", 0.001, 86400)
     check_range(spec.retry_attempts, "retry_attempts", 1, 100, integer=True)
 
 
 def _apply(row: Tool, spec: ToolIn) -> bool:
-    return copy_fields(row, spec.model_dump())
+    return copy_fields(row, _with_defaults(spec).model_dump())
 
 
 def find_tool(session: Session, name: str) -> Tool | None:

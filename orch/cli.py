@@ -50,6 +50,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     command = args.command
     if command == "up":
         seed = args.seed if args.seed.exists() else None
+        if seed is None:
+            _print(f"no {args.seed} here: starting without example configuration")
         asyncio.run(serve.run_up(settings, seed))
     elif command == "worker":
         asyncio.run(serve.run_worker(settings))

@@ -6,12 +6,14 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 import sys
 from collections.abc import Generator
 from pathlib import Path
 
 import uvicorn
 
+from orch.errors import OrchError
 from orch.settings import Settings
 
 log = logging.getLogger("orch")
@@ -81,6 +83,19 @@ async def run_worker(settings: Settings) -> None:
     await worker.shutdown()
 
 
+def ensure_port_free(host: str, port: int, what: str, env: str) -> None:
+    """Refuse to start rather than talk to whatever already listens there."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise OrchError(
+                f"port {port} for the {what} is in use: stop what holds it, or set {env}",
+                code="port_in_use",
+            ) from None
+
+
 def _say(line: str) -> None:
     sys.stdout.write(line + "\n")
     sys.stdout.flush()
@@ -96,6 +111,12 @@ async def run_up(settings: Settings, seed_file: Path | None) -> None:
     from temporal.devserver import DevServer
     from temporal.worker import build_worker
 
+    for port, what, env in (
+        (settings.dev_server_port, "Temporal dev server", "DEV_SERVER_PORT"),
+        (settings.dev_server_ui_port, "Temporal Web UI", "DEV_SERVER_UI_PORT"),
+        (settings.api_port, "API", "API_PORT"),
+    ):
+        ensure_port_free(settings.api_host if env == "API_PORT" else "127.0.0.1", port, what, env)
     stop = _stop_on_signals()
     await asyncio.to_thread(upgrade, settings.database_url)
     engine = make_engine(settings.database_url)

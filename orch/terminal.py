@@ -40,7 +40,7 @@ def format_event(event: dict[str, Any]) -> str | None:
         said = _short(data["text"]) if data.get("text") else ""
         return f"step {step} model: {said}{' -> ' if said and calls else ''}{calls}"
     if kind == "tool.completed":
-        outcome = _short(data["result"]) if data["ok"] else f"error: {_short(data['error'])}"
+        outcome = _short(data["result"] if data["ok"] else data["error"])
         return f"step {step}   {data['name']}: {outcome}"
     if kind in ("run.completed", "run.stopped"):
         usage = data["usage"]["total_tokens"]

@@ -94,7 +94,8 @@ class DevServer:
             try:
                 client = await Client.connect(self.address)
                 await client.service_client.check_health()
-                return
+                if self._process.poll() is None:  # ours answered, not a stranger's
+                    return
             except Exception:
                 if loop.time() > deadline:
                     self.stop()

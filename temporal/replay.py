@@ -9,6 +9,7 @@ from pathlib import Path
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
+from orch.errors import OrchError
 from workflows.agent_run import AgentRun
 
 
@@ -22,7 +23,16 @@ class ReplayReport:
 
 async def replay_file(path: Path) -> ReplayReport:
     """Replay `path` (from `temporal workflow show --output json` or the Web UI's download)."""
-    data = json.loads(path.read_text())
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise OrchError(f"cannot read history {path}: {err}", code="bad_history") from None
+    if not isinstance(data, dict) or not isinstance(data.get("events"), list):
+        raise OrchError(
+            f"{path} is not an exported history (no 'events' list): use "
+            "`temporal workflow show --workflow-id RUN_ID --output json`",
+            code="bad_history",
+        )
     workflow_id = path.stem  # the exported JSON does not carry it; it only names the report
     history = WorkflowHistory.from_json(workflow_id, data)
     replayer = Replayer(workflows=[AgentRun])

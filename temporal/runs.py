@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -20,7 +22,7 @@ from temporalio.converter import value_to_type
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from orch.errors import NotFound
+from orch.errors import NotFound, OrchError
 from temporal.client import AGENT_NAME
 from workflows.agent_run import AgentRun
 from workflows.types import AgentSpec, RunInput, RunResult, RunState, Usage
@@ -44,7 +46,41 @@ class RunView:
     closed_at: datetime | None = None
 
 
+class TemporalUnavailable(OrchError):
+    status_code = 503
+    code = "temporal_unavailable"
+
+
+@contextmanager
+def temporal_errors(run_id: str | None = None) -> Iterator[None]:
+    """Translate what the Temporal client raises into our errors, where it enters."""
+    try:
+        yield
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND and run_id is not None:
+            raise NotFound(f"no run {run_id!r}") from None
+        if err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+            raise TemporalUnavailable(f"Temporal is unavailable: {err.message}") from err
+        if err.status == RPCStatusCode.INVALID_ARGUMENT:
+            # e.g. the AgentName search attribute is not registered on this namespace
+            raise OrchError(
+                f"Temporal refused the request: {err.message}",
+                code="temporal_refused",
+                status_code=502,
+            ) from err
+        raise
+    except RuntimeError as err:  # the lazy client could not connect at all
+        raise TemporalUnavailable(f"cannot reach Temporal: {err}") from err
+
+
 async def start_run(
+    client: Client, *, task_queue: str, run_id: str, agent: AgentSpec, input: str
+) -> None:
+    with temporal_errors():
+        await _start(client, task_queue=task_queue, run_id=run_id, agent=agent, input=input)
+
+
+async def _start(
     client: Client, *, task_queue: str, run_id: str, agent: AgentSpec, input: str
 ) -> None:
     await client.start_workflow(
@@ -76,22 +112,18 @@ _CLOSED_STATUS = {
 
 
 async def ensure_exists(client: Client, run_id: str) -> None:
-    try:
+    with temporal_errors(run_id):
         await client.get_workflow_handle(run_id).describe()
-    except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            raise NotFound(f"no run {run_id!r}") from None
-        raise
 
 
 async def get_run(client: Client, run_id: str) -> RunView:
+    with temporal_errors(run_id):
+        return await _read(client, run_id)
+
+
+async def _read(client: Client, run_id: str) -> RunView:
     handle = client.get_workflow_handle_for(AgentRun.run, run_id)
-    try:
-        desc = await handle.describe()
-    except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            raise NotFound(f"no run {run_id!r}") from None
-        raise
+    desc = await handle.describe()
     times = {"started_at": desc.start_time, "closed_at": desc.close_time}
     if desc.status == WorkflowExecutionStatus.COMPLETED:
         return _from_result(await handle.result(), **times)

@@ -59,16 +59,17 @@ def usage_dict(usage: Usage) -> dict[str, int]:
     }
 
 
-def failure_message(err: BaseException) -> str:
-    """The most specific message of an activity failure chain (the provider's, the tool's)."""
+def failure_cause(err: BaseException) -> tuple[str, str | None]:
+    """(message, error type) of the most specific failure in an activity failure chain: the
+    provider's or the tool's own, e.g. ("... answered 401: ...", "ProviderRejected")."""
     cause: BaseException | None = err
     message = str(err)
     while cause is not None:
         if isinstance(cause, ApplicationError):
-            return cause.message
+            return cause.message, cause.type
         message = str(cause) or message
         cause = cause.__cause__
-    return message
+    return message, None
 
 
 class RunFailed(Exception):
@@ -167,7 +168,8 @@ class AgentRun:
                 retry_policy=LLM_RETRY,
             )
         except ActivityError as err:
-            raise RunFailed(failure_message(err), "ModelCallFailed") from err
+            message, error_type = failure_cause(err)
+            raise RunFailed(message, error_type or "ModelCallFailed") from err
         self._next_seq = seq + 1
         self._usage = self._usage + reply.usage
         if reply.text:
@@ -224,7 +226,7 @@ class AgentRun:
             )
         except ActivityError as err:
             # The tool never reported (timed out on every attempt): the model is told so.
-            message = f"tool {call.name!r} failed: {failure_message(err)}"
+            message = f"tool {call.name!r} failed: {failure_cause(err)[0]}"
             await workflow.execute_activity_method(
                 TranscriptActivities.record,
                 RecordInput(

@@ -65,7 +65,9 @@ def test_provider_kind_is_checked_by_the_service(session: Session) -> None:
 
 def test_tool_defaults_and_validation(session: Session) -> None:
     row = tools.create_tool(session, "calc", ToolIn(kind="calculator"))
-    assert row.parameters == {"type": "object", "properties": {}}
+    # No schema given: the kind's own, so models are told what arguments the tool takes.
+    assert row.parameters["required"] == ["expression"]
+    assert row.description.startswith("Evaluate")
     assert (row.timeout_s, row.retry_attempts, row.requires_approval) == (30.0, 3, False)
     cases: list[tuple[str, dict[str, Any], str]] = [
         ("x", {"kind": "calculator", "parameters": {"type": "nope"}}, "parameters"),

@@ -92,3 +92,28 @@ def test_orch_up_serves_the_demo_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> 
     assert code == 0
     for port in (grpc, ui, api):
         assert not port_open(port), f"port {port} still open after Ctrl-C"
+
+
+def test_orch_up_refuses_a_port_that_is_taken(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{tmp_path}/o.db",
+            "DEV_SERVER_PORT": str(taken),
+            "DEV_SERVER_UI_PORT": str(free_port()),
+            "API_PORT": str(free_port()),
+        }
+        result = subprocess.run(
+            [sys.executable, "-m", "orch.cli", "up", "--seed", str(EXAMPLE_CONFIG)],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 2
+    assert f"port {taken} for the Temporal dev server is in use" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -6,14 +6,23 @@ import asyncio
 import json
 import subprocess
 import sys
+import uuid
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from temporalio.client import Client
 
+from api.app import create_app
+from orch.settings import Settings
 from temporal.devserver import temporal_binary
+from temporal.runs import start_run
 from tests.e2e.sse_client import read_events
+from tests.workflows.test_agent_run import demo_spec
+from workflows.types import ProviderSpec
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -167,3 +176,53 @@ async def test_exported_history_replays_and_a_changed_one_is_refused(
     bad = orch("replay", str(tampered))
     assert bad.returncode != 0
     assert "send_email" in bad.stdout or "tool_call" in bad.stdout, bad.stdout
+
+
+async def test_a_run_ended_from_outside_still_ends_its_stream_with_a_terminal_event(
+    api_url: str, temporal_client: Client, orch_settings: Settings, seeded: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("ORCH_TEST_DEAD_KEY", "k")
+    dead = ProviderSpec(
+        name="dead",
+        kind="openai",
+        base_url="http://127.0.0.1:9/v1",
+        api_key_env="ORCH_TEST_DEAD_KEY",
+    )
+    spec = replace(demo_spec(seeded), provider=dead, model="m")
+    run_id = "run-terminated-" + uuid.uuid4().hex
+    await start_run(
+        temporal_client,
+        task_queue=orch_settings.temporal_task_queue,
+        run_id=run_id,
+        agent=spec,
+        input="hi",
+    )
+    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+        reader = asyncio.create_task(read_events(http, f"/v1/runs/{run_id}/events"))
+        await asyncio.sleep(1.0)  # the model is unreachable: the run is retrying
+        await temporal_client.get_workflow_handle(run_id).terminate(reason="operator")
+        events = await asyncio.wait_for(reader, timeout=30)
+        assert events[0].event == "run.started"
+        assert events[-1].event == "run.failed" and events[-1].id is None
+        assert events[-1].data["data"]["error_type"] == "terminated"
+        run = (await http.get(f"/v1/runs/{run_id}")).json()
+        assert run["status"] == "terminated"
+
+
+def test_temporal_down_is_a_503_not_a_crash(seeded: Any, orch_settings: Settings) -> None:
+    settings = orch_settings.model_copy(update={"temporal_address": "127.0.0.1:9"})
+    with TestClient(create_app(settings)) as http:
+        response = http.post("/v1/runs", json={"agent": "demo", "input": "hi"})
+        assert response.status_code == 503
+        assert response.json()["error"] == "temporal_unavailable"
+        # Configuration stays available while Temporal is away.
+        assert http.get("/v1/agents").status_code == 200
+
+
+def test_replay_of_something_that_is_not_a_history_says_so(tmp_path: Path) -> None:
+    missing = orch("replay", str(tmp_path / "nope.json"))
+    assert missing.returncode == 2 and "cannot read history" in missing.stderr
+    (tmp_path / "x.json").write_text('{"hello": 1}')
+    wrong = orch("replay", str(tmp_path / "x.json"))
+    assert wrong.returncode == 2 and "not an exported history" in wrong.stderr
+    assert "Traceback" not in missing.stderr + wrong.stderr

@@ -170,6 +170,7 @@ async def test_a_model_that_cannot_be_called_fails_the_run_saying_why(
     events = await events_of(temporal_client, run_id)
     assert events[-1]["type"] == "run.failed"
     assert "ORCH_TEST_UNSET_KEY" in events[-1]["data"]["error"]
+    assert events[-1]["data"]["error_type"] == "MissingApiKey"
     view = await get_run(temporal_client, run_id)
     assert view.status == "failed" and view.stop_reason == "error"
     assert view.error is not None and "ORCH_TEST_UNSET_KEY" in view.error

@@ -113,6 +113,8 @@ async def test_a_rejected_key_fails_the_run_at_once_naming_provider_and_status(
         await temporal_client.get_workflow_handle(run_id).result()
 
     assert len(fake_provider.requests) == 1
+    failed = (await events_of(temporal_client, run_id))[-1]
+    assert failed["type"] == "run.failed" and failed["data"]["error_type"] == "ProviderRejected"
     view = await get_run(temporal_client, run_id)
     assert view.status == "failed"
     assert view.error is not None
