@@ -25,7 +25,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from orch.errors import NotFound, OrchError
 from temporal.client import AGENT_NAME
 from workflows.agent_run import AgentRun
-from workflows.types import AgentSpec, RunInput, RunResult, RunState, Usage
+from workflows.types import AgentSpec, RunInput, RunResult, RunState
 
 
 @dataclass(frozen=True)
@@ -95,14 +95,6 @@ async def _start(
     )
 
 
-def _usage(usage: Usage) -> dict[str, int]:
-    return {
-        "input_tokens": usage.input_tokens,
-        "output_tokens": usage.output_tokens,
-        "total_tokens": usage.total_tokens,
-    }
-
-
 _CLOSED_STATUS = {
     WorkflowExecutionStatus.CANCELED: "cancelled",
     WorkflowExecutionStatus.TERMINATED: "terminated",
@@ -153,7 +145,7 @@ def _from_result(
         answer=result.answer,
         steps=result.steps,
         tool_calls=result.tool_calls,
-        usage=_usage(result.usage),
+        usage=result.usage.as_dict(),
         error=result.error,
         started_at=started_at,
         closed_at=closed_at,
@@ -177,7 +169,7 @@ def _from_state(
         answer=state.last_text or None,
         steps=state.steps,
         tool_calls=state.tool_calls,
-        usage=_usage(state.usage),
+        usage=state.usage.as_dict(),
         error=error,
         started_at=started_at,
         closed_at=closed_at,

@@ -32,7 +32,6 @@ from workflows.types import (
     ToolCallInput,
     ToolOutcome,
     TranscriptMessage,
-    Usage,
 )
 
 with workflow.unsafe.imports_passed_through():
@@ -49,14 +48,6 @@ LLM_RETRY = RetryPolicy(
     maximum_attempts=8,
 )
 RECORD_TIMEOUT = timedelta(seconds=30)
-
-
-def usage_dict(usage: Usage) -> dict[str, int]:
-    return {
-        "input_tokens": usage.input_tokens,
-        "output_tokens": usage.output_tokens,
-        "total_tokens": usage.total_tokens,
-    }
 
 
 def failure_cause(err: BaseException) -> tuple[str, str | None]:
@@ -179,7 +170,7 @@ class AgentRun:
             {
                 "text": reply.text,
                 "tool_calls": [asdict(c) for c in reply.tool_calls],
-                "usage": usage_dict(reply.usage),
+                "usage": reply.usage.as_dict(),
                 "model": reply.model,
             },
         )
@@ -258,7 +249,7 @@ class AgentRun:
                 "stop_reason": stop_reason,
                 "steps": self._steps,
                 "tool_calls": self._tool_calls,
-                "usage": usage_dict(self._usage),
+                "usage": self._usage.as_dict(),
             },
         )
         await self._close_stream()
@@ -274,7 +265,7 @@ class AgentRun:
                 "error": failed.reason,
                 "error_type": failed.error_type,
                 "steps": self._steps,
-                "usage": usage_dict(self._usage),
+                "usage": self._usage.as_dict(),
             },
         )
         await self._close_stream()
