@@ -100,7 +100,7 @@ class RunFeed:
                 index = len(self._events)
                 finished = self._done
             for event in batch:
-                if after is None or event.offset > after:
+                if after is None or event.offset > after or event.offset < 0:
                     yield event
             if finished and index == len(self._events):
                 if self._error is not None:

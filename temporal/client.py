@@ -6,6 +6,7 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 from temporalio.service import TLSConfig
 
+from orch.errors import OrchError
 from orch.settings import Settings
 
 # Custom search attributes the project sets on every run (registered by the dev server at start,
@@ -34,14 +35,25 @@ def tls_config(settings: Settings) -> bool | TLSConfig | None:
     return None
 
 
+class TemporalUnavailable(OrchError):
+    status_code = 503
+    code = "temporal_unavailable"
+
+
 async def connect(settings: Settings, *, lazy: bool = False) -> Client:
-    return await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        api_key=settings.temporal_api_key,
-        tls=tls_config(settings),
-        lazy=lazy,
-    )
+    """A client for settings' Temporal; with `lazy`, it connects on its first call."""
+    try:
+        return await Client.connect(
+            settings.temporal_address,
+            namespace=settings.temporal_namespace,
+            api_key=settings.temporal_api_key,
+            tls=tls_config(settings),
+            lazy=lazy,
+        )
+    except RuntimeError as err:  # the SDK's "Failed client connect: ..."
+        raise TemporalUnavailable(
+            f"cannot reach Temporal at {settings.temporal_address}: {err}"
+        ) from None
 
 
 def workflow_ui_url(settings: Settings, run_id: str) -> str:

@@ -23,7 +23,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from orch.errors import NotFound, OrchError
-from temporal.client import AGENT_NAME
+from temporal.client import AGENT_NAME, TemporalUnavailable
 from workflows.agent_run import AgentRun
 from workflows.types import AgentSpec, RunInput, RunResult, RunState
 
@@ -44,11 +44,6 @@ class RunView:
     error: str | None = None
     started_at: datetime | None = None
     closed_at: datetime | None = None
-
-
-class TemporalUnavailable(OrchError):
-    status_code = 503
-    code = "temporal_unavailable"
 
 
 @contextmanager

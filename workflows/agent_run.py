@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.contrib.workflow_streams import WorkflowStream
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 from workflows import policy
 from workflows.types import (
@@ -135,6 +135,11 @@ class AgentRun:
                     await self._continue_as_new(input)
         except RunFailed as failed:
             await self._fail(failed)
+        except BaseException as err:
+            if not is_cancelled_exception(err):
+                raise
+            await self._cancelled()
+            raise  # a cancellation re-raised ends the workflow as cancelled
 
     async def _model_step(self, prelude: tuple[TranscriptMessage, ...]) -> LlmStepResult:
         self._steps += 1
@@ -159,6 +164,8 @@ class AgentRun:
                 retry_policy=LLM_RETRY,
             )
         except ActivityError as err:
+            if is_cancelled_exception(err):
+                raise
             message, error_type = failure_cause(err)
             raise RunFailed(message, error_type or "ModelCallFailed") from err
         self._next_seq = seq + 1
@@ -216,6 +223,8 @@ class AgentRun:
                 ),
             )
         except ActivityError as err:
+            if is_cancelled_exception(err):
+                raise
             # The tool never reported (timed out on every attempt): the model is told so.
             message = f"tool {call.name!r} failed: {failure_cause(err)[0]}"
             await workflow.execute_activity_method(
@@ -275,6 +284,20 @@ class AgentRun:
             type=failed.error_type,
             non_retryable=True,
         )
+
+    async def _cancelled(self) -> None:
+        self._status = "cancelled"
+        self._stop_reason = policy.CANCELLED
+        self._publish(
+            "run.cancelled",
+            {
+                "answer": self._last_text,
+                "steps": self._steps,
+                "tool_calls": self._tool_calls,
+                "usage": self._usage.as_dict(),
+            },
+        )
+        await self._close_stream()
 
     def _result(self, answer: str) -> RunResult:
         return RunResult(

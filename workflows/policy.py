@@ -8,6 +8,7 @@ from workflows.types import AgentSpec, ScriptTurn
 ANSWER = "answer"
 MAX_STEPS = "max_steps"
 ERROR = "error"
+CANCELLED = "cancelled"
 
 
 def stop_before_tools(agent: AgentSpec, steps_taken: int) -> str | None:

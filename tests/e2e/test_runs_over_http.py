@@ -207,6 +207,11 @@ async def test_a_run_ended_from_outside_still_ends_its_stream_with_a_terminal_ev
         assert events[-1].data["data"]["error_type"] == "terminated"
         run = (await http.get(f"/v1/runs/{run_id}")).json()
         assert run["status"] == "terminated"
+        # A client resuming after the last stream event still learns how the run ended.
+        resumed = await read_events(
+            http, f"/v1/runs/{run_id}/events", headers={"Last-Event-ID": str(events[-2].id)}
+        )
+        assert [e.event for e in resumed] == ["run.failed"]
 
 
 def test_temporal_down_is_a_503_not_a_crash(seeded: Any, orch_settings: Settings) -> None:

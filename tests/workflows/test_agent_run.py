@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.contrib.workflow_streams import WorkflowStreamClient
+from temporalio.exceptions import CancelledError
 
 from config_store.agents import snapshot_agent
 from config_store.transcript import TranscriptStore
@@ -50,7 +52,7 @@ async def events_of(client: Client, run_id: str) -> list[dict[str, Any]]:
     events = []
     async for item in stream.subscribe([EVENTS_TOPIC]):
         events.append(item.data)
-        if item.data["type"] in ("run.completed", "run.failed", "run.stopped"):
+        if item.data["type"] in ("run.completed", "run.failed", "run.stopped", "run.cancelled"):
             break
     return events
 
@@ -195,3 +197,37 @@ async def test_history_grows_linearly_with_steps(
 
     small, large = await history_bytes(30), await history_bytes(60)
     assert large < 2.3 * small, (small, large)
+
+
+async def test_a_cancelled_run_says_so_and_ends_cancelled(
+    temporal_client: Client,
+    orch_settings: Settings,
+    seeded: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ORCH_TEST_DEAD_KEY", "k")
+    dead = ProviderSpec(
+        name="dead",
+        kind="openai",
+        base_url="http://127.0.0.1:9/v1",
+        api_key_env="ORCH_TEST_DEAD_KEY",
+    )
+    spec = demo_spec(seeded, provider=dead, model="m")
+    run_id = f"run-{uuid.uuid4().hex}"
+    await start_run(
+        temporal_client,
+        task_queue=orch_settings.temporal_task_queue,
+        run_id=run_id,
+        agent=spec,
+        input="hi",
+    )
+    handle = temporal_client.get_workflow_handle(run_id)
+    await asyncio.sleep(1.0)  # the model is unreachable: the step is being retried
+    await handle.cancel()
+    with pytest.raises(WorkflowFailureError) as failure:
+        await handle.result()
+    assert isinstance(failure.value.cause, CancelledError)
+    events = await events_of(temporal_client, run_id)
+    assert events[-1]["type"] == "run.cancelled" and events[-1]["data"]["steps"] == 1
+    view = await get_run(temporal_client, run_id)
+    assert view.status == "cancelled" and view.stop_reason == "cancelled"
