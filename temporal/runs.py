@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from temporalio.client import (
     Client,
@@ -40,7 +41,8 @@ class RunView:
     answer: str | None = None
     steps: int = 0
     tool_calls: int = 0
-    usage: dict[str, int] = field(default_factory=dict)
+    usage: dict[str, float] = field(default_factory=dict)
+    output: Any = None
     error: str | None = None
     started_at: datetime | None = None
     closed_at: datetime | None = None
@@ -142,6 +144,7 @@ def _from_result(
         tool_calls=result.tool_calls,
         usage=result.usage.as_dict(),
         error=result.error,
+        output=result.output,
         started_at=started_at,
         closed_at=closed_at,
     )

@@ -8,12 +8,24 @@ every decode, and real annotation objects make that about 2.5x faster than strin
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from temporalio.contrib.workflow_streams import WorkflowStreamState
 
 # The topic every run event is published on.
 EVENTS_TOPIC = "events"
+
+
+@dataclass(frozen=True)
+class ModelPrice:
+    """USD per million tokens for one model of a provider."""
+
+    model: str
+    input_usd_per_mtok: float = 0.0
+    output_usd_per_mtok: float = 0.0
+    # Cached prompt tokens, where the provider reports them; None: priced as input.
+    cached_input_usd_per_mtok: float | None = None
 
 
 @dataclass(frozen=True)
@@ -25,6 +37,10 @@ class ProviderSpec:
     base_url: str | None = None
     api_key_env: str | None = None
     default_model: str | None = None
+    timeout_s: float = 60.0  # one HTTP request to the provider
+    # Extra request headers; a value may name env vars as ${VAR}, resolved in the activity.
+    headers: dict[str, str] = field(default_factory=dict)
+    prices: tuple[ModelPrice, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,8 +75,19 @@ class ScriptTurn:
 
 
 @dataclass(frozen=True)
+class ModelChoice:
+    """A model to fall back to, on the same provider or another."""
+
+    provider: ProviderSpec
+    model: str
+
+
+@dataclass(frozen=True)
 class AgentSpec:
-    """Immutable snapshot of one agent version, resolved with its provider and tools."""
+    """Immutable snapshot of one agent version, resolved with its provider and tools.
+
+    `system_prompt` is the template of the version; the API renders it at run start.
+    """
 
     name: str
     version: int
@@ -71,29 +98,48 @@ class AgentSpec:
     max_steps: int = 10
     temperature: float | None = None
     script: tuple[ScriptTurn, ...] = ()
+    # Tried in order when a step's model call fails for good with a retryable (overload-class)
+    # error: after the retry budget is spent on the model before it.
+    fallbacks: tuple[ModelChoice, ...] = ()
+    # Budgets; None: no limit. A run that would pass one stops with its stop reason.
+    max_total_tokens: int | None = None
+    max_cost_usd: float | None = None
+    max_duration_s: float | None = None
+    # Model calls: start-to-close timeout and attempts per model (Temporal's retry policy).
+    model_timeout_s: float = 60.0
+    model_max_attempts: int = 5
+    # Structured output: the final answer must be JSON valid against this schema.
+    output_schema: dict[str, Any] | None = None
+    max_output_repairs: int = 2
 
 
 @dataclass(frozen=True)
 class Usage:
-    input_tokens: int = 0
+    input_tokens: int = 0  # all prompt tokens, cached ones included
     output_tokens: int = 0
+    cached_input_tokens: int = 0  # of input_tokens, served from the provider's prompt cache
+    cost_usd: float = 0.0  # from the provider's price table; 0 when it has no price
 
     @property
     def total_tokens(self) -> int:
         return self.input_tokens + self.output_tokens
 
-    def as_dict(self) -> dict[str, int]:
+    def as_dict(self) -> dict[str, float]:
         """As events and the API show it."""
         return {
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
             "total_tokens": self.total_tokens,
+            "cached_input_tokens": self.cached_input_tokens,
+            "cost_usd": round(self.cost_usd, 8),
         }
 
     def __add__(self, other: "Usage") -> "Usage":
         return Usage(
             input_tokens=self.input_tokens + other.input_tokens,
             output_tokens=self.output_tokens + other.output_tokens,
+            cached_input_tokens=self.cached_input_tokens + other.cached_input_tokens,
+            cost_usd=self.cost_usd + other.cost_usd,
         )
 
 
@@ -106,6 +152,8 @@ class RunCarry:
     usage: Usage = field(default_factory=Usage)
     last_text: str = ""
     tool_calls: int = 0
+    deadline: datetime | None = None  # from max_duration_s, fixed when the run starts
+    repairs: int = 0  # structured-output repairs asked for so far
 
 
 @dataclass(frozen=True)
@@ -134,6 +182,7 @@ class RunResult:
     tool_calls: int = 0
     usage: Usage = field(default_factory=Usage)
     error: str | None = None
+    output: Any = None  # the parsed answer, when the agent declares an output schema
 
 
 @dataclass(frozen=True)
