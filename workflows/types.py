@@ -239,6 +239,9 @@ class LlmStepResult:
     tool_calls: tuple[ToolCall, ...] = ()
     usage: Usage = field(default_factory=Usage)
     model: str = ""
+    # With an output schema, a final answer is checked: parsed, or why it does not conform.
+    output: Any = None
+    output_errors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
