@@ -30,7 +30,12 @@ def to_body(
     if message.is_error:
         body["is_error"] = True
     if usage is not None:
-        body["usage"] = {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens}
+        body["usage"] = {
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+            "cached_input_tokens": usage.cached_input_tokens,
+            "cost_usd": usage.cost_usd,
+        }
     if model:
         body["model"] = model
     return body
@@ -55,6 +60,8 @@ def usage_of(body: dict[str, Any]) -> Usage:
     return Usage(
         input_tokens=int(raw.get("input_tokens", 0)),
         output_tokens=int(raw.get("output_tokens", 0)),
+        cached_input_tokens=int(raw.get("cached_input_tokens", 0)),
+        cost_usd=float(raw.get("cost_usd", 0.0)),
     )
 
 

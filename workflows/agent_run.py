@@ -15,13 +15,21 @@ from typing import Any, NoReturn
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.contrib.workflow_streams import WorkflowStream
-from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    is_cancelled_exception,
+)
+from temporalio.exceptions import (
+    TimeoutError as ActivityTimeout,
+)
 
 from workflows import policy
 from workflows.types import (
     EVENTS_TOPIC,
     LlmStepInput,
     LlmStepResult,
+    ModelChoice,
     RecordInput,
     RunCarry,
     RunEvent,
@@ -39,14 +47,10 @@ with workflow.unsafe.imports_passed_through():
     from activities.tools.activity import ToolActivities
     from activities.transcript import TranscriptActivities
 
-# Model calls: Temporal owns the retries (SDK clients have max_retries=0).
-LLM_TIMEOUT = timedelta(seconds=60)
-LLM_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=60),
-    maximum_attempts=8,
-)
+# Model calls: Temporal owns the retries (SDK clients have max_retries=0); attempts and the
+# timeout come from the agent.
+LLM_INITIAL_INTERVAL = timedelta(seconds=1)
+LLM_MAX_INTERVAL = timedelta(seconds=60)
 RECORD_TIMEOUT = timedelta(seconds=30)
 
 
@@ -86,6 +90,9 @@ class AgentRun:
         self._usage = carry.usage
         self._last_text = carry.last_text
         self._tool_calls = carry.tool_calls
+        self._deadline = carry.deadline
+        self._repairs = carry.repairs
+        self._choice = carry.model_choice
         self._status = "running"
         self._stop_reason: str | None = None
         self._error: str | None = None
@@ -111,6 +118,8 @@ class AgentRun:
         prelude: tuple[TranscriptMessage, ...] = ()
         if input.carry is None:
             prelude = (TranscriptMessage(role="user", text=input.input),)
+            if agent.max_duration_s is not None:
+                self._deadline = workflow.now() + timedelta(seconds=agent.max_duration_s)
             self._publish(
                 "run.started",
                 {
@@ -118,16 +127,37 @@ class AgentRun:
                     "agent_version": agent.version,
                     "model": agent.model,
                     "provider": agent.provider.name,
+                    "fallbacks": [f"{c.provider.name}/{c.model}" for c in agent.fallbacks],
                     "input": input.input,
+                    "limits": {
+                        "max_steps": agent.max_steps,
+                        "max_total_tokens": agent.max_total_tokens,
+                        "max_cost_usd": agent.max_cost_usd,
+                        "max_duration_s": agent.max_duration_s,
+                    },
                 },
             )
         try:
             while True:
+                spent = policy.budget_spent(agent, self._usage, workflow.now(), self._deadline)
+                if spent is not None:
+                    return await self._finish("stopped", spent, self._last_text)
                 reply = await self._model_step(prelude)
                 prelude = ()
+                if reply is None:  # the deadline came during the model call
+                    return await self._finish("stopped", policy.DEADLINE, self._last_text)
                 if not reply.tool_calls:
-                    return await self._finish("completed", policy.ANSWER, reply.text)
-                stop = policy.stop_before_tools(agent, self._steps)
+                    if not reply.output_errors:
+                        return await self._finish(
+                            "completed", policy.ANSWER, reply.text, output=reply.output
+                        )
+                    prelude = self._repair(reply.output_errors)
+                    if self._steps >= agent.max_steps:
+                        return await self._finish("stopped", policy.MAX_STEPS, self._last_text)
+                    continue
+                stop = policy.stop_before_tools(
+                    agent, self._steps, self._usage, workflow.now(), self._deadline
+                )
                 if stop is not None:
                     return await self._finish("stopped", stop, self._last_text)
                 await self._run_tools(reply.tool_calls)
@@ -141,33 +171,81 @@ class AgentRun:
             await self._cancelled()
             raise  # a cancellation re-raised ends the workflow as cancelled
 
-    async def _model_step(self, prelude: tuple[TranscriptMessage, ...]) -> LlmStepResult:
-        self._steps += 1
-        first_seq = self._next_seq
-        seq = first_seq + len(prelude)
-        index = self._steps - 1  # model calls made before this one
-        self._publish("step.started", {"seq": seq})
-        try:
-            reply = await workflow.execute_activity_method(
-                LlmActivities.llm_step,
-                LlmStepInput(
-                    run_id=self._run_id,
-                    seq=seq,
-                    step=self._steps,
-                    agent=replace(
-                        self._agent, script=policy.script_window(self._agent.script, index)
-                    ),
-                    prelude=prelude,
-                    script_start=index,
-                ),
-                start_to_close_timeout=LLM_TIMEOUT,
-                retry_policy=LLM_RETRY,
+    def _repair(self, errors: tuple[str, ...]) -> tuple[TranscriptMessage, ...]:
+        """Send an answer that breaks the output schema back, or fail when out of repairs."""
+        if self._repairs >= self._agent.max_output_repairs:
+            raise RunFailed(
+                f"the answer does not match the output schema after {self._repairs} "
+                f"repair(s): {'; '.join(errors)}",
+                "OutputSchemaViolation",
             )
-        except ActivityError as err:
-            if is_cancelled_exception(err):
-                raise
-            message, error_type = failure_cause(err)
-            raise RunFailed(message, error_type or "ModelCallFailed") from err
+        self._repairs += 1
+        self._publish("output.invalid", {"errors": list(errors), "repair": self._repairs})
+        return (TranscriptMessage(role="user", text=policy.repair_request(errors)),)
+
+    async def _model_step(self, prelude: tuple[TranscriptMessage, ...]) -> LlmStepResult | None:
+        """One model call, failing over along the agent's fallbacks. None: the deadline came."""
+        self._steps += 1
+        seq = self._next_seq + len(prelude)
+        index = self._steps - 1  # model calls made before this one
+        choices = policy.model_choices(self._agent)
+        self._publish("step.started", {"seq": seq, "model": self._model_name(choices)})
+        while True:
+            choice = choices[self._choice]
+            step_agent = replace(
+                self._agent,
+                provider=choice.provider,
+                model=choice.model,
+                fallbacks=(),
+                script=policy.script_window(self._agent.script, index),
+            )
+            timeout = timedelta(seconds=self._agent.model_timeout_s)
+            remaining = self._remaining()
+            if remaining is not None and remaining <= timedelta(0):
+                return None
+            try:
+                reply = await workflow.execute_activity_method(
+                    LlmActivities.llm_step,
+                    LlmStepInput(
+                        run_id=self._run_id,
+                        seq=seq,
+                        step=self._steps,
+                        agent=step_agent,
+                        prelude=prelude,
+                        script_start=index,
+                    ),
+                    start_to_close_timeout=min(timeout, remaining) if remaining else timeout,
+                    schedule_to_close_timeout=remaining,
+                    retry_policy=RetryPolicy(
+                        initial_interval=LLM_INITIAL_INTERVAL,
+                        backoff_coefficient=2.0,
+                        maximum_interval=LLM_MAX_INTERVAL,
+                        maximum_attempts=self._agent.model_max_attempts,
+                    ),
+                    summary=f"step {self._steps}: {choice.provider.name}/{choice.model}",
+                )
+                break
+            except ActivityError as err:
+                if is_cancelled_exception(err):
+                    raise
+                if self._deadline is not None and workflow.now() >= self._deadline:
+                    return None
+                message, error_type = failure_cause(err)
+                timed_out = isinstance(err.cause, ActivityTimeout)
+                if not policy.fails_over(error_type, timed_out) or self._choice + 1 >= len(choices):
+                    raise RunFailed(
+                        message, error_type or ("ModelTimeout" if timed_out else "ModelCallFailed")
+                    ) from err
+                self._choice += 1
+                self._publish(
+                    "llm.failover",
+                    {
+                        "from": self._model_name((choice,), 0),
+                        "to": self._model_name(choices),
+                        "error": message,
+                        "error_type": error_type or "ModelTimeout",
+                    },
+                )
         self._next_seq = seq + 1
         self._usage = self._usage + reply.usage
         if reply.text:
@@ -179,9 +257,17 @@ class AgentRun:
                 "tool_calls": [asdict(c) for c in reply.tool_calls],
                 "usage": reply.usage.as_dict(),
                 "model": reply.model,
+                "provider": choice.provider.name,
             },
         )
         return reply
+
+    def _model_name(self, choices: tuple[ModelChoice, ...], index: int | None = None) -> str:
+        choice = choices[self._choice if index is None else index]
+        return f"{choice.provider.name}/{choice.model}"
+
+    def _remaining(self) -> timedelta | None:
+        return None if self._deadline is None else self._deadline - workflow.now()
 
     async def _run_tools(self, calls: tuple[ToolCall, ...]) -> None:
         first_seq = self._next_seq
@@ -246,15 +332,18 @@ class AgentRun:
             )
             return ToolOutcome(call_id=call.id, name=call.name, ok=False, preview="", error=message)
 
-    async def _finish(self, status: str, stop_reason: str, answer: str) -> RunResult:
+    async def _finish(
+        self, status: str, stop_reason: str, answer: str, output: Any = None
+    ) -> RunResult:
         self._status = status
         self._stop_reason = stop_reason
-        result = self._result(answer)
+        result = replace(self._result(answer), output=output)
         event = "run.completed" if status == "completed" else "run.stopped"
         self._publish(
             event,
             {
                 "answer": answer,
+                "output": output,
                 "stop_reason": stop_reason,
                 "steps": self._steps,
                 "tool_calls": self._tool_calls,
@@ -325,6 +414,9 @@ class AgentRun:
             usage=self._usage,
             last_text=self._last_text,
             tool_calls=self._tool_calls,
+            deadline=self._deadline,
+            repairs=self._repairs,
+            model_choice=self._choice,
         )
         await self._stream.continue_as_new(
             lambda state: [replace(input, carry=carry, stream_state=state)]

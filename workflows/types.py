@@ -107,10 +107,12 @@ class AgentSpec:
     max_duration_s: float | None = None
     # Model calls: start-to-close timeout and attempts per model (Temporal's retry policy).
     model_timeout_s: float = 60.0
-    model_max_attempts: int = 5
+    model_max_attempts: int = 10
     # Structured output: the final answer must be JSON valid against this schema.
     output_schema: dict[str, Any] | None = None
     max_output_repairs: int = 2
+    # Names of the caller-supplied variables the system prompt template declares.
+    prompt_variables: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,7 @@ class RunCarry:
     tool_calls: int = 0
     deadline: datetime | None = None  # from max_duration_s, fixed when the run starts
     repairs: int = 0  # structured-output repairs asked for so far
+    model_choice: int = 0  # index in policy.model_choices: > 0 once failed over
 
 
 @dataclass(frozen=True)

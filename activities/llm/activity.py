@@ -14,12 +14,27 @@ from typing import Any
 from temporalio import activity
 
 from activities.llm.base import ModelProvider, ModelRequest
+from activities.llm.pricing import find_price, price
 from activities.llm.registry import build_provider
+from activities.llm.structured import check_output, instructions
 from activities.transcript import from_body, to_body, usage_of
 from config_store.transcript import TranscriptStore
-from workflows.types import LlmStepInput, LlmStepResult, ProviderSpec, TranscriptMessage
+from workflows.types import (
+    AgentSpec,
+    LlmStepInput,
+    LlmStepResult,
+    ProviderSpec,
+    TranscriptMessage,
+)
 
 ProviderFactory = Callable[[ProviderSpec, Mapping[str, str]], ModelProvider]
+
+
+def system_prompt(agent: AgentSpec) -> str:
+    """The agent's (already rendered) prompt, plus the output schema when it declares one."""
+    if agent.output_schema is None:
+        return agent.system_prompt
+    return f"{agent.system_prompt}\n\n{instructions(agent.output_schema)}".strip()
 
 
 class LlmActivities:
@@ -45,7 +60,7 @@ class LlmActivities:
                     ModelRequest(
                         provider=agent.provider,
                         model=agent.model,
-                        system_prompt=agent.system_prompt,
+                        system_prompt=system_prompt(agent),
                         messages=history,
                         tools=agent.tools,
                         temperature=agent.temperature,
@@ -58,15 +73,27 @@ class LlmActivities:
             message = TranscriptMessage(
                 role="assistant", text=reply.text, tool_calls=reply.tool_calls
             )
-            body = to_body(message, usage=reply.usage, model=reply.model)
+            # Priced as configured (the agent's model), else as answered (a dated snapshot name).
+            priced_as = agent.model
+            if find_price(agent.provider.prices, priced_as) is None and reply.model:
+                priced_as = reply.model
+            usage = price(reply.usage, agent.provider, priced_as)
+            body = to_body(message, usage=usage, model=reply.model)
             appended = await asyncio.to_thread(self._store.append, input.run_id, input.seq, [body])
             stored = appended[0]
         message = from_body(stored)
+        output: Any = None
+        errors: tuple[str, ...] = ()
+        schema = input.agent.output_schema
+        if schema is not None and not message.tool_calls:
+            output, errors = check_output(message.text, schema)
         return LlmStepResult(
             text=message.text,
             tool_calls=message.tool_calls,
             usage=usage_of(stored),
             model=str(stored.get("model", "")),
+            output=output,
+            output_errors=errors,
         )
 
     def _load(

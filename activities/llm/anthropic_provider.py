@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import anthropic
@@ -12,6 +13,7 @@ from anthropic.types import (
     ToolParam,
     ToolResultBlockParam,
 )
+from anthropic.types import Usage as AnthropicUsage
 
 from activities.llm.base import ModelRequest
 from activities.llm.errors import map_anthropic_error
@@ -30,14 +32,24 @@ EMPTY_OBJECT_SCHEMA: dict[str, Any] = {"type": "object", "properties": {}}
 class AnthropicProvider:
     """One `AsyncAnthropic` client per instance; call `aclose()` (or use `async with`) when done."""
 
-    def __init__(self, spec: ProviderSpec, api_key: str, *, timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        spec: ProviderSpec,
+        api_key: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        redact: Iterable[str] = (),
+    ) -> None:
+        """`headers`: extra request headers, already resolved; `redact`: values (besides the key)
+        that must never appear in an error message, e.g. header values taken from the env."""
         self._spec = spec
-        self._api_key = api_key
+        self._redact = (api_key, *redact)
         self._client = anthropic.AsyncAnthropic(
             api_key=api_key,
             base_url=spec.base_url,  # None: the SDK's default endpoint
             max_retries=0,  # Temporal owns retries
-            timeout=timeout,
+            timeout=spec.timeout_s,
+            default_headers=dict(headers) if headers else None,
         )
 
     async def complete(self, request: ModelRequest) -> LlmStepResult:
@@ -53,9 +65,7 @@ class AnthropicProvider:
                 stream=False,
             )
         except anthropic.AnthropicError as exc:
-            raise map_anthropic_error(
-                exc, self._spec, request.model, redact=(self._api_key,)
-            ) from None
+            raise map_anthropic_error(exc, self._spec, request.model, redact=self._redact) from None
         return parse_message(message, request.model)
 
     async def aclose(self) -> None:
@@ -79,11 +89,20 @@ def parse_message(message: Message, model: str) -> LlmStepResult:
     return LlmStepResult(
         text="".join(texts),
         tool_calls=tuple(calls),
-        usage=Usage(
-            input_tokens=message.usage.input_tokens,
-            output_tokens=message.usage.output_tokens,
-        ),
+        usage=parse_usage(message.usage),
         model=message.model or model,
+    )
+
+
+def parse_usage(usage: AnthropicUsage) -> Usage:
+    """Anthropic's `input_tokens` excludes cache reads and cache writes: all three are the prompt.
+    Cache reads are the cached tokens; cache writes count (and are priced) as plain input."""
+    read = usage.cache_read_input_tokens or 0
+    written = usage.cache_creation_input_tokens or 0
+    return Usage(
+        input_tokens=usage.input_tokens + read + written,
+        output_tokens=usage.output_tokens,
+        cached_input_tokens=read,
     )
 
 

@@ -9,9 +9,13 @@ by exception class and HTTP status (never by the text of a message):
 - any other 4xx                         -> "ProviderRejected", non-retryable
 - OpenAI error code context_length_exceeded -> "ContextLengthExceeded", non-retryable
 
-Messages name the provider, its model and the HTTP status, and never carry the API key: the
-caller passes the key in `redact`, and the SDK exception is not chained as the cause (its text
-quotes the raw response body).
+Anthropic has no stable signal for a prompt that is too long: it answers 400
+`invalid_request_error` and only the message text says why (and the SDK's `error_code`, from
+`error.details.error_code`, names no such cause), so that stays "ProviderRejected".
+
+Messages name the provider, its model and the HTTP status, and never carry the API key or a
+header value taken from the environment: the caller passes those in `redact`, and the SDK
+exception is not chained as the cause (its text quotes the raw response body).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ PROVIDER_REJECTED = "ProviderRejected"
 PROVIDER_ERROR = "ProviderError"
 CONTEXT_LENGTH_EXCEEDED = "ContextLengthExceeded"
 MISSING_API_KEY = "MissingApiKey"
+MISSING_HEADER_ENV = "MissingHeaderEnv"
 INVALID_PROVIDER_CONFIG = "InvalidProviderConfig"
 
 # Statuses below 500 that are worth retrying: request timeout, conflict, rate limit.
@@ -87,7 +92,8 @@ def _who(provider: ProviderSpec, model: str) -> str:
 
 
 def _clean(text: str, redact: Iterable[str]) -> str:
-    for secret in redact:
+    # Longest first: a header value is redacted whole before the env value inside it.
+    for secret in sorted(redact, key=len, reverse=True):
         if secret:
             text = text.replace(secret, _REDACTED)
     text = " ".join(text.split())
@@ -208,6 +214,15 @@ def missing_api_key(provider: ProviderSpec) -> ApplicationError:
             f"provider '{provider.name}' needs env var {provider.api_key_env}, which is not set"
         )
     return ApplicationError(message, type=MISSING_API_KEY, non_retryable=True)
+
+
+def missing_header_env(provider: ProviderSpec, header: str, var: str) -> ApplicationError:
+    """A header of the provider names an env var (`${VAR}`) that is not set."""
+    return ApplicationError(
+        f"provider '{provider.name}' header {header} needs env var {var}, which is not set",
+        type=MISSING_HEADER_ENV,
+        non_retryable=True,
+    )
 
 
 def invalid_provider_config(provider: ProviderSpec, problem: str) -> ApplicationError:

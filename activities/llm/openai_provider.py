@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import openai
@@ -12,6 +13,7 @@ from openai.types.chat import (
     ChatCompletionMessageFunctionToolCallParam,
     ChatCompletionMessageParam,
 )
+from openai.types.completion_usage import CompletionUsage
 from openai.types.shared_params import FunctionDefinition
 from temporalio.exceptions import ApplicationError
 
@@ -32,14 +34,24 @@ EMPTY_OBJECT_SCHEMA: dict[str, Any] = {"type": "object", "properties": {}}
 class OpenAIProvider:
     """One `AsyncOpenAI` client per instance; call `aclose()` (or use `async with`) when done."""
 
-    def __init__(self, spec: ProviderSpec, api_key: str, *, timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        spec: ProviderSpec,
+        api_key: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        redact: Iterable[str] = (),
+    ) -> None:
+        """`headers`: extra request headers, already resolved; `redact`: values (besides the key)
+        that must never appear in an error message, e.g. header values taken from the env."""
         self._spec = spec
-        self._api_key = api_key
+        self._redact = (api_key, *redact)
         self._client = openai.AsyncOpenAI(
             api_key=api_key,
             base_url=spec.base_url,
             max_retries=0,  # Temporal owns retries
-            timeout=timeout,
+            timeout=spec.timeout_s,
+            default_headers=dict(headers) if headers else None,
         )
 
     async def complete(self, request: ModelRequest) -> LlmStepResult:
@@ -59,9 +71,7 @@ class OpenAIProvider:
                 stream=False,
             )
         except openai.OpenAIError as exc:
-            raise map_openai_error(
-                exc, self._spec, request.model, redact=(self._api_key,)
-            ) from None
+            raise map_openai_error(exc, self._spec, request.model, redact=self._redact) from None
         return self._parse(response, request.model)
 
     def _parse(self, response: ChatCompletion, model: str) -> LlmStepResult:
@@ -83,14 +93,10 @@ class OpenAIProvider:
                         arguments=parse_arguments(call.function.arguments),
                     )
                 )
-        usage = response.usage
         return LlmStepResult(
             text=text,
             tool_calls=tuple(calls),
-            usage=Usage(
-                input_tokens=usage.prompt_tokens if usage else 0,
-                output_tokens=usage.completion_tokens if usage else 0,
-            ),
+            usage=parse_usage(response.usage),
             model=response.model or model,
         )
 
@@ -102,6 +108,19 @@ class OpenAIProvider:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+
+def parse_usage(usage: CompletionUsage | None) -> Usage:
+    """`prompt_tokens` counts cached tokens too; `prompt_tokens_details.cached_tokens` says how
+    many of them were cached (absent on many OpenAI-compatible servers: 0)."""
+    if usage is None:
+        return Usage()
+    details = usage.prompt_tokens_details
+    return Usage(
+        input_tokens=usage.prompt_tokens,
+        output_tokens=usage.completion_tokens,
+        cached_input_tokens=(details.cached_tokens or 0) if details else 0,
+    )
 
 
 def parse_arguments(raw: str | None) -> dict[str, Any]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from activities.llm.anthropic_provider import AnthropicProvider
+from anthropic.types import Usage as AnthropicUsage
+
+from activities.llm.anthropic_provider import AnthropicProvider, parse_usage
 from tests.activities.helpers import API_KEY, CALCULATOR, anthropic_spec, request
-from tests.fakes import FakeProviderServer, FakeToolCall
+from tests.fakes import FakeProviderServer, FakeReply, FakeToolCall
 from workflows.types import ToolCall, TranscriptMessage, Usage
 
 MODEL = "claude-test-model"
@@ -128,3 +130,35 @@ async def test_tool_results_merge_into_one_user_message(fake_provider: FakeProvi
             ],
         },
     ]
+
+
+async def test_cached_tokens_are_part_of_the_prompt(fake_provider: FakeProviderServer) -> None:
+    # On the wire: input_tokens 200 (the rest), cache reads 1000, cache writes 300.
+    fake_provider.queue_reply(
+        FakeReply(
+            text="Cached.",
+            input_tokens=1500,
+            output_tokens=7,
+            cached_input_tokens=1000,
+            cache_creation_input_tokens=300,
+        )
+    )
+    spec = anthropic_spec(fake_provider.anthropic_base_url)
+    async with AnthropicProvider(spec, API_KEY) as provider:
+        result = await provider.complete(request(spec, model=MODEL))
+
+    assert result.usage == Usage(input_tokens=1500, output_tokens=7, cached_input_tokens=1000)
+
+
+def test_usage_without_cache_fields() -> None:
+    assert parse_usage(AnthropicUsage(input_tokens=40, output_tokens=2)) == Usage(
+        input_tokens=40, output_tokens=2
+    )
+    assert parse_usage(
+        AnthropicUsage(
+            input_tokens=40,
+            output_tokens=2,
+            cache_read_input_tokens=None,
+            cache_creation_input_tokens=60,
+        )
+    ) == Usage(input_tokens=100, output_tokens=2, cached_input_tokens=0)

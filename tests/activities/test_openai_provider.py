@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from activities.llm.openai_provider import OpenAIProvider
+from openai.types.completion_usage import CompletionUsage, PromptTokensDetails
+
+from activities.llm.openai_provider import OpenAIProvider, parse_usage
 from tests.activities.helpers import API_KEY, CALCULATOR, openai_spec, request
 from tests.fakes import FakeProviderServer, FakeToolCall
 from workflows.types import ToolCall, TranscriptMessage, Usage
@@ -139,3 +141,28 @@ async def test_openai_compatible_sends_max_tokens(fake_provider: FakeProviderSer
     assert sent["max_tokens"] == 1024
     assert "max_completion_tokens" not in sent
     assert "tools" not in sent
+
+
+async def test_cached_tokens_are_reported(fake_provider: FakeProviderServer) -> None:
+    fake_provider.queue_text(
+        "Cached.", input_tokens=1200, output_tokens=4, cached_input_tokens=1024
+    )
+    spec = openai_spec(fake_provider.openai_base_url)
+    async with OpenAIProvider(spec, API_KEY) as provider:
+        result = await provider.complete(request(spec))
+
+    assert result.usage == Usage(input_tokens=1200, output_tokens=4, cached_input_tokens=1024)
+
+
+def test_usage_without_cache_details() -> None:
+    # Many OpenAI-compatible servers send no prompt_tokens_details, or no usage at all.
+    bare = CompletionUsage(prompt_tokens=30, completion_tokens=3, total_tokens=33)
+    assert parse_usage(bare) == Usage(input_tokens=30, output_tokens=3)
+    empty_details = CompletionUsage(
+        prompt_tokens=30,
+        completion_tokens=3,
+        total_tokens=33,
+        prompt_tokens_details=PromptTokensDetails(),
+    )
+    assert parse_usage(empty_details) == Usage(input_tokens=30, output_tokens=3)
+    assert parse_usage(None) == Usage()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -42,9 +43,9 @@ async def _fail(provider: ModelProvider, req: ModelRequest) -> ApplicationError:
     return error
 
 
-async def _openai_fails(server: FakeProviderServer, **kwargs: float) -> ApplicationError:
-    spec = openai_spec(server.openai_base_url)
-    return await _fail(OpenAIProvider(spec, API_KEY, **kwargs), request(spec))
+async def _openai_fails(server: FakeProviderServer, *, timeout_s: float = 60.0) -> ApplicationError:
+    spec = dataclasses.replace(openai_spec(server.openai_base_url), timeout_s=timeout_s)
+    return await _fail(OpenAIProvider(spec, API_KEY), request(spec))
 
 
 async def _anthropic_fails(server: FakeProviderServer) -> ApplicationError:
@@ -181,7 +182,7 @@ async def test_connection_refused_is_retryable(fake_provider: FakeProviderServer
 async def test_timeout_is_retryable(fake_provider: FakeProviderServer) -> None:
     fake_provider.queue_fault(500, delay=1.0)
 
-    error = await _openai_fails(fake_provider, timeout=0.2)
+    error = await _openai_fails(fake_provider, timeout_s=0.2)
 
     assert error.type == PROVIDER_UNAVAILABLE
     assert not error.non_retryable

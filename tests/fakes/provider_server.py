@@ -4,9 +4,10 @@ It runs uvicorn in a background thread on 127.0.0.1 and answers
 - `POST /v1/chat/completions` (OpenAI Chat Completions, non-streaming),
 - `POST /v1/messages` (Anthropic Messages, non-streaming).
 
-The test controls it: queue replies (text and/or tool calls, with usage), queue faults (status,
-headers, an error body in the wire's shape, optional delay), read every request it received,
-and `stop()` / `start()` it on the same port to play a provider that is down.
+The test controls it: queue replies (text and/or tool calls, with usage, cached tokens included),
+queue faults (status, headers, an error body in the wire's shape, optional delay), read every
+request it received (method, path, headers, JSON body), and `stop()` / `start()` it on the same
+port to play a provider that is down.
 
     server = FakeProviderServer(); server.start()
     server.queue_tool_calls([FakeToolCall("calculator", {"expression": "12*7"})])
@@ -50,11 +51,18 @@ class FakeToolCall:
 
 @dataclass(frozen=True)
 class FakeReply:
+    """`input_tokens` is the whole prompt, cached tokens included, on both wires: the OpenAI wire
+    reports it as `prompt_tokens` with `prompt_tokens_details.cached_tokens`; the Anthropic wire
+    splits it into `input_tokens` (the rest), `cache_read_input_tokens` (the cached ones) and
+    `cache_creation_input_tokens` (the ones written to the cache)."""
+
     text: str = ""
     tool_calls: tuple[FakeToolCall, ...] = ()
     input_tokens: int = 10
     output_tokens: int = 5
     delay: float = 0.0  # seconds to wait before answering
+    cached_input_tokens: int = 0  # of input_tokens, read from the prompt cache
+    cache_creation_input_tokens: int = 0  # of input_tokens, written to the cache (Anthropic)
 
 
 @dataclass(frozen=True)
@@ -72,7 +80,7 @@ class FakeFault:
 class RecordedRequest:
     method: str
     path: str
-    headers: dict[str, str]  # lower-case names
+    headers: dict[str, str]  # every request header, lower-case names
     json: Any
     time: float  # time.time() when received
     wire: Wire
@@ -195,10 +203,16 @@ class FakeProviderServer:
         *,
         input_tokens: int = 10,
         output_tokens: int = 5,
+        cached_input_tokens: int = 0,
         wire: Wire | None = None,
     ) -> None:
         self.queue_reply(
-            FakeReply(text=text, input_tokens=input_tokens, output_tokens=output_tokens),
+            FakeReply(
+                text=text,
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+                cached_input_tokens=cached_input_tokens,
+            ),
             wire=wire,
         )
 
@@ -209,6 +223,7 @@ class FakeProviderServer:
         text: str = "",
         input_tokens: int = 10,
         output_tokens: int = 5,
+        cached_input_tokens: int = 0,
         wire: Wire | None = None,
     ) -> None:
         self.queue_reply(
@@ -217,6 +232,7 @@ class FakeProviderServer:
                 tool_calls=tuple(calls),
                 input_tokens=input_tokens,
                 output_tokens=output_tokens,
+                cached_input_tokens=cached_input_tokens,
             ),
             wire=wire,
         )
@@ -357,6 +373,7 @@ class FakeProviderServer:
                 "prompt_tokens": reply.input_tokens,
                 "completion_tokens": reply.output_tokens,
                 "total_tokens": reply.input_tokens + reply.output_tokens,
+                "prompt_tokens_details": {"cached_tokens": reply.cached_input_tokens},
             },
         }
 
@@ -385,7 +402,14 @@ class FakeProviderServer:
             "content": content,
             "stop_reason": "tool_use" if reply.tool_calls else "end_turn",
             "stop_sequence": None,
-            "usage": {"input_tokens": reply.input_tokens, "output_tokens": reply.output_tokens},
+            "usage": {
+                "input_tokens": reply.input_tokens
+                - reply.cached_input_tokens
+                - reply.cache_creation_input_tokens,
+                "cache_read_input_tokens": reply.cached_input_tokens,
+                "cache_creation_input_tokens": reply.cache_creation_input_tokens,
+                "output_tokens": reply.output_tokens,
+            },
         }
 
 
