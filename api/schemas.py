@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field
 from config_store.models import AgentVersion, Provider, Route, Tool
 from config_store.specs import (
     AgentIn,
+    ModelChoiceIn,
+    ModelPriceIn,
     ProviderIn,
     ProviderKind,
     RouteIn,
@@ -49,6 +51,9 @@ class ProviderRead(BaseModel):
     base_url: str | None
     api_key_env: str | None
     default_model: str | None
+    timeout_s: float
+    headers: dict[str, str]
+    prices: list[ModelPriceIn]
     created_at: datetime
     updated_at: datetime
 
@@ -60,6 +65,9 @@ class ProviderRead(BaseModel):
             base_url=row.base_url,
             api_key_env=row.api_key_env,
             default_model=row.default_model,
+            timeout_s=row.timeout_s,
+            headers=row.headers,
+            prices=[ModelPriceIn.model_validate(price) for price in row.prices],
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
@@ -107,6 +115,15 @@ class AgentRead(BaseModel):
     max_steps: int
     temperature: float | None
     script: list[ScriptTurnIn]
+    fallbacks: list[ModelChoiceIn]
+    max_total_tokens: int | None
+    max_cost_usd: float | None
+    max_duration_s: float | None
+    model_timeout_s: float
+    model_max_attempts: int
+    output_schema: dict[str, Any] | None
+    max_output_repairs: int
+    prompt_variables: list[str]
     created_at: datetime = Field(description="When this version was written.")
     updated_at: datetime = Field(description="When the agent last changed.")
 
@@ -124,6 +141,15 @@ class AgentRead(BaseModel):
             max_steps=row.max_steps,
             temperature=row.temperature,
             script=[ScriptTurnIn.model_validate(turn) for turn in row.script],
+            fallbacks=[ModelChoiceIn.model_validate(choice) for choice in row.fallbacks],
+            max_total_tokens=row.max_total_tokens,
+            max_cost_usd=row.max_cost_usd,
+            max_duration_s=row.max_duration_s,
+            model_timeout_s=row.model_timeout_s,
+            model_max_attempts=row.model_max_attempts,
+            output_schema=row.output_schema,
+            max_output_repairs=row.max_output_repairs,
+            prompt_variables=list(row.prompt_variables),
             created_at=row.created_at,
             updated_at=row.agent.updated_at,
         )

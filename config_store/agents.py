@@ -7,20 +7,23 @@ moves `current_version`; an update with identical content writes nothing new.
 
 from __future__ import annotations
 
+import copy
+import json
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from config_store.models import Agent, AgentVersion, Route
+from config_store.models import Agent, AgentVersion, Provider, Route
 from config_store.providers import Outcome, find_provider
 from config_store.snapshot import provider_spec, script_turns, tool_spec
 from config_store.specs import AgentIn
 from config_store.tools import find_tool
-from config_store.validation import check_name, check_range
+from config_store.validation import check_above, check_json_schema, check_name, check_range
 from orch.errors import Conflict, InvalidConfig, NotFound
-from workflows.types import AgentSpec
+from orch.prompts import check_template, check_variable_names
+from workflows.types import AgentSpec, ModelChoice
 
 MAX_STEPS_LIMIT = 1000
 
@@ -33,7 +36,53 @@ _CONTENT_KEYS = (
     "max_steps",
     "temperature",
     "script",
+    "fallbacks",
+    "max_total_tokens",
+    "max_cost_usd",
+    "max_duration_s",
+    "model_timeout_s",
+    "model_max_attempts",
+    "output_schema",
+    "max_output_repairs",
+    "prompt_variables",
 )
+
+
+def _fallbacks(session: Session, spec: AgentIn, primary: Provider) -> list[dict[str, str]]:
+    """Each fallback names an existing provider and a model (or its provider has a default)."""
+    tried = {(primary.name, spec.model or primary.default_model)}
+    out = []
+    for i, choice in enumerate(spec.fallbacks):
+        provider = find_provider(session, choice.provider)
+        if provider is None:
+            raise InvalidConfig(
+                f"fallbacks[{i}].provider", f"no provider named {choice.provider!r}"
+            )
+        model = choice.model or provider.default_model
+        if not model:
+            raise InvalidConfig(
+                f"fallbacks[{i}].model",
+                f"empty, and provider {provider.name!r} has no default_model to fall back on",
+            )
+        if (provider.name, model) in tried:
+            raise InvalidConfig(
+                f"fallbacks[{i}]", f"model {model!r} of provider {provider.name!r} is tried before"
+            )
+        tried.add((provider.name, model))
+        out.append({"provider": provider.name, "model": choice.model})
+    return out
+
+
+def _check_limits(spec: AgentIn) -> None:
+    """Budgets, model calls, structured output."""
+    check_above(spec.max_total_tokens, "max_total_tokens", 0, integer=True)
+    check_above(spec.max_cost_usd, "max_cost_usd", 0.0)
+    check_above(spec.max_duration_s, "max_duration_s", 0.0)
+    check_range(spec.model_timeout_s, "model_timeout_s", 1, 3600)
+    check_range(spec.model_max_attempts, "model_max_attempts", 1, 100, integer=True)
+    if spec.output_schema is not None:
+        check_json_schema(spec.output_schema, "output_schema", object_only=False)
+    check_range(spec.max_output_repairs, "max_output_repairs", 0, 10, integer=True)
 
 
 def _content(session: Session, spec: AgentIn) -> dict[str, Any]:
@@ -58,6 +107,10 @@ def _content(session: Session, spec: AgentIn) -> dict[str, Any]:
         for i, call in enumerate(turn.tool_calls):
             if not call.name:
                 raise InvalidConfig(f"script[{t}].tool_calls[{i}].name", "must not be empty")
+    fallbacks = _fallbacks(session, spec, provider)
+    _check_limits(spec)
+    check_variable_names(spec.prompt_variables)
+    check_template(spec.system_prompt, spec.prompt_variables)
     return {
         "provider_id": provider.id,
         "model": spec.model,
@@ -66,11 +119,22 @@ def _content(session: Session, spec: AgentIn) -> dict[str, Any]:
         "max_steps": spec.max_steps,
         "temperature": spec.temperature,
         "script": [turn.model_dump(exclude_none=True) for turn in spec.script],
+        "fallbacks": fallbacks,
+        "max_total_tokens": spec.max_total_tokens,
+        "max_cost_usd": spec.max_cost_usd,
+        "max_duration_s": spec.max_duration_s,
+        "model_timeout_s": spec.model_timeout_s,
+        "model_max_attempts": spec.model_max_attempts,
+        "output_schema": spec.output_schema,
+        "max_output_repairs": spec.max_output_repairs,
+        "prompt_variables": list(spec.prompt_variables),
     }
 
 
-def _version_content(version: AgentVersion) -> dict[str, Any]:
-    return {key: getattr(version, key) for key in _CONTENT_KEYS}
+def _same_content(version: AgentVersion, content: dict[str, Any]) -> bool:
+    """Compared as JSON text, so that `true` and `1` (or a reordered schema) differ."""
+    stored = {key: getattr(version, key) for key in _CONTENT_KEYS}
+    return json.dumps(stored) == json.dumps({key: content[key] for key in _CONTENT_KEYS})
 
 
 def find_agent(session: Session, name: str) -> Agent | None:
@@ -142,7 +206,7 @@ def _update(session: Session, name: str, spec: AgentIn) -> tuple[AgentVersion, b
     current = get_agent(session, name)
     if agent.description != spec.description:
         agent.description = spec.description
-    if _version_content(current) == content:
+    if _same_content(current, content):
         _flush(session, name)
         return current, False
     last = session.scalar(
@@ -184,6 +248,7 @@ def delete_agent(session: Session, name: str) -> None:
 def snapshot_agent(session: Session, name: str, version: int | None = None) -> AgentSpec:
     """The immutable snapshot a run starts from (current version unless `version` is given).
 
+    Providers (the primary and the fallbacks' ones) and tools are resolved as they are now.
     Raises NotFound for an unknown agent or version, InvalidConfig if a tool it lists was deleted
     or no model can be chosen.
     """
@@ -208,4 +273,31 @@ def snapshot_agent(session: Session, name: str, version: int | None = None) -> A
         max_steps=row.max_steps,
         temperature=row.temperature,
         script=script_turns(row.script),
+        fallbacks=_model_choices(session, row.fallbacks),
+        max_total_tokens=row.max_total_tokens,
+        max_cost_usd=row.max_cost_usd,
+        max_duration_s=row.max_duration_s,
+        model_timeout_s=row.model_timeout_s,
+        model_max_attempts=row.model_max_attempts,
+        output_schema=copy.deepcopy(row.output_schema),
+        max_output_repairs=row.max_output_repairs,
+        prompt_variables=tuple(row.prompt_variables),
     )
+
+
+def _model_choices(session: Session, fallbacks: list[dict[str, str]]) -> tuple[ModelChoice, ...]:
+    """Stored fallbacks resolved against the providers as they are now."""
+    choices = []
+    for i, stored in enumerate(fallbacks):
+        row = find_provider(session, stored["provider"])
+        if row is None:
+            raise InvalidConfig(
+                f"fallbacks[{i}].provider", f"provider {stored['provider']!r} no longer exists"
+            )
+        model = stored.get("model") or row.default_model
+        if not model:
+            raise InvalidConfig(
+                f"fallbacks[{i}].model", f"empty, and provider {row.name!r} has no default_model"
+            )
+        choices.append(ModelChoice(provider=provider_spec(row), model=model))
+    return tuple(choices)

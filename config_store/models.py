@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -81,6 +82,13 @@ class Provider(Timestamped, Base):
     base_url: Mapped[str | None] = mapped_column(String(1024))
     api_key_env: Mapped[str | None] = mapped_column(String(255))
     default_model: Mapped[str | None] = mapped_column(String(255))
+    timeout_s: Mapped[float] = mapped_column(default=60.0, server_default=text("60"))
+    # Header name -> value; a value may reference env vars as ${VAR}.
+    headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
+    # [{model, input_usd_per_mtok, output_usd_per_mtok, cached_input_usd_per_mtok}]
+    prices: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, default=list, server_default=text("'[]'")
+    )
 
 
 class Tool(Timestamped, Base):
@@ -132,6 +140,21 @@ class AgentVersion(Base):
     max_steps: Mapped[int]
     temperature: Mapped[float | None]
     script: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # [{provider: name, model: str}]; an empty model: that provider's default_model.
+    fallbacks: Mapped[list[dict[str, str]]] = mapped_column(
+        JSON, default=list, server_default=text("'[]'")
+    )
+    max_total_tokens: Mapped[int | None]
+    max_cost_usd: Mapped[float | None]
+    max_duration_s: Mapped[float | None]
+    model_timeout_s: Mapped[float] = mapped_column(default=60.0, server_default=text("60"))
+    model_max_attempts: Mapped[int] = mapped_column(default=10, server_default=text("10"))
+    output_schema: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    max_output_repairs: Mapped[int] = mapped_column(default=2, server_default=text("2"))
+    # Names of the caller-supplied variables the system prompt template may use.
+    prompt_variables: Mapped[list[str]] = mapped_column(
+        JSON, default=list, server_default=text("'[]'")
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     agent: Mapped[Agent] = relationship(back_populates="versions", lazy="joined")

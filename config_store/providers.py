@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from sqlalchemy import exists, select
@@ -9,11 +10,55 @@ from sqlalchemy.orm import Session
 
 from config_store.models import PROVIDER_KINDS, AgentVersion, Provider
 from config_store.rows import copy_fields, insert_unique
-from config_store.specs import ProviderIn
-from config_store.validation import check_choice, check_name
+from config_store.specs import ModelPriceIn, ProviderIn
+from config_store.validation import check_above, check_choice, check_name
 from orch.errors import Conflict, InvalidConfig, NotFound
 
 Outcome = Literal["created", "updated", "unchanged"]
+
+MAX_TIMEOUT_S = 600.0
+# RFC 9110 field names ("token").
+_HEADER_NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_ENV_REF_RE = re.compile(r"\$\{([^}]*)\}")
+_ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Keys come from api_key_env only, so that they are never stored in the config store.
+_KEY_HEADERS = frozenset({"authorization", "x-api-key", "api-key"})
+
+
+def _check_headers(headers: dict[str, str]) -> None:
+    for name, value in headers.items():
+        field = f"headers.{name}"
+        if not _HEADER_NAME_RE.fullmatch(name):
+            raise InvalidConfig(field, f"{name!r} is not a valid HTTP header name")
+        if name.lower() in _KEY_HEADERS:
+            raise InvalidConfig(
+                field,
+                "the API key is not set through headers: it comes from the env var that "
+                "api_key_env names",
+            )
+        if not isinstance(value, str):
+            raise InvalidConfig(field, "must be a string")
+        if any((ord(c) < 0x20 and c != "\t") or ord(c) == 0x7F for c in value):
+            raise InvalidConfig(field, "must not contain line breaks or control characters")
+        for ref in _ENV_REF_RE.findall(value):
+            if not _ENV_NAME_RE.fullmatch(ref):
+                raise InvalidConfig(
+                    field, f"${{{ref}}} does not name an environment variable, e.g. ${{MY_TOKEN}}"
+                )
+        if "${" in _ENV_REF_RE.sub("", value):
+            raise InvalidConfig(field, "'${' starts a reference that is not closed with '}'")
+
+
+def _check_prices(prices: list[ModelPriceIn]) -> None:
+    seen: set[str] = set()
+    for i, price in enumerate(prices):
+        if not price.model:
+            raise InvalidConfig(f"prices[{i}].model", "must not be empty")
+        if price.model in seen:
+            raise InvalidConfig(f"prices[{i}].model", f"model {price.model!r} is priced twice")
+        seen.add(price.model)
+        for key in ("input_usd_per_mtok", "output_usd_per_mtok", "cached_input_usd_per_mtok"):
+            check_above(getattr(price, key), f"prices[{i}].{key}", 0.0, inclusive=True)
 
 
 def _validate(spec: ProviderIn) -> None:
@@ -26,6 +71,13 @@ def _validate(spec: ProviderIn) -> None:
         raise InvalidConfig(
             "api_key_env", "must be the *name* of an environment variable, e.g. OPENAI_API_KEY"
         )
+    check_above(spec.timeout_s, "timeout_s", 0.0)
+    if spec.timeout_s > MAX_TIMEOUT_S:
+        raise InvalidConfig(
+            "timeout_s", f"must be at most {MAX_TIMEOUT_S:g}, got {spec.timeout_s!r}"
+        )
+    _check_headers(spec.headers)
+    _check_prices(spec.prices)
 
 
 def _apply(row: Provider, spec: ProviderIn) -> bool:
@@ -81,7 +133,16 @@ def upsert_provider(session: Session, name: str, spec: ProviderIn) -> Outcome:
 def delete_provider(session: Session, name: str) -> None:
     row = get_provider(session, name)
     used = session.scalar(select(exists().where(AgentVersion.provider_id == row.id)))
-    if used:
+    if used or _is_a_fallback(session, name):
         raise Conflict(f"provider {name!r} is used by agent versions; it cannot be deleted")
     session.delete(row)
     session.flush()
+
+
+def _is_a_fallback(session: Session, name: str) -> bool:
+    """Whether any agent version lists the provider among its fallbacks (stored by name)."""
+    return any(
+        choice.get("provider") == name
+        for fallbacks in session.scalars(select(AgentVersion.fallbacks))
+        for choice in fallbacks
+    )

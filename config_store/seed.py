@@ -1,9 +1,13 @@
 """Load providers, tools, agents and routes from a YAML/dict document, all or nothing.
 
-    providers: [{name, kind, base_url?, api_key_env?, default_model?}]
+    providers: [{name, kind, base_url?, api_key_env?, default_model?, timeout_s?, headers?,
+                 prices?}]
     tools:     [{name, kind, description?, parameters?, config?, timeout_s?, ...}]
-    agents:    [{name, provider, model?, system_prompt?, tools?, max_steps?, ...}]
+    agents:    [{name, provider, model?, system_prompt?, prompt_variables?, tools?, max_steps?,
+                 fallbacks?, max_total_tokens?, ..., output_schema?, ...}]
     routes:    [{key, agent, description?}]
+
+The fields are those of `config_store.specs`.
 
 Existing resources are updated in place (agents get a new version only when their content
 changed); nothing is deleted. Errors name the path of the offending field (`agents[0].provider`).

@@ -6,7 +6,17 @@ import copy
 from typing import Any
 
 from config_store.models import Provider, Tool
-from workflows.types import ProviderSpec, ScriptTurn, ToolCall, ToolSpec
+from workflows.types import ModelPrice, ProviderSpec, ScriptTurn, ToolCall, ToolSpec
+
+
+def model_price(stored: dict[str, Any]) -> ModelPrice:
+    cached = stored.get("cached_input_usd_per_mtok")
+    return ModelPrice(
+        model=str(stored["model"]),
+        input_usd_per_mtok=float(stored.get("input_usd_per_mtok") or 0.0),
+        output_usd_per_mtok=float(stored.get("output_usd_per_mtok") or 0.0),
+        cached_input_usd_per_mtok=None if cached is None else float(cached),
+    )
 
 
 def provider_spec(row: Provider) -> ProviderSpec:
@@ -16,6 +26,9 @@ def provider_spec(row: Provider) -> ProviderSpec:
         base_url=row.base_url,
         api_key_env=row.api_key_env,
         default_model=row.default_model,
+        timeout_s=row.timeout_s,
+        headers=dict(row.headers),
+        prices=tuple(model_price(price) for price in row.prices),
     )
 
 

@@ -18,6 +18,15 @@ class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class ModelPriceIn(_Input):
+    model: str
+    input_usd_per_mtok: float = Field(description="USD per million input (prompt) tokens.")
+    output_usd_per_mtok: float = Field(description="USD per million output tokens.")
+    cached_input_usd_per_mtok: float | None = Field(
+        default=None, description="USD per million cached prompt tokens; omitted: the input price."
+    )
+
+
 class ProviderIn(_Input):
     kind: ProviderKind
     base_url: str | None = None
@@ -25,6 +34,14 @@ class ProviderIn(_Input):
         default=None, description="Name of the environment variable holding the API key."
     )
     default_model: str | None = None
+    timeout_s: float = Field(default=60.0, description="Timeout of one HTTP request (0-600 s].")
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra request headers; a value may reference env vars as ${VAR}.",
+    )
+    prices: list[ModelPriceIn] = Field(
+        default_factory=list, description="Price table, one entry per model."
+    )
 
 
 class ToolIn(_Input):
@@ -51,6 +68,11 @@ class ScriptTurnIn(_Input):
     tool_calls: list[ToolCallIn] = Field(default_factory=list)
 
 
+class ModelChoiceIn(_Input):
+    provider: str
+    model: str = Field(default="", description="Empty: that provider's default model.")
+
+
 class AgentIn(_Input):
     description: str = ""
     provider: str
@@ -61,6 +83,28 @@ class AgentIn(_Input):
     temperature: float | None = None
     script: list[ScriptTurnIn] = Field(
         default_factory=list, description="Turns of the offline scripted model, in order."
+    )
+    fallbacks: list[ModelChoiceIn] = Field(
+        default_factory=list, description="Models to fail over to, in order."
+    )
+    max_total_tokens: int | None = Field(default=None, description="Token budget of a run.")
+    max_cost_usd: float | None = Field(default=None, description="Cost budget of a run, USD.")
+    max_duration_s: float | None = Field(default=None, description="Wall-clock budget of a run.")
+    model_timeout_s: float = Field(
+        default=60.0, description="Start-to-close timeout of one model call attempt (1-3600 s)."
+    )
+    model_max_attempts: int = Field(
+        default=10, description="Attempts per model call and model, before failing over (1-100)."
+    )
+    output_schema: dict[str, Any] | None = Field(
+        default=None, description="JSON Schema (2020-12) the final answer must conform to."
+    )
+    max_output_repairs: int = Field(
+        default=2, description="Times an answer that breaks output_schema is sent back (0-10)."
+    )
+    prompt_variables: list[str] = Field(
+        default_factory=list,
+        description="Names of the caller-supplied variables the system prompt may use.",
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -38,8 +39,24 @@ def check_range(
         raise InvalidConfig(field, f"must be between {low:g} and {high:g}, got {value!r}")
 
 
-def check_json_schema(schema: dict[str, Any], field: str = "parameters") -> None:
-    """A tool's arguments: a valid JSON Schema (2020-12) describing an object."""
+def check_above(
+    value: float | None, field: str, low: float, *, inclusive: bool = False, integer: bool = False
+) -> None:
+    """`value` > `low` (>= with `inclusive`) and finite; None passes (not set)."""
+    if value is None:
+        return
+    if integer and (isinstance(value, bool) or not isinstance(value, int)):
+        raise InvalidConfig(field, "must be an integer")
+    if not math.isfinite(value):
+        raise InvalidConfig(field, f"must be a finite number, got {value!r}")
+    if value < low or (value == low and not inclusive):
+        raise InvalidConfig(field, f"must be {'at least' if inclusive else 'above'} {low:g}")
+
+
+def check_json_schema(
+    schema: dict[str, Any], field: str = "parameters", *, object_only: bool = True
+) -> None:
+    """A valid JSON Schema (2020-12); with `object_only` (a tool's arguments), of an object."""
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as e:
@@ -47,5 +64,5 @@ def check_json_schema(schema: dict[str, Any], field: str = "parameters") -> None
         raise InvalidConfig(
             field, f"not a valid JSON Schema{' at ' + where if where else ''}: {e.message}"
         ) from None
-    if schema.get("type") != "object":
+    if object_only and schema.get("type") != "object":
         raise InvalidConfig(field, 'must describe an object: {"type": "object", ...}')

@@ -1,7 +1,7 @@
 """A provider's extra request headers, with `${VAR}` references resolved from the environment.
 
 A header value may name env vars as `${VAR}`, one or several, mixed with text:
-`{"Authorization": "Bearer ${GATEWAY_TOKEN}", "X-Org": "${ORG}-${TEAM}"}`. The spec (and so the
+`{"X-Gateway-Token": "${GATEWAY_TOKEN}", "X-Org": "${ORG}-${TEAM}"}`. The spec (and so the
 workflow history) holds only the template; the values are read in the activity, from the `env`
 mapping it was given, and are redacted from every error message like the API key.
 """

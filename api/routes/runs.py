@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
@@ -21,18 +21,22 @@ from temporal.runs import RunView, ensure_exists, get_run
 
 router = APIRouter(prefix="/v1", tags=["runs"])
 
+_VARIABLES = "values of the variables the agent's system prompt declares (prompt_variables)"
+
 
 class RunRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     agent: str = Field(min_length=1, description="name of the agent to run")
     input: str = Field(min_length=1, description="the user's message")
+    variables: dict[str, Any] = Field(default_factory=dict, description=_VARIABLES)
 
 
 class RouteRunRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     input: str = Field(min_length=1, description="the user's message")
+    variables: dict[str, Any] = Field(default_factory=dict, description=_VARIABLES)
 
 
 class RunStarted(BaseModel):
@@ -62,6 +66,7 @@ async def _start(
     agent: str | None = None,
     route: str | None = None,
     text: str,
+    variables: dict[str, Any],
 ) -> RunStarted:
     run_id, spec = await launch_run(
         factory,
@@ -70,6 +75,7 @@ async def _start(
         text=text,
         agent=agent,
         route=route,
+        variables=variables,
     )
     base = (settings.public_url or str(request.base_url)).rstrip("/")
     return RunStarted(
@@ -90,7 +96,15 @@ async def create_run(
     client: TemporalDep,
 ) -> RunStarted:
     """Start a run of an agent's current version. Follow it at `events_url`."""
-    return await _start(request, factory, settings, client, agent=body.agent, text=body.input)
+    return await _start(
+        request,
+        factory,
+        settings,
+        client,
+        agent=body.agent,
+        text=body.input,
+        variables=body.variables,
+    )
 
 
 @router.post("/routes/{key}/runs", status_code=status.HTTP_202_ACCEPTED)
@@ -103,7 +117,9 @@ async def create_route_run(
     client: TemporalDep,
 ) -> RunStarted:
     """Start a run of the agent a route points to."""
-    return await _start(request, factory, settings, client, route=key, text=body.input)
+    return await _start(
+        request, factory, settings, client, route=key, text=body.input, variables=body.variables
+    )
 
 
 @router.get("/runs")

@@ -92,3 +92,93 @@ def test_unreadable_files(session_factory: sessionmaker[Session], tmp_path: Path
     with pytest.raises(InvalidConfig) as err:
         load_config_file(session_factory, bad)
     assert err.value.field == "widgets"
+
+
+RESILIENT = """
+providers:
+  - name: offline
+    kind: scripted
+    default_model: scripted-demo
+  - name: gateway
+    kind: openai_compatible
+    base_url: http://localhost:4000/v1
+    api_key_env: GATEWAY_KEY
+    default_model: small
+    timeout_s: 30
+    headers: {X-Team: "${TEAM_ID}"}
+    prices:
+      - {model: small, input_usd_per_mtok: 0.15, output_usd_per_mtok: 0.6}
+agents:
+  - name: helper
+    provider: offline
+    system_prompt: "You help {{ customer }} on {{ date }}."
+    prompt_variables: [customer]
+    fallbacks:
+      - {provider: gateway}
+      - {provider: gateway, model: big}
+    max_total_tokens: 20000
+    max_cost_usd: 0.5
+    max_duration_s: 120
+    model_timeout_s: 30
+    model_max_attempts: 3
+    output_schema: {type: object, required: [answer]}
+    max_output_repairs: 1
+"""
+
+
+def test_seed_of_the_model_settings(session_factory: sessionmaker[Session], tmp_path: Path) -> None:
+    path = tmp_path / "resilient.yaml"
+    path.write_text(RESILIENT)
+    report = load_config_file(session_factory, path)
+    assert sorted(report.created) == ["agents/helper@v1", "providers/gateway", "providers/offline"]
+    assert load_config_file(session_factory, path).changed is False
+    with session_factory() as s:
+        spec = snapshot_agent(s, "helper")
+    assert [(c.provider.name, c.model) for c in spec.fallbacks] == [
+        ("gateway", "small"),
+        ("gateway", "big"),
+    ]
+    gateway = spec.fallbacks[0].provider
+    assert (gateway.timeout_s, gateway.headers) == (30.0, {"X-Team": "${TEAM_ID}"})
+    assert gateway.prices[0].output_usd_per_mtok == 0.6
+    assert (spec.max_total_tokens, spec.max_cost_usd, spec.max_duration_s) == (20000, 0.5, 120.0)
+    assert (spec.model_timeout_s, spec.model_max_attempts, spec.max_output_repairs) == (30.0, 3, 1)
+    assert spec.output_schema == {"type": "object", "required": ["answer"]}
+    assert spec.prompt_variables == ("customer",)
+
+    data = yaml.safe_load(RESILIENT)
+    data["agents"][0]["max_cost_usd"] = 1.0
+    with session_factory.begin() as s:
+        assert load_config(s, data).updated == ["agents/helper@v2"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"agents": {"fallbacks": [{"provider": "nope"}]}}, "agents[0].fallbacks[0].provider"),
+        ({"agents": {"system_prompt": "{{ nobody }}"}}, "agents[0].system_prompt"),
+        ({"agents": {"prompt_variables": ["date"]}}, "agents[0].prompt_variables[0]"),
+        ({"agents": {"output_schema": {"type": 3}}}, "agents[0].output_schema"),
+        ({"agents": {"max_total_tokens": "lots"}}, "agents[0].max_total_tokens"),
+        ({"agents": {"model_max_attempts": 0}}, "agents[0].model_max_attempts"),
+        ({"providers": {"headers": {"Authorization": "x"}}}, "providers[1].headers.Authorization"),
+        ({"providers": {"headers": {"X-A": 5}}}, "providers[1].headers.X-A"),
+        ({"providers": {"timeout_s": 601}}, "providers[1].timeout_s"),
+        ({"providers": {"prices": [{"model": "x"}]}}, "providers[1].prices[0].input_usd_per_mtok"),
+    ],
+)
+def test_bad_model_settings_name_the_path(
+    session_factory: sessionmaker[Session],
+    tmp_path: Path,
+    change: dict[str, dict[str, Any]],
+    field: str,
+) -> None:
+    data = yaml.safe_load(RESILIENT)
+    for section, values in change.items():
+        data[section][-1].update(values)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(data))
+    with pytest.raises(InvalidConfig) as err:
+        load_config_file(session_factory, bad)
+    assert err.value.field == field
+    assert is_empty(session_factory)

@@ -1,0 +1,76 @@
+"""launch_run renders the system prompt before it starts the workflow."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
+
+from config_store.agents import create_agent
+from config_store.providers import create_provider
+from config_store.runs import list_runs
+from config_store.specs import AgentIn, ProviderIn
+from orch.errors import InvalidConfig
+from orch.launch import launch_run
+from workflows.types import RunInput
+
+PROMPT = "{{ agent }} for {{ customer }} on {{ date }}: {{ input }}"
+
+
+@pytest.fixture
+def factory(session_factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    with session_factory.begin() as s:
+        create_provider(s, "p", ProviderIn(kind="scripted", default_model="m"))
+        create_agent(
+            s, "helper", AgentIn(provider="p", system_prompt=PROMPT, prompt_variables=["customer"])
+        )
+    return session_factory
+
+
+async def test_the_run_starts_with_the_rendered_prompt(
+    factory: sessionmaker[Session], temporal_client: Client
+) -> None:
+    run_id, spec = await launch_run(
+        factory,
+        temporal_client,
+        task_queue=f"tq-{uuid.uuid4().hex}",  # no worker: the run just waits
+        text="hello",
+        agent="helper",
+        variables={"customer": "Ann"},
+        today=date(2026, 11, 25),
+    )
+    handle = temporal_client.get_workflow_handle(run_id)
+    try:
+        assert spec.system_prompt == "helper for Ann on 2026-11-25: hello"
+        assert spec.prompt_variables == ("customer",)
+        history = await handle.fetch_history()
+        started = history.events[0].workflow_execution_started_event_attributes
+        [run_input] = await temporal_client.data_converter.decode(
+            started.input.payloads, [RunInput]
+        )
+        assert isinstance(run_input, RunInput)
+        assert run_input.agent.system_prompt == "helper for Ann on 2026-11-25: hello"
+    finally:
+        await handle.terminate("test over")
+    with factory() as s:
+        assert [r.run_id for r in list_runs(s)] == [run_id]
+
+
+async def test_a_bad_variable_starts_nothing(
+    factory: sessionmaker[Session], temporal_client: Client
+) -> None:
+    with pytest.raises(InvalidConfig) as err:
+        await launch_run(
+            factory,
+            temporal_client,
+            task_queue="unused",
+            text="hello",
+            agent="helper",
+            variables={},
+        )
+    assert err.value.field == "variables.customer"
+    with factory() as s:
+        assert list_runs(s) == []

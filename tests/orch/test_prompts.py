@@ -1,0 +1,144 @@
+"""System prompt templates: checked at save time, rendered in a sandbox at run start."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from orch.errors import InvalidConfig
+from orch.prompts import check_template, check_variable_names, render_system_prompt
+
+DAY = date(2026, 11, 25)
+
+
+def render(template: str, declared: tuple[str, ...] = (), **variables: Any) -> str:
+    return render_system_prompt(
+        template, agent="helper", input="hi there", date=DAY, variables=variables, declared=declared
+    )
+
+
+def problem(call: Any, *args: Any, **kwargs: Any) -> tuple[str, str]:
+    with pytest.raises(InvalidConfig) as err:
+        call(*args, **kwargs)
+    return err.value.field, err.value.problem
+
+
+def test_builtins_and_declared_variables() -> None:
+    template = "You are {{ agent }}. Today is {{ date }}.\n{{ input }} / {{ tone }}\n"
+    check_template(template, ["tone"])
+    assert render(template, ("tone",), tone="terse") == (
+        "You are helper. Today is 2026-11-25.\nhi there / terse\n"
+    )
+
+
+def test_plain_text_renders_to_itself() -> None:
+    text = "Be brief. Costs are in $ and {braces} stay.\n"
+    check_template(text, [])
+    assert render(text) == text
+
+
+def test_loops_sets_filters_and_json_values() -> None:
+    template = (
+        "{% set n = items | length %}{{ n }} items:"
+        "{% for item in items %} {{ loop.index }}={{ item.name | upper }}{% endfor %}"
+        "{% if extra is defined %} +{{ extra }}{% endif %} {{ missing | default('-') }}"
+    )
+    check_template(template, ["items", "extra", "missing"])
+    items = [{"name": "a"}, {"name": "b"}]
+    assert render(template, ("items", "extra", "missing"), items=items) == "2 items: 1=A 2=B -"
+
+
+def test_syntax_error_names_the_line() -> None:
+    field, message = problem(check_template, "one\ntwo {{ input \nthree", [])
+    assert (field, message) == (
+        "system_prompt",
+        "line 3: expected token 'end of print statement', got 'three'",
+    )
+    field, message = problem(check_template, "ok\n\n{% if input %}never closed", [])
+    assert (field, message.split(":")[0]) == ("system_prompt", "line 3")
+    # Unknown filters and tests are found when the template compiles.
+    field, message = problem(check_template, "a\n{{ input | nosuchfilter }}", [])
+    assert (field, message) == ("system_prompt", "line 2: No filter named 'nosuchfilter'.")
+    assert problem(render, "{{ input is nosuchtest }}")[0] == "system_prompt"
+
+
+def test_unknown_variable_names_the_line() -> None:
+    template = "{% set x = 1 %}{{ x }}\n{% for i in range(2) %}{{ i }}{% endfor %}\n\n{{ user }}"
+    field, message = problem(check_template, template, ["tone"])
+    assert field == "system_prompt"
+    assert message.startswith("line 4: unknown variable 'user'")
+    assert "tone" in message and "prompt_variables" in message
+    check_template(template, ["user"])
+
+
+def test_attribute_escapes_are_refused_at_save_and_at_render() -> None:
+    escape = "{{ ''.__class__.__mro__ }}"
+    field, message = problem(check_template, "a\n" + escape, [])
+    assert field == "system_prompt"
+    assert message.startswith("line 2: access to '__") and message.endswith("' is not allowed")
+    field, message = problem(check_template, "{{ input['__class__'] }}", [])
+    assert field == "system_prompt"
+    # Were one stored anyway, the sandbox refuses it when the run starts.
+    field, message = problem(render, "x\n" + escape)
+    assert field == "system_prompt"
+    assert message.startswith("line 2: ") and "unsafe" in message
+    for template in ("{% include 'x' %}", "{% extends 'x' %}", "{% import 'x' as y %}"):
+        assert problem(check_template, template, [])[0] == "system_prompt"
+
+
+def test_unknown_and_missing_variables() -> None:
+    field, message = problem(render, "{{ tone }}", ("tone",), tone="x", colour="red")
+    assert (field, message) == (
+        "variables.colour",
+        "this agent declares no such variable (declared: tone)",
+    )
+    assert problem(render, "hi", (), x=1) == (
+        "variables.x",
+        "this agent declares no such variable (declared: none)",
+    )
+    assert problem(render, "a {{ tone }}", ("tone",)) == (
+        "variables.tone",
+        "required by the agent's prompt",
+    )
+    assert problem(render, "{{ user.name }}", ("user",)) == (
+        "variables.user",
+        "required by the agent's prompt",
+    )
+    # Declared but not used: not required.
+    assert render("{{ input }}", ("tone",)) == "hi there"
+
+
+def test_render_errors_name_the_prompt() -> None:
+    field, message = problem(render, "a\n\n{{ 1 / 0 }}")
+    assert (field, message) == ("system_prompt", "line 3: ZeroDivisionError: division by zero")
+    field, message = problem(render, "{{ user.nickname }}", ("user",), user={"name": "x"})
+    assert field == "system_prompt" and "nickname" in message
+
+
+def test_no_random_globals() -> None:
+    assert problem(check_template, "{{ lipsum() }}", [])[0] == "system_prompt"
+
+
+@pytest.mark.parametrize(
+    ("names", "field"),
+    [
+        (["ok", "1bad"], "prompt_variables[1]"),
+        (["has-dash"], "prompt_variables[0]"),
+        (["input"], "prompt_variables[0]"),
+        (["date"], "prompt_variables[0]"),
+        (["for"], "prompt_variables[0]"),
+        (["true"], "prompt_variables[0]"),
+        (["loop"], "prompt_variables[0]"),
+        (["range"], "prompt_variables[0]"),
+        (["a", "a"], "prompt_variables[1]"),
+        ([""], "prompt_variables[0]"),
+    ],
+)
+def test_variable_names(names: list[str], field: str) -> None:
+    assert problem(check_variable_names, names)[0] == field
+
+
+def test_good_variable_names() -> None:
+    check_variable_names(["tone", "user_name", "_x", "Customer2"])
