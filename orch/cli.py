@@ -37,6 +37,13 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="start a run of an agent and print its events")
     run.add_argument("agent")
     run.add_argument("input")
+    run.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a variable for the agent's prompt template (repeatable)",
+    )
     runs = sub.add_parser("runs", help="list the most recent runs")
     runs.add_argument("--limit", type=int, default=20)
     replay = sub.add_parser("replay", help="replay an exported history against this code")
@@ -74,12 +81,20 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     elif command == "run":
         from orch.terminal import run_and_follow
 
-        return asyncio.run(run_and_follow(settings, args.agent, args.input))
+        variables = dict(_variable(text) for text in args.var)
+        return asyncio.run(run_and_follow(settings, args.agent, args.input, variables))
     elif command == "runs":
         from orch.terminal import print_recent
 
         return print_recent(settings, args.limit)
     return 0
+
+
+def _variable(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise OrchError(f"--var takes NAME=VALUE, not {text!r}", code="bad_argument")
+    return name, value
 
 
 def _seed(path: Path, settings: Settings) -> int:

@@ -43,17 +43,24 @@ def format_event(event: dict[str, Any]) -> str | None:
         outcome = _short(data["result"] if data["ok"] else data["error"])
         return f"step {step}   {data['name']}: {outcome}"
     if kind in ("run.completed", "run.stopped"):
-        usage = data["usage"]["total_tokens"]
+        usage = data["usage"]
+        cost = f", ${usage['cost_usd']:.4f}" if usage.get("cost_usd") else ""
         return (
             f"{kind.split('.')[1]} ({data['stop_reason']}, {data['steps']} steps, "
-            f"{usage} tokens): {data['answer']}"
+            f"{usage['total_tokens']} tokens{cost}): {data['answer']}"
         )
     if kind == "run.failed":
         return f"failed: {data['error']}"
+    if kind == "llm.failover":
+        return f"step {step} failover {data['from']} -> {data['to']}: {_short(data['error'])}"
+    if kind == "output.invalid":
+        return f"step {step} answer breaks the output schema (repair {data['repair']})"
     return None
 
 
-async def run_and_follow(settings: Settings, agent: str, text: str) -> int:
+async def run_and_follow(
+    settings: Settings, agent: str, text: str, variables: dict[str, str] | None = None
+) -> int:
     """Start a run of `agent`, print its events as they come; 0 when it completes."""
     engine = make_engine(settings.database_url)
     try:
@@ -64,6 +71,7 @@ async def run_and_follow(settings: Settings, agent: str, text: str) -> int:
             task_queue=settings.temporal_task_queue,
             text=text,
             agent=agent,
+            variables=variables,
         )
     finally:
         engine.dispose()

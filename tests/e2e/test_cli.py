@@ -72,5 +72,7 @@ async def test_run_prints_the_events_and_runs_lists_it(orch_settings: Settings) 
     assert lines[-1].startswith("completed (answer") and "84" in lines[-1]
 
     run_id = lines[0].split()[1]
+    malformed = await asyncio.to_thread(orch, env, "run", "demo", "hi", "--var", "novalue")
+    assert malformed.returncode == 2 and "NAME=VALUE" in malformed.stderr
     listed = await asyncio.to_thread(orch, env, "runs")
     assert run_id in listed.stdout and "demo v1" in listed.stdout

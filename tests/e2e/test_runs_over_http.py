@@ -231,3 +231,52 @@ def test_replay_of_something_that_is_not_a_history_says_so(tmp_path: Path) -> No
     wrong = orch("replay", str(tmp_path / "x.json"))
     assert wrong.returncode == 2 and "not an exported history" in wrong.stderr
     assert "Traceback" not in missing.stderr + wrong.stderr
+
+
+async def test_a_templated_prompt_reaches_the_model_rendered(
+    api_url: str, fake_provider: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("ORCH_TEST_TEMPLATE_KEY", "k")
+    fake_provider.queue_text('{"greeting": "hello Ann"}')
+    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+        created = await http.post(
+            "/v1/providers",
+            json={
+                "name": "fake",
+                "kind": "openai_compatible",
+                "base_url": fake_provider.openai_base_url,
+                "api_key_env": "ORCH_TEST_TEMPLATE_KEY",
+                "prices": [{"model": "m*", "input_usd_per_mtok": 1, "output_usd_per_mtok": 2}],
+            },
+        )
+        assert created.status_code == 201, created.text
+        agent = {
+            "name": "greeter",
+            "provider": "fake",
+            "model": "m1",
+            "system_prompt": "You greet {{ customer }} for {{ agent }} on {{ date }}.",
+            "prompt_variables": ["customer"],
+            "output_schema": {"type": "object", "required": ["greeting"]},
+        }
+        assert (await http.post("/v1/agents", json=agent)).status_code == 201
+
+        bad = await http.post(
+            "/v1/runs", json={"agent": "greeter", "input": "hi", "variables": {"who": "x"}}
+        )
+        assert bad.status_code == 422
+        assert bad.json()["detail"][0]["field"] == "variables.who"
+
+        started = await http.post(
+            "/v1/runs", json={"agent": "greeter", "input": "hi", "variables": {"customer": "Ann"}}
+        )
+        assert started.status_code == 202, started.text
+        events = await read_events(http, started.json()["events_url"])
+        assert events[-1].event == "run.completed"
+        run = (await http.get(f"/v1/runs/{started.json()['run_id']}")).json()
+    assert run["output"] == {"greeting": "hello Ann"}
+    assert run["usage"]["cost_usd"] > 0
+    [request] = fake_provider.requests
+    system = request.json["messages"][0]
+    assert system["role"] == "system"
+    assert system["content"].startswith("You greet Ann for greeter on 20")
+    assert '"required"' in system["content"]  # the output schema is given to the model
