@@ -123,6 +123,7 @@ class AgentRead(BaseModel):
     model_max_attempts: int
     output_schema: dict[str, Any] | None
     max_output_repairs: int
+    approval_timeout_s: float
     prompt_variables: list[str]
     created_at: datetime = Field(description="When this version was written.")
     updated_at: datetime = Field(description="When the agent last changed.")
@@ -149,6 +150,7 @@ class AgentRead(BaseModel):
             model_max_attempts=row.model_max_attempts,
             output_schema=row.output_schema,
             max_output_repairs=row.max_output_repairs,
+            approval_timeout_s=row.approval_timeout_s,
             prompt_variables=list(row.prompt_variables),
             created_at=row.created_at,
             updated_at=row.agent.updated_at,

@@ -26,6 +26,7 @@ from orch.prompts import check_template, check_variable_names
 from workflows.types import AgentSpec, ModelChoice
 
 MAX_STEPS_LIMIT = 1000
+MAX_APPROVAL_TIMEOUT_S = 7 * 24 * 3600  # a week
 
 # The columns of an AgentVersion that make up its content.
 _CONTENT_KEYS = (
@@ -44,6 +45,7 @@ _CONTENT_KEYS = (
     "model_max_attempts",
     "output_schema",
     "max_output_repairs",
+    "approval_timeout_s",
     "prompt_variables",
 )
 
@@ -74,7 +76,7 @@ def _fallbacks(session: Session, spec: AgentIn, primary: Provider) -> list[dict[
 
 
 def _check_limits(spec: AgentIn) -> None:
-    """Budgets, model calls, structured output."""
+    """Budgets, model calls, structured output, approvals."""
     check_above(spec.max_total_tokens, "max_total_tokens", 0, integer=True)
     check_above(spec.max_cost_usd, "max_cost_usd", 0.0)
     check_above(spec.max_duration_s, "max_duration_s", 0.0)
@@ -83,6 +85,7 @@ def _check_limits(spec: AgentIn) -> None:
     if spec.output_schema is not None:
         check_json_schema(spec.output_schema, "output_schema", object_only=False)
     check_range(spec.max_output_repairs, "max_output_repairs", 0, 10, integer=True)
+    check_range(spec.approval_timeout_s, "approval_timeout_s", 1, MAX_APPROVAL_TIMEOUT_S)
 
 
 def _content(session: Session, spec: AgentIn) -> dict[str, Any]:
@@ -127,6 +130,7 @@ def _content(session: Session, spec: AgentIn) -> dict[str, Any]:
         "model_max_attempts": spec.model_max_attempts,
         "output_schema": spec.output_schema,
         "max_output_repairs": spec.max_output_repairs,
+        "approval_timeout_s": spec.approval_timeout_s,
         "prompt_variables": list(spec.prompt_variables),
     }
 
@@ -281,6 +285,7 @@ def snapshot_agent(session: Session, name: str, version: int | None = None) -> A
         model_max_attempts=row.model_max_attempts,
         output_schema=copy.deepcopy(row.output_schema),
         max_output_repairs=row.max_output_repairs,
+        approval_timeout_s=row.approval_timeout_s,
         prompt_variables=tuple(row.prompt_variables),
     )
 

@@ -30,7 +30,7 @@ NAMING_CONVENTION = {
 }
 
 PROVIDER_KINDS = ("openai", "anthropic", "openai_compatible", "scripted")
-TOOL_KINDS = ("calculator", "read_file")
+TOOL_KINDS = ("calculator", "read_file", "ask_user")
 
 
 def utcnow() -> datetime:
@@ -151,6 +151,8 @@ class AgentVersion(Base):
     model_max_attempts: Mapped[int] = mapped_column(default=10, server_default=text("10"))
     output_schema: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     max_output_repairs: Mapped[int] = mapped_column(default=2, server_default=text("2"))
+    # Seconds a tool call that requires approval waits for a person before it is rejected.
+    approval_timeout_s: Mapped[float] = mapped_column(default=3600.0, server_default=text("3600"))
     # Names of the caller-supplied variables the system prompt template may use.
     prompt_variables: Mapped[list[str]] = mapped_column(
         JSON, default=list, server_default=text("'[]'")

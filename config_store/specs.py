@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 ProviderKind = Literal["openai", "anthropic", "openai_compatible", "scripted"]
-ToolKind = Literal["calculator", "read_file"]
+ToolKind = Literal["calculator", "read_file", "ask_user"]
 
 
 class _Input(BaseModel):
@@ -101,6 +101,11 @@ class AgentIn(_Input):
     )
     max_output_repairs: int = Field(
         default=2, description="Times an answer that breaks output_schema is sent back (0-10)."
+    )
+    approval_timeout_s: float = Field(
+        default=3600.0,
+        description="How long a tool call that requires approval waits for a person before it "
+        "is rejected (1-604800 s).",
     )
     prompt_variables: list[str] = Field(
         default_factory=list,

@@ -1,4 +1,4 @@
-"""`orch run` and `orch runs`: start a run and watch it from a terminal, list recent runs."""
+"""`orch run` and `orch runs`: start a run and watch it from a terminal, list runs."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from temporalio.contrib.workflow_streams import WorkflowStreamClient
 
 from api.sse import TERMINAL_EVENTS
 from config_store.db import make_engine, make_session_factory
-from config_store.runs import list_runs
 from orch.launch import launch_run
 from orch.settings import Settings
 from temporal.client import connect, workflow_ui_url
+from temporal.runs import decode_page_token, list_runs, runs_query
 from workflows.types import EVENTS_TOPIC
 
 
@@ -87,15 +87,23 @@ async def run_and_follow(
     return 0 if final == "run.completed" else 1
 
 
-def print_recent(settings: Settings, limit: int) -> int:
-    engine = make_engine(settings.database_url)
-    try:
-        with make_session_factory(engine)() as session:
-            for run in list_runs(session, limit=limit):
-                _say(
-                    f"{run.created_at:%Y-%m-%d %H:%M:%S}  {run.run_id}  "
-                    f"{run.agent_name} v{run.agent_version}  {_short(run.input, 60)}"
-                )
-    finally:
-        engine.dispose()
+async def print_runs(
+    settings: Settings,
+    *,
+    agent: str | None,
+    status: str | None,
+    limit: int,
+    page_token: str | None,
+) -> int:
+    """One line per run, from Temporal visibility; then the token of the next page, if any."""
+    # Refuse bad arguments before connecting to Temporal.
+    runs_query(agent=agent, status=status, page_size=limit)
+    token = decode_page_token(page_token) if page_token is not None else None
+    client = await connect(settings)
+    page = await list_runs(client, agent=agent, status=status, page_size=limit, page_token=token)
+    for run in page.runs:
+        started = f"{run.started_at:%Y-%m-%d %H:%M:%S}" if run.started_at else "-" * 19
+        _say(f"{started}  {run.run_id}  {run.agent or '-'}  {run.status}")
+    if page.next_page_token:
+        _say(f"next page: --page-token {page.next_page_token}")
     return 0

@@ -8,6 +8,7 @@ activities, so the history holds each message once and grows linearly with the s
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import asdict, replace
 from datetime import timedelta
 from typing import Any, NoReturn
@@ -27,9 +28,13 @@ from temporalio.exceptions import (
 from workflows import policy
 from workflows.types import (
     EVENTS_TOPIC,
+    ApprovalDecision,
+    ApprovalOutcome,
+    InputOutcome,
     LlmStepInput,
     LlmStepResult,
     ModelChoice,
+    PendingAction,
     RecordInput,
     RunCarry,
     RunEvent,
@@ -40,6 +45,7 @@ from workflows.types import (
     ToolCallInput,
     ToolOutcome,
     TranscriptMessage,
+    UserInput,
 )
 
 with workflow.unsafe.imports_passed_through():
@@ -52,6 +58,10 @@ with workflow.unsafe.imports_passed_through():
 LLM_INITIAL_INTERVAL = timedelta(seconds=1)
 LLM_MAX_INTERVAL = timedelta(seconds=60)
 RECORD_TIMEOUT = timedelta(seconds=30)
+# Model and tool activities heartbeat every 2 s: a dead worker is noticed in 10 s, and a cancel
+# reaches the call in flight.
+HEARTBEAT_TIMEOUT = timedelta(seconds=10)
+ASK_USER = "ask_user"
 
 
 def failure_cause(err: BaseException) -> tuple[str, str | None]:
@@ -96,6 +106,9 @@ class AgentRun:
         self._status = "running"
         self._stop_reason: str | None = None
         self._error: str | None = None
+        self._pending: dict[str, PendingAction] = {}
+        self._decisions: dict[str, ApprovalDecision] = {}
+        self._answers: dict[str, str] = {}
 
     @workflow.query
     def state(self) -> RunState:
@@ -110,7 +123,48 @@ class AgentRun:
             last_text=self._last_text,
             stop_reason=self._stop_reason,
             error=self._error,
+            pending=tuple(self._pending.values()),
         )
+
+    @workflow.update
+    def resolve_approval(self, decision: ApprovalDecision) -> ApprovalOutcome:
+        """A person approves or rejects a tool call waiting for approval."""
+        pending = self._pending.pop(decision.call_id)
+        self._decisions[decision.call_id] = decision
+        verdict = "approved" if decision.approve else "rejected"
+        return ApprovalOutcome(call_id=decision.call_id, tool=pending.tool, decision=verdict)
+
+    @resolve_approval.validator
+    def _check_approval(self, decision: ApprovalDecision) -> None:
+        pending = self._pending.get(decision.call_id)
+        if pending is None or pending.kind != "approval":
+            raise ValueError(f"no approval is pending for call {decision.call_id!r}")
+
+    @workflow.update
+    def provide_input(self, reply: UserInput) -> InputOutcome:
+        """A person answers a question the agent asked with `ask_user`."""
+        call_id = self._input_call(reply)
+        pending = self._pending.pop(call_id)
+        self._answers[call_id] = reply.text
+        return InputOutcome(call_id=call_id, question=pending.question)
+
+    @provide_input.validator
+    def _check_input(self, reply: UserInput) -> None:
+        self._input_call(reply)
+
+    def _input_call(self, reply: UserInput) -> str:
+        waiting = [p.call_id for p in self._pending.values() if p.kind == "input"]
+        if reply.call_id is not None:
+            if reply.call_id not in waiting:
+                raise ValueError(f"no question is pending for call {reply.call_id!r}")
+            return reply.call_id
+        if len(waiting) != 1:
+            raise ValueError(
+                "no question is pending"
+                if not waiting
+                else f"several questions are pending: name one with call_id ({', '.join(waiting)})"
+            )
+        return waiting[0]
 
     @workflow.run
     async def run(self, input: RunInput) -> RunResult:
@@ -216,6 +270,7 @@ class AgentRun:
                     ),
                     start_to_close_timeout=min(timeout, remaining) if remaining else timeout,
                     schedule_to_close_timeout=remaining,
+                    heartbeat_timeout=HEARTBEAT_TIMEOUT,
                     retry_policy=RetryPolicy(
                         initial_interval=LLM_INITIAL_INTERVAL,
                         backoff_coefficient=2.0,
@@ -297,6 +352,12 @@ class AgentRun:
 
     async def _run_tool(self, seq: int, call: ToolCall) -> ToolOutcome:
         tool = next((t for t in self._agent.tools if t.name == call.name), None)
+        if tool is not None and tool.kind == ASK_USER:
+            return await self._ask_user(seq, call)
+        if tool is not None and tool.requires_approval:
+            refusal = await self._approval(call)
+            if refusal is not None:
+                return await self._record_failure(seq, call, refusal)
         timeout = timedelta(seconds=tool.timeout_s if tool else 30)
         attempts = tool.retry_attempts if tool else 1
         try:
@@ -304,6 +365,7 @@ class AgentRun:
                 ToolActivities.tool_call,
                 ToolCallInput(run_id=self._run_id, seq=seq, step=self._steps, call=call, tool=tool),
                 start_to_close_timeout=timeout,
+                heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 retry_policy=RetryPolicy(
                     initial_interval=timedelta(seconds=1), maximum_attempts=max(1, attempts)
                 ),
@@ -313,24 +375,92 @@ class AgentRun:
                 raise
             # The tool never reported (timed out on every attempt): the model is told so.
             message = f"tool {call.name!r} failed: {failure_cause(err)[0]}"
-            await workflow.execute_activity_method(
-                TranscriptActivities.record,
-                RecordInput(
-                    run_id=self._run_id,
-                    first_seq=seq,
-                    messages=(
-                        TranscriptMessage(
-                            role="tool",
-                            text=message,
-                            tool_call_id=call.id,
-                            tool_name=call.name,
-                            is_error=True,
-                        ),
-                    ),
-                ),
-                start_to_close_timeout=RECORD_TIMEOUT,
+            return await self._record_failure(seq, call, message)
+
+    async def _record_failure(self, seq: int, call: ToolCall, message: str) -> ToolOutcome:
+        """Write a failed call's result for the model, on the tool activity's behalf."""
+        await self._record(seq, call, message, is_error=True)
+        return ToolOutcome(call_id=call.id, name=call.name, ok=False, preview="", error=message)
+
+    async def _record(self, seq: int, call: ToolCall, text: str, *, is_error: bool) -> None:
+        message = TranscriptMessage(
+            role="tool", text=text, tool_call_id=call.id, tool_name=call.name, is_error=is_error
+        )
+        await workflow.execute_activity_method(
+            TranscriptActivities.record,
+            RecordInput(run_id=self._run_id, first_seq=seq, messages=(message,)),
+            start_to_close_timeout=RECORD_TIMEOUT,
+        )
+
+    async def _wait_for_person(self, action: PendingAction, done: Callable[[], bool]) -> bool:
+        """Wait until `done()`, at most the agent's approval timeout. False: it expired."""
+        self._pending[action.call_id] = action
+        try:
+            await workflow.wait_condition(
+                done, timeout=timedelta(seconds=self._agent.approval_timeout_s)
             )
-            return ToolOutcome(call_id=call.id, name=call.name, ok=False, preview="", error=message)
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            self._pending.pop(action.call_id, None)
+
+    async def _approval(self, call: ToolCall) -> str | None:
+        """Ask a person to approve `call`; None when approved, else why it was not."""
+        action = PendingAction(
+            kind="approval", call_id=call.id, tool=call.name, arguments=call.arguments
+        )
+        self._publish(
+            "approval.requested",
+            {
+                "call_id": call.id,
+                "tool": call.name,
+                "arguments": call.arguments,
+                "timeout_s": self._agent.approval_timeout_s,
+            },
+        )
+        decided = await self._wait_for_person(action, lambda: call.id in self._decisions)
+        decision = self._decisions.pop(call.id, None)
+        refusal: str | None = None
+        if not decided or decision is None:
+            verdict = "expired"
+            waited = self._agent.approval_timeout_s
+            refusal = f"error: nobody approved this call within {waited:g} s; it was not run"
+        elif decision.approve:
+            verdict = "approved"
+        else:
+            verdict = "rejected"
+            refusal = f"error: a person rejected this call: {decision.reason or 'no reason given'}"
+        self._publish(
+            "approval.resolved",
+            {
+                "call_id": call.id,
+                "tool": call.name,
+                "decision": verdict,
+                "reason": decision.reason if decision else "",
+                "by": decision.by if decision else "",
+            },
+        )
+        return refusal
+
+    async def _ask_user(self, seq: int, call: ToolCall) -> ToolOutcome:
+        question = str(call.arguments.get("question", ""))
+        action = PendingAction(
+            kind="input",
+            call_id=call.id,
+            tool=call.name,
+            arguments=call.arguments,
+            question=question,
+        )
+        self._publish("input.requested", {"call_id": call.id, "question": question})
+        answered = await self._wait_for_person(action, lambda: call.id in self._answers)
+        answer = self._answers.pop(call.id, None)
+        if not answered or answer is None:
+            message = f"error: nobody answered within {self._agent.approval_timeout_s:g} s"
+            return await self._record_failure(seq, call, message)
+        self._publish("input.received", {"call_id": call.id, "text": answer})
+        await self._record(seq, call, answer, is_error=False)
+        return ToolOutcome(call_id=call.id, name=call.name, ok=True, preview=answer)
 
     async def _finish(
         self, status: str, stop_reason: str, answer: str, output: Any = None

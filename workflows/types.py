@@ -111,6 +111,8 @@ class AgentSpec:
     # Structured output: the final answer must be JSON valid against this schema.
     output_schema: dict[str, Any] | None = None
     max_output_repairs: int = 2
+    # How long a tool call that requires approval waits for a person; then it is rejected.
+    approval_timeout_s: float = 3600.0
     # Names of the caller-supplied variables the system prompt template declares.
     prompt_variables: tuple[str, ...] = ()
 
@@ -202,6 +204,7 @@ class RunState:
     last_text: str = ""
     stop_reason: str | None = None
     error: str | None = None
+    pending: tuple["PendingAction", ...] = ()  # what the run waits on a person for
 
 
 @dataclass(frozen=True)
@@ -286,3 +289,46 @@ class RunEvent:
     step: int
     time: str  # ISO 8601, from workflow time
     data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PendingAction:
+    """What a run waits on a person for: an approval of a tool call, or an answer."""
+
+    kind: str  # "approval" | "input"
+    call_id: str
+    tool: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+    question: str = ""
+
+
+@dataclass(frozen=True)
+class ApprovalDecision:
+    """Argument of the `AgentRun.resolve_approval` update."""
+
+    call_id: str
+    approve: bool
+    reason: str = ""
+    by: str = ""
+
+
+@dataclass(frozen=True)
+class ApprovalOutcome:
+    call_id: str
+    tool: str
+    decision: str  # "approved" | "rejected"
+
+
+@dataclass(frozen=True)
+class UserInput:
+    """Argument of the `AgentRun.provide_input` update. `call_id` may be left out when exactly
+    one question is pending."""
+
+    text: str
+    call_id: str | None = None
+
+
+@dataclass(frozen=True)
+class InputOutcome:
+    call_id: str
+    question: str

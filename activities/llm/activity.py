@@ -9,11 +9,14 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from temporalio import activity
 
+from activities.heartbeat import heartbeating
 from activities.llm.base import ModelProvider, ModelRequest
+from activities.llm.deltas import DeltaPublisher
 from activities.llm.pricing import find_price, price
 from activities.llm.registry import build_provider
 from activities.llm.structured import check_output, instructions
@@ -55,19 +58,21 @@ class LlmActivities:
         if stored is None:
             agent = input.agent
             provider = self._provider_factory(agent.provider, self._env)
+            request = ModelRequest(
+                provider=agent.provider,
+                model=agent.model,
+                system_prompt=system_prompt(agent),
+                messages=history,
+                tools=agent.tools,
+                temperature=agent.temperature,
+                script=agent.script,
+                script_start=input.script_start,
+            )
             try:
-                reply = await provider.complete(
-                    ModelRequest(
-                        provider=agent.provider,
-                        model=agent.model,
-                        system_prompt=system_prompt(agent),
-                        messages=history,
-                        tools=agent.tools,
-                        temperature=agent.temperature,
-                        script=agent.script,
-                        script_start=input.script_start,
-                    )
-                )
+                async with DeltaPublisher.for_step(input) as deltas:
+                    if deltas is not None:
+                        request = replace(request, on_delta=deltas.publish)
+                    reply = await heartbeating(provider.complete(request))
             finally:
                 await provider.aclose()
             message = TranscriptMessage(

@@ -1,22 +1,34 @@
-"""Anthropic Messages API, non-streaming."""
+"""Anthropic Messages API.
+
+Non-streaming, unless the request has an `on_delta`: then the reply is streamed
+(`create(stream=True)`, raw events), each `text_delta` goes to `on_delta`, tool-use blocks are
+assembled from their `input_json_delta` pieces, and the usage comes from `message_start` (input,
+cache) updated by `message_delta` (output; its counts are cumulative).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import ssl
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import anthropic
+import anyio
+import httpx2
 from anthropic.types import (
     ContentBlockParam,
     Message,
     MessageParam,
+    RawMessageStreamEvent,
     ToolParam,
     ToolResultBlockParam,
 )
 from anthropic.types import Usage as AnthropicUsage
 
 from activities.llm.base import ModelRequest
-from activities.llm.errors import map_anthropic_error
+from activities.llm.errors import incomplete_stream, map_anthropic_error
+from activities.llm.openai_provider import parse_arguments
 from workflows.types import (
     LlmStepResult,
     ProviderSpec,
@@ -53,6 +65,8 @@ class AnthropicProvider:
         )
 
     async def complete(self, request: ModelRequest) -> LlmStepResult:
+        if request.on_delta is not None:
+            return await self._stream(request, request.on_delta)
         # `request.temperature` is not sent: the SDK's API version (2026-10-21) rejects sampling
         # parameters, and the SDK no longer offers them.
         try:
@@ -67,6 +81,40 @@ class AnthropicProvider:
         except anthropic.AnthropicError as exc:
             raise map_anthropic_error(exc, self._spec, request.model, redact=self._redact) from None
         return parse_message(message, request.model)
+
+    async def _stream(
+        self, request: ModelRequest, on_delta: Callable[[str], None]
+    ) -> LlmStepResult:
+        """The same request with `stream=True`. An error raised while opening the stream or
+        while reading it is mapped alike: the SDK lets the HTTP client's own errors out of a
+        stream that breaks off mid-way, so they are turned into the SDK's connection errors (the
+        same ones, TLS failures included, that the openai SDK wraps itself)."""
+        reply = _StreamedMessage()
+        try:
+            stream = await self._client.messages.create(
+                model=request.model,
+                max_tokens=request.max_tokens,
+                messages=to_wire_messages(request.messages),
+                system=request.system_prompt or anthropic.omit,
+                tools=[tool_param(t) for t in request.tools] if request.tools else anthropic.omit,
+                stream=True,
+            )
+            async with stream:
+                try:
+                    async for event in stream:
+                        if (text := reply.add(event)) is not None:
+                            on_delta(text)
+                except httpx2.TimeoutException:
+                    raise anthropic.APITimeoutError(request=stream.response.request) from None
+                except (httpx2.RequestError, ssl.SSLError, anyio.EndOfStream):
+                    raise anthropic.APIConnectionError(
+                        message="the stream broke off", request=stream.response.request
+                    ) from None
+        except anthropic.AnthropicError as exc:
+            raise map_anthropic_error(exc, self._spec, request.model, redact=self._redact) from None
+        if not reply.stopped:
+            raise incomplete_stream(self._spec, request.model)
+        return reply.result(request.model)
 
     async def aclose(self) -> None:
         await self._client.close()
@@ -92,6 +140,89 @@ def parse_message(message: Message, model: str) -> LlmStepResult:
         usage=parse_usage(message.usage),
         model=message.model or model,
     )
+
+
+@dataclass
+class _ToolUseParts:
+    id: str
+    name: str
+    partial_json: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _StreamedMessage:
+    """A streamed message, put together event by event."""
+
+    blocks: dict[int, list[str] | _ToolUseParts] = field(default_factory=dict)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    model: str = ""
+    stopped: bool = False  # message_stop arrived
+
+    def add(self, event: RawMessageStreamEvent) -> str | None:
+        """Take in one event; returns its text fragment, if it carries one."""
+        if event.type == "message_start":
+            self.model = event.message.model
+            usage = event.message.usage
+            self.input_tokens = usage.input_tokens
+            self.output_tokens = usage.output_tokens
+            self.cache_read_input_tokens = usage.cache_read_input_tokens or 0
+            self.cache_creation_input_tokens = usage.cache_creation_input_tokens or 0
+        elif event.type == "content_block_start":
+            block = event.content_block
+            if block.type == "text":
+                self.blocks[event.index] = [block.text] if block.text else []
+                if block.text:
+                    return block.text
+            elif block.type == "tool_use":
+                self.blocks[event.index] = _ToolUseParts(id=block.id, name=block.name)
+        elif event.type == "content_block_delta":
+            target = self.blocks.get(event.index)
+            delta = event.delta
+            if delta.type == "text_delta" and isinstance(target, list):
+                target.append(delta.text)
+                return delta.text
+            if delta.type == "input_json_delta" and isinstance(target, _ToolUseParts):
+                target.partial_json.append(delta.partial_json)
+        elif event.type == "message_delta":
+            # Cumulative counts: each one present replaces the one from message_start.
+            usage_delta = event.usage
+            self.output_tokens = usage_delta.output_tokens
+            if usage_delta.input_tokens is not None:
+                self.input_tokens = usage_delta.input_tokens
+            if usage_delta.cache_read_input_tokens is not None:
+                self.cache_read_input_tokens = usage_delta.cache_read_input_tokens
+            if usage_delta.cache_creation_input_tokens is not None:
+                self.cache_creation_input_tokens = usage_delta.cache_creation_input_tokens
+        elif event.type == "message_stop":
+            self.stopped = True
+        return None
+
+    def result(self, model: str) -> LlmStepResult:
+        """What `parse_message` makes of the same message sent whole."""
+        texts: list[str] = []
+        calls: list[ToolCall] = []
+        for _, block in sorted(self.blocks.items()):
+            if isinstance(block, list):
+                texts.extend(block)
+            else:
+                arguments = parse_arguments("".join(block.partial_json))
+                calls.append(ToolCall(id=block.id, name=block.name, arguments=arguments))
+        return LlmStepResult(
+            text="".join(texts),
+            tool_calls=tuple(calls),
+            usage=parse_usage(
+                AnthropicUsage(
+                    input_tokens=self.input_tokens,
+                    output_tokens=self.output_tokens,
+                    cache_read_input_tokens=self.cache_read_input_tokens,
+                    cache_creation_input_tokens=self.cache_creation_input_tokens,
+                )
+            ),
+            model=self.model or model,
+        )
 
 
 def parse_usage(usage: AnthropicUsage) -> Usage:

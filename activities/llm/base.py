@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from workflows.types import (
@@ -28,6 +29,12 @@ class ModelRequest:
     script: tuple[ScriptTurn, ...] = ()
     # Index in the agent's whole script of `script[0]`: the workflow sends only the turn it needs.
     script_start: int = 0
+    # Set: the provider streams and calls `on_delta(text)` with each fragment of the answer's
+    # text as it arrives, in order; the fragments concatenate to the returned `text`. The result
+    # is the same complete message a non-streaming call gives. It runs on the event loop, so it
+    # must not block; whatever it raises propagates out of `complete()`. None: no streaming.
+    # Never serialized (the request is built inside the activity), so not compared either.
+    on_delta: Callable[[str], None] | None = field(default=None, compare=False, repr=False)
 
 
 class ModelProvider(Protocol):

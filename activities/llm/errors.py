@@ -9,6 +9,11 @@ by exception class and HTTP status (never by the text of a message):
 - any other 4xx                         -> "ProviderRejected", non-retryable
 - OpenAI error code context_length_exceeded -> "ContextLengthExceeded", non-retryable
 
+A stream that breaks off mid-way raises a connection error (or ends without its final event:
+`incomplete_stream`): "ProviderUnavailable", retryable. An Anthropic stream may also carry an
+`error` event after a 200: it is classified by its `error.type` as the status that type stands
+for (`overloaded_error` as 529, `rate_limit_error` as 429, ...; an unknown type as 500).
+
 Anthropic has no stable signal for a prompt that is too long: it answers 400
 `invalid_request_error` and only the message text says why (and the SDK's `error_code`, from
 `error.details.error_code`, names no such cause), so that stays "ProviderRejected".
@@ -42,6 +47,21 @@ INVALID_PROVIDER_CONFIG = "InvalidProviderConfig"
 
 # Statuses below 500 that are worth retrying: request timeout, conflict, rate limit.
 _RETRYABLE_4XX = frozenset({408, 409, 429})
+# The HTTP status each Anthropic `error.type` stands for, to classify an `error` event that
+# arrives inside a stream whose own status was 200.
+_ANTHROPIC_TYPE_STATUS = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "billing_error": 402,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "conflict_error": 409,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "api_error": 500,
+    "timeout_error": 504,
+    "overloaded_error": 529,
+}
 # A Retry-After longer than this is clamped: Temporal's own backoff takes over beyond it.
 MAX_RETRY_AFTER = timedelta(minutes=5)
 _MAX_DETAIL_CHARS = 300
@@ -187,9 +207,13 @@ def map_anthropic_error(
             detail = exc.body
         else:
             detail = ""
+        status = exc.status_code
+        if status < 400:  # an `error` event inside a stream that had begun with 200
+            status = _ANTHROPIC_TYPE_STATUS.get(exc.type or "", 500)
+            detail = f"{exc.type or 'error'} in the stream: {detail}"
         return _status_error(
             who=who,
-            status=exc.status_code,
+            status=status,
             detail=_clean(detail, secrets),
             headers=exc.response.headers,
         )
@@ -199,6 +223,14 @@ def map_anthropic_error(
         )
     return ApplicationError(
         f"{who} failed: {type(exc).__name__}: {_clean(str(exc), secrets)}", type=PROVIDER_ERROR
+    )
+
+
+def incomplete_stream(provider: ProviderSpec, model: str) -> ApplicationError:
+    """A stream that ended cleanly but before its final event: the reply is cut short."""
+    return ApplicationError(
+        f"{_who(provider, model)} ended its stream before the reply was complete",
+        type=PROVIDER_UNAVAILABLE,
     )
 
 

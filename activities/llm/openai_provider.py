@@ -1,14 +1,22 @@
-"""OpenAI Chat Completions (kinds `openai` and `openai_compatible`), non-streaming."""
+"""OpenAI Chat Completions (kinds `openai` and `openai_compatible`).
+
+Non-streaming, unless the request has an `on_delta`: then the reply is streamed (with
+`stream_options.include_usage`, so the last chunk carries the usage; a server that sends none
+reports 0), each text fragment goes to `on_delta`, and the tool calls are assembled by index from
+their fragments.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import openai
 from openai.types.chat import (
     ChatCompletion,
+    ChatCompletionChunk,
     ChatCompletionFunctionToolParam,
     ChatCompletionMessageFunctionToolCallParam,
     ChatCompletionMessageParam,
@@ -18,7 +26,7 @@ from openai.types.shared_params import FunctionDefinition
 from temporalio.exceptions import ApplicationError
 
 from activities.llm.base import ModelRequest
-from activities.llm.errors import PROVIDER_ERROR, map_openai_error
+from activities.llm.errors import PROVIDER_ERROR, incomplete_stream, map_openai_error
 from workflows.types import (
     LlmStepResult,
     ProviderSpec,
@@ -55,6 +63,8 @@ class OpenAIProvider:
         )
 
     async def complete(self, request: ModelRequest) -> LlmStepResult:
+        if request.on_delta is not None:
+            return await self._stream(request, request.on_delta)
         # OpenAI's own API wants max_completion_tokens (reasoning models reject max_tokens);
         # OpenAI-compatible servers widely understand only max_tokens.
         native = self._spec.kind == "openai"
@@ -74,13 +84,48 @@ class OpenAIProvider:
             raise map_openai_error(exc, self._spec, request.model, redact=self._redact) from None
         return self._parse(response, request.model)
 
+    async def _stream(
+        self, request: ModelRequest, on_delta: Callable[[str], None]
+    ) -> LlmStepResult:
+        """The same request with `stream=True`. An error raised while opening the stream or
+        while reading it (one that breaks off mid-way: a connection error) is mapped alike."""
+        native = self._spec.kind == "openai"
+        reply = _StreamedReply()
+        try:
+            stream = await self._client.chat.completions.create(
+                model=request.model,
+                messages=to_wire_messages(request.system_prompt, request.messages),
+                tools=[tool_param(t) for t in request.tools] if request.tools else openai.omit,
+                temperature=(
+                    request.temperature if request.temperature is not None else openai.omit
+                ),
+                max_completion_tokens=request.max_tokens if native else openai.omit,
+                max_tokens=openai.omit if native else request.max_tokens,
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+            async with stream:
+                async for chunk in stream:
+                    for text in reply.add(chunk):
+                        on_delta(text)
+        except openai.OpenAIError as exc:
+            raise map_openai_error(exc, self._spec, request.model, redact=self._redact) from None
+        if not reply.choices_seen:
+            raise self._no_choices(request.model)
+        if not reply.finished:
+            raise incomplete_stream(self._spec, request.model)
+        return reply.result(request.model)
+
+    def _no_choices(self, model: str) -> ApplicationError:
+        return ApplicationError(
+            f"{self._spec.kind} provider '{self._spec.name}' (model {model}) "
+            "answered with no choices",
+            type=PROVIDER_ERROR,
+        )
+
     def _parse(self, response: ChatCompletion, model: str) -> LlmStepResult:
         if not response.choices:
-            raise ApplicationError(
-                f"{self._spec.kind} provider '{self._spec.name}' (model {model}) "
-                "answered with no choices",
-                type=PROVIDER_ERROR,
-            )
+            raise self._no_choices(model)
         message = response.choices[0].message
         text = message.content or message.refusal or ""
         calls: list[ToolCall] = []
@@ -108,6 +153,67 @@ class OpenAIProvider:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+
+@dataclass
+class _ToolCallParts:
+    id: str = ""
+    name: str = ""
+    arguments: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _StreamedReply:
+    """The first choice of a streamed reply, put together chunk by chunk."""
+
+    text: list[str] = field(default_factory=list)
+    refusal: list[str] = field(default_factory=list)
+    calls: dict[int, _ToolCallParts] = field(default_factory=dict)
+    usage: CompletionUsage | None = None
+    model: str = ""
+    choices_seen: bool = False
+    finished: bool = False  # a finish_reason arrived: the model is done
+
+    def add(self, chunk: ChatCompletionChunk) -> list[str]:
+        """Take in one chunk; returns its text fragments, in order."""
+        self.model = self.model or chunk.model
+        if chunk.usage is not None:  # the last chunk, with include_usage (choices empty)
+            self.usage = chunk.usage
+        fragments: list[str] = []
+        for choice in chunk.choices:
+            if choice.index != 0:
+                continue
+            self.choices_seen = True
+            delta = choice.delta
+            if delta.content:
+                self.text.append(delta.content)
+                fragments.append(delta.content)
+            if delta.refusal:  # a refusal comes instead of content, not with it
+                self.refusal.append(delta.refusal)
+                fragments.append(delta.refusal)
+            for part in delta.tool_calls or ():
+                call = self.calls.setdefault(part.index, _ToolCallParts())
+                call.id = call.id or part.id or ""
+                if part.function is not None:
+                    call.name += part.function.name or ""
+                    if part.function.arguments:
+                        call.arguments.append(part.function.arguments)
+            if choice.finish_reason is not None:
+                self.finished = True
+        return fragments
+
+    def result(self, model: str) -> LlmStepResult:
+        """What `OpenAIProvider._parse` makes of the same reply sent whole."""
+        calls = tuple(
+            ToolCall(id=c.id, name=c.name, arguments=parse_arguments("".join(c.arguments)))
+            for _, c in sorted(self.calls.items())
+        )
+        return LlmStepResult(
+            text="".join(self.text) or "".join(self.refusal),
+            tool_calls=calls,
+            usage=parse_usage(self.usage),
+            model=self.model or model,
+        )
 
 
 def parse_usage(usage: CompletionUsage | None) -> Usage:

@@ -8,10 +8,14 @@ Without a script it follows the demo rule:
 - when the last user message holds an arithmetic expression and a calculator is offered, it
   calls the calculator with that expression;
 - otherwise it echoes the input.
+
+With an `on_delta`, the answer's text is also handed out word by word (each word with the
+blanks around it), the same pieces every time, before the same result is returned.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 
@@ -34,6 +38,8 @@ _EXPRESSION_RUN = re.compile(r"[0-9+\-*/%().\s]+")
 _LEADING_JUNK = re.compile(r"^(?:[*/%]+|\.(?!\d))")
 _TRAILING_JUNK = re.compile(r"[-+*/%.]+$")
 _HAS_OPERATOR = re.compile(r"[0-9).]\s*(?:\*\*|//|[-+*/%])\s*[-+(0-9.]")
+# A word with the blanks before and after it: the pieces cover the whole text.
+_PIECE = re.compile(r"\s*\S+\s*")
 
 
 class ScriptedProvider:
@@ -46,6 +52,10 @@ class ScriptedProvider:
             text, calls = turn.text, _with_ids(turn.tool_calls, step)
         else:
             text, calls = _demo_turn(request, step)
+        if request.on_delta is not None:
+            for piece in text_pieces(text):
+                request.on_delta(piece)
+                await asyncio.sleep(0)  # let whoever publishes the deltas run
         return LlmStepResult(
             text=text,
             tool_calls=calls,
@@ -58,6 +68,11 @@ class ScriptedProvider:
 
     async def aclose(self) -> None:
         return None
+
+
+def text_pieces(text: str) -> list[str]:
+    """`text` in word-sized pieces that concatenate back to it (blank text: one piece)."""
+    return _PIECE.findall(text) or ([text] if text else [])
 
 
 def _scripted_turn(script: tuple[ScriptTurn, ...], step: int) -> ScriptTurn:

@@ -10,6 +10,7 @@ import asyncio
 
 from temporalio import activity
 
+from activities.heartbeat import heartbeating
 from activities.tools.base import ToolContext, ToolError
 from activities.tools.registry import execute_tool
 from activities.transcript import from_body, to_body
@@ -58,7 +59,8 @@ class ToolActivities:
         if tool is None:
             return f"error: this agent has no tool named {input.call.name!r}", True
         try:
-            return await execute_tool(tool, input.call.arguments, self._context), False
+            work = execute_tool(tool, input.call.arguments, self._context)
+            return await heartbeating(work), False
         except ToolError as err:
             return f"error: {err}", True
         except Exception as err:

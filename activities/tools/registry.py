@@ -13,12 +13,12 @@ from jsonschema.exceptions import SchemaError, ValidationError, best_match
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
 
-from activities.tools import calculator, read_file
+from activities.tools import ask_user, calculator, read_file
 from activities.tools.base import ToolContext, ToolError, ToolKind
 from workflows.types import ToolSpec
 
 TOOL_KINDS: Mapping[str, ToolKind] = MappingProxyType(
-    {kind.kind: kind for kind in (calculator.KIND, read_file.KIND)}
+    {kind.kind: kind for kind in (calculator.KIND, read_file.KIND, ask_user.KIND)}
 )
 
 

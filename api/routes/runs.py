@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -13,11 +12,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
 from api.deps import EventsDep, SessionFactoryDep, SettingsDep, TemporalDep
-from config_store.runs import list_runs
 from orch.launch import launch_run
 from orch.settings import Settings
 from temporal.client import workflow_ui_url
-from temporal.runs import RunView, ensure_exists, get_run
+from temporal.runs import (
+    MAX_PAGE_SIZE,
+    RunPage,
+    RunView,
+    decode_page_token,
+    ensure_exists,
+    get_run,
+    list_runs,
+)
 
 router = APIRouter(prefix="/v1", tags=["runs"])
 
@@ -44,16 +50,6 @@ class RunStarted(BaseModel):
     agent: str
     agent_version: int
     events_url: str
-    temporal_ui_url: str
-
-
-class RunRecord(BaseModel):
-    run_id: str
-    agent: str
-    agent_version: int
-    route_key: str | None
-    input: str
-    created_at: str
     temporal_ui_url: str
 
 
@@ -124,29 +120,27 @@ async def create_route_run(
 
 @router.get("/runs")
 async def list_recent_runs(
-    factory: SessionFactoryDep,
-    settings: SettingsDep,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    agent: str | None = None,
-) -> list[RunRecord]:
-    """The runs started through this API, newest first (their state: `GET /v1/runs/{id}`)."""
-
-    def read() -> list[RunRecord]:
-        with factory() as session:
-            return [
-                RunRecord(
-                    run_id=run.run_id,
-                    agent=run.agent_name,
-                    agent_version=run.agent_version,
-                    route_key=run.route_key,
-                    input=run.input,
-                    created_at=run.created_at.isoformat(),
-                    temporal_ui_url=workflow_ui_url(settings, run.run_id),
-                )
-                for run in list_runs(session, limit=limit, agent_name=agent)
-            ]
-
-    return await asyncio.to_thread(read)
+    client: TemporalDep,
+    agent: Annotated[str | None, Query(description="only this agent's runs")] = None,
+    status: Annotated[
+        str | None,
+        Query(description="running, completed, failed, cancelled, terminated or timed_out"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="runs per page")] = 50,
+    page_token: Annotated[
+        str | None, Query(description="`next_page_token` of the previous page")
+    ] = None,
+) -> RunPage:
+    """Runs from Temporal visibility: running ones first, then the closed ones, most recently
+    closed first. `status` is Temporal's (a run stopped by a policy is `completed` here);
+    `GET /v1/runs/{id}` has the run's own. Visibility is eventually consistent."""
+    return await list_runs(
+        client,
+        agent=agent,
+        status=status,
+        page_size=limit,
+        page_token=decode_page_token(page_token) if page_token is not None else None,
+    )
 
 
 @router.get("/runs/{run_id}")

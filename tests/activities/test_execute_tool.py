@@ -95,7 +95,24 @@ async def test_calculator_errors_surface(ctx: ToolContext) -> None:
     assert "division by zero" in await _problem(CALCULATOR, {"expression": "1/0"}, ctx)
 
 
+async def test_ask_user_never_runs_as_an_activity(ctx: ToolContext) -> None:
+    spec = ToolSpec(name="ask", kind="ask_user")
+
+    problem = await _problem(spec, {"question": "Which file?"}, ctx)
+    assert problem == (
+        "ask_user is answered by a person through the run's input endpoint; "
+        "it does not run as an activity"
+    )
+    assert "'question' is a required property" in await _problem(spec, {}, ctx)
+
+
 def test_tool_kinds() -> None:
-    assert set(TOOL_KINDS) == {"calculator", "read_file"}
+    assert set(TOOL_KINDS) == {"calculator", "read_file", "ask_user"}
+    assert TOOL_KINDS["ask_user"].parameters == {
+        "type": "object",
+        "properties": {"question": {"type": "string", "description": "the question to ask"}},
+        "required": ["question"],
+        "additionalProperties": False,
+    }
     for kind in TOOL_KINDS.values():
         assert kind.parameters["type"] == "object"

@@ -43,6 +43,30 @@ def test_tool_round_trip(client: TestClient) -> None:
     assert client.get("/v1/tools").json() == []
 
 
+ASK_USER_PARAMETERS = {
+    "type": "object",
+    "properties": {"question": {"type": "string", "description": "the question to ask"}},
+    "required": ["question"],
+    "additionalProperties": False,
+}
+
+
+def test_ask_user_tool_gets_its_kind_schema(basics: TestClient) -> None:
+    client = basics
+    r = client.post("/v1/tools", json={"name": "ask_user", "kind": "ask_user"})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert (body["kind"], body["parameters"]) == ("ask_user", ASK_USER_PARAMETERS)
+    assert body["description"] == (
+        "Ask the person running the agent a question and wait for the answer."
+    )
+    assert client.get("/v1/tools/ask_user").json() == body
+    r = client.post("/v1/agents", json={"name": "a", "provider": "p", "tools": ["ask_user"]})
+    assert (r.status_code, r.json()["tools"]) == (201, ["ask_user"])
+    r = client.post("/v1/tools", json={"name": "ask2", "kind": "ask"})
+    assert (r.status_code, r.json()["detail"][0]["field"]) == (422, "body.kind")
+
+
 def test_agent_versions(basics: TestClient) -> None:
     client = basics
     body = {"name": "a", "provider": "p", "tools": ["calc"], "system_prompt": "one"}

@@ -10,11 +10,18 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
+from config_store.runs import list_runs
 from orch.settings import Settings
 
 PROMPT = "You help {{ customer }}.\n{% if tone is defined %}Be {{ tone }}.{% endif %}"
+
+
+def no_runs_recorded(factory: sessionmaker[Session]) -> bool:
+    with factory() as session:
+        return list_runs(session) == []
 
 
 @pytest.fixture
@@ -80,8 +87,16 @@ def test_agent_reads_back_its_model_settings(helper: TestClient) -> None:
         2,
     )
     assert body["output_schema"] == {"type": "object"}
+    assert body["approval_timeout_s"] == 3600.0
     r = helper.put("/v1/agents/helper", json={"provider": "p", "system_prompt": "plain"})
     assert (r.json()["version"], r.json()["fallbacks"], r.json()["output_schema"]) == (2, [], None)
+    same = {"provider": "p", "system_prompt": "plain", "approval_timeout_s": 3600}
+    assert helper.put("/v1/agents/helper", json=same).json()["version"] == 2
+    r = helper.put("/v1/agents/helper", json={**same, "approval_timeout_s": 120.5})
+    assert (r.json()["version"], r.json()["approval_timeout_s"]) == (3, 120.5)
+    assert helper.get("/v1/agents/helper", params={"version": 2}).json()["approval_timeout_s"] == (
+        3600.0
+    )
 
 
 def test_template_errors_are_422_saying_where(helper: TestClient) -> None:
@@ -105,6 +120,8 @@ def test_template_errors_are_422_saying_where(helper: TestClient) -> None:
     [
         ({"fallbacks": [{"provider": "q"}, {"provider": "zz"}]}, "fallbacks[1].provider"),
         ({"model_timeout_s": 0}, "model_timeout_s"),
+        ({"approval_timeout_s": 0}, "approval_timeout_s"),
+        ({"approval_timeout_s": 604801}, "approval_timeout_s"),
         ({"output_schema": {"type": "nope"}}, "output_schema"),
         ({"prompt_variables": ["agent"]}, "prompt_variables[0]"),
     ],
@@ -128,7 +145,9 @@ def test_provider_settings_422_name_the_field(helper: TestClient) -> None:
     assert r.json()["detail"][0]["field"] == "timeout_s"
 
 
-def test_bad_variables_are_422_before_temporal(helper: TestClient) -> None:
+def test_bad_variables_are_422_before_temporal(
+    helper: TestClient, session_factory: sessionmaker[Session]
+) -> None:
     r = helper.post(
         "/v1/runs",
         json={"agent": "helper", "input": "hi", "variables": {"customer": "Ann", "x": 1}},
@@ -150,14 +169,16 @@ def test_bad_variables_are_422_before_temporal(helper: TestClient) -> None:
     ]
     r = helper.post("/v1/runs", json={"agent": "helper", "input": "hi", "variables": []})
     assert (r.status_code, r.json()["detail"][0]["field"]) == (422, "body.variables")
-    assert helper.get("/v1/runs").json() == []
+    assert no_runs_recorded(session_factory)
 
 
-def test_good_variables_reach_temporal(helper: TestClient) -> None:
+def test_good_variables_reach_temporal(
+    helper: TestClient, session_factory: sessionmaker[Session]
+) -> None:
     """The control: with valid variables the request gets as far as Temporal (dead: 503)."""
     body = {"agent": "helper", "input": "hi", "variables": {"customer": "Ann"}}
     r = helper.post("/v1/runs", json=body)
     assert (r.status_code, r.json()["error"]) == (503, "temporal_unavailable")
     r = helper.post("/v1/routes/front/runs", json={"input": "hi", "variables": {"customer": "A"}})
     assert r.status_code == 503
-    assert helper.get("/v1/runs").json() == []
+    assert no_runs_recorded(session_factory)

@@ -1,5 +1,5 @@
 """Providers' request settings and price tables; agents' fallbacks, budgets, model-call settings,
-output schema and prompt variables: validation, versioning, snapshot."""
+output schema, approval timeout and prompt variables: validation, versioning, snapshot."""
 
 from __future__ import annotations
 
@@ -72,6 +72,7 @@ def test_defaults_agree_with_the_boundary_types() -> None:
         "model_max_attempts",
         "output_schema",
         "max_output_repairs",
+        "approval_timeout_s",
     ):
         assert getattr(given, key) == getattr(spec, key), key
     assert ProviderIn(kind="scripted").timeout_s == spec.provider.timeout_s
@@ -166,6 +167,11 @@ def test_good_headers(session: Session) -> None:
         ({"output_schema": {"properties": {"n": {"minimum": "zero"}}}}, "output_schema"),
         ({"max_output_repairs": -1}, "max_output_repairs"),
         ({"max_output_repairs": 11}, "max_output_repairs"),
+        ({"approval_timeout_s": 0}, "approval_timeout_s"),
+        ({"approval_timeout_s": 0.5}, "approval_timeout_s"),
+        ({"approval_timeout_s": 604800.5}, "approval_timeout_s"),
+        ({"approval_timeout_s": float("nan")}, "approval_timeout_s"),
+        ({"approval_timeout_s": float("inf")}, "approval_timeout_s"),
         ({"prompt_variables": ["ok", "not ok"]}, "prompt_variables[1]"),
         ({"prompt_variables": ["input"]}, "prompt_variables[0]"),
         ({"system_prompt": "hi {{ who }}"}, "system_prompt"),
@@ -179,6 +185,19 @@ def test_agent_validation_names_the_field(
     with pytest.raises(InvalidConfig) as err:
         agents.create_agent(two_providers, "a", agent(**overrides))
     assert err.value.field == field
+
+
+def test_approval_timeout_defaults_to_an_hour(basics: Session) -> None:
+    row = agents.create_agent(basics, "a", agent())
+    basics.commit()
+    assert row.approval_timeout_s == 3600.0
+    assert agents.snapshot_agent(basics, "a").approval_timeout_s == 3600.0
+    # Written out, the default is the same content; the bounds are allowed.
+    assert agents.upsert_agent(basics, "a", agent(approval_timeout_s=3600)) == ("unchanged", 1)
+    assert agents.upsert_agent(basics, "a", agent(approval_timeout_s=1)) == ("updated", 2)
+    assert agents.upsert_agent(basics, "a", agent(approval_timeout_s=604800)) == ("updated", 3)
+    basics.commit()
+    assert agents.snapshot_agent(basics, "a", 2).approval_timeout_s == 1.0
 
 
 def test_template_errors_say_where(basics: Session) -> None:
@@ -206,6 +225,7 @@ def test_template_errors_say_where(basics: Session) -> None:
         {"output_schema": SCHEMA},
         {"output_schema": {"type": "object", "properties": {"n": {"const": True}}}},
         {"max_output_repairs": 0},
+        {"approval_timeout_s": 60},
         {"prompt_variables": ["tone"]},
         {"system_prompt": "{{ agent }} on {{ date }}"},
     ],
@@ -241,6 +261,7 @@ def test_stored_version_reads_back(two_providers: Session) -> None:
             model_max_attempts=4,
             output_schema=SCHEMA,
             max_output_repairs=1,
+            approval_timeout_s=604800,
             prompt_variables=["tone"],
         ),
     )
@@ -250,11 +271,13 @@ def test_stored_version_reads_back(two_providers: Session) -> None:
     assert row.fallbacks == [{"provider": "q", "model": ""}]
     assert (row.max_total_tokens, row.max_cost_usd, row.max_duration_s) == (5000, 0.25, 90.0)
     assert (row.model_timeout_s, row.model_max_attempts, row.max_output_repairs) == (20.0, 4, 1)
+    assert row.approval_timeout_s == 604800.0
     assert (row.output_schema, row.prompt_variables) == (SCHEMA, ["tone"])
     plain = agents.create_agent(s, "b", agent())
     s.commit()
     s.expire_all()
     assert plain.output_schema is None  # SQL NULL, not JSON null
+    assert plain.approval_timeout_s == 3600.0
     assert s.scalar(select(AgentVersion.id).where(AgentVersion.output_schema.is_(None))) == plain.id
 
 
@@ -273,6 +296,7 @@ def test_snapshot_resolves_fallbacks_prices_and_limits(two_providers: Session) -
             model_max_attempts=4,
             output_schema=SCHEMA,
             max_output_repairs=1,
+            approval_timeout_s=1,
             prompt_variables=["tone"],
         ),
     )
@@ -299,6 +323,7 @@ def test_snapshot_resolves_fallbacks_prices_and_limits(two_providers: Session) -
     assert snap.provider.timeout_s == 60.0 and snap.provider.prices == ()
     assert (snap.max_total_tokens, snap.max_cost_usd, snap.max_duration_s) == (5000, 0.25, 90.0)
     assert (snap.model_timeout_s, snap.model_max_attempts, snap.max_output_repairs) == (20.0, 4, 1)
+    assert snap.approval_timeout_s == 1.0
     assert (snap.output_schema, snap.prompt_variables) == (SCHEMA, ("tone",))
     assert snap.system_prompt == "Hi {{ tone }}"  # the template: rendered when a run starts
     # A snapshot is independent of the stored row.

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config_store.agents import get_agent, list_versions, snapshot_agent
 from config_store.routes import resolve_route
 from config_store.seed import is_empty, load_config, load_config_file, read_config_file
+from config_store.tools import get_tool
 from orch.errors import InvalidConfig
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "config.yaml"
@@ -22,11 +23,12 @@ def test_example_config_loads_and_reloads(session_factory: sessionmaker[Session]
         "agents/demo@v1",
         "providers/offline",
         "routes/demo",
+        "tools/ask_user",
         "tools/calculator",
         "tools/read_file",
     ]
     again = load_config_file(session_factory, EXAMPLE)
-    assert (again.created, again.updated, len(again.unchanged)) == ([], [], 5)
+    assert (again.created, again.updated, len(again.unchanged)) == ([], [], 6)
     assert not is_empty(session_factory)
     with session_factory() as s:
         assert len(list_versions(s, "demo")) == 1
@@ -35,6 +37,10 @@ def test_example_config_loads_and_reloads(session_factory: sessionmaker[Session]
     assert (spec.provider.kind, spec.model, spec.max_steps) == ("scripted", "scripted-demo", 5)
     assert [t.name for t in spec.tools] == ["calculator", "read_file"]
     assert spec.tools[0].parameters["required"] == ["expression"]
+    assert spec.approval_timeout_s == 3600.0
+    with session_factory() as s:
+        ask = get_tool(s, "ask_user")
+        assert (ask.kind, ask.parameters["required"]) == ("ask_user", ["question"])
 
 
 def test_changed_agent_gets_a_new_version(session_factory: sessionmaker[Session]) -> None:
@@ -123,6 +129,7 @@ agents:
     model_max_attempts: 3
     output_schema: {type: object, required: [answer]}
     max_output_repairs: 1
+    approval_timeout_s: 900
 """
 
 
@@ -143,6 +150,7 @@ def test_seed_of_the_model_settings(session_factory: sessionmaker[Session], tmp_
     assert gateway.prices[0].output_usd_per_mtok == 0.6
     assert (spec.max_total_tokens, spec.max_cost_usd, spec.max_duration_s) == (20000, 0.5, 120.0)
     assert (spec.model_timeout_s, spec.model_max_attempts, spec.max_output_repairs) == (30.0, 3, 1)
+    assert spec.approval_timeout_s == 900.0
     assert spec.output_schema == {"type": "object", "required": ["answer"]}
     assert spec.prompt_variables == ("customer",)
 
@@ -161,6 +169,7 @@ def test_seed_of_the_model_settings(session_factory: sessionmaker[Session], tmp_
         ({"agents": {"output_schema": {"type": 3}}}, "agents[0].output_schema"),
         ({"agents": {"max_total_tokens": "lots"}}, "agents[0].max_total_tokens"),
         ({"agents": {"model_max_attempts": 0}}, "agents[0].model_max_attempts"),
+        ({"agents": {"approval_timeout_s": 0}}, "agents[0].approval_timeout_s"),
         ({"providers": {"headers": {"Authorization": "x"}}}, "providers[1].headers.Authorization"),
         ({"providers": {"headers": {"X-A": 5}}}, "providers[1].headers.X-A"),
         ({"providers": {"timeout_s": 601}}, "providers[1].timeout_s"),

@@ -6,6 +6,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -74,5 +75,12 @@ async def test_run_prints_the_events_and_runs_lists_it(orch_settings: Settings) 
     run_id = lines[0].split()[1]
     malformed = await asyncio.to_thread(orch, env, "run", "demo", "hi", "--var", "novalue")
     assert malformed.returncode == 2 and "NAME=VALUE" in malformed.stderr
-    listed = await asyncio.to_thread(orch, env, "runs")
-    assert run_id in listed.stdout and "demo v1" in listed.stdout
+    # `orch runs` reads Temporal visibility, which is eventually consistent.
+    deadline = time.monotonic() + 20
+    while True:
+        listed = await asyncio.to_thread(orch, env, "runs", "--agent", "demo", "--limit", "200")
+        assert listed.returncode == 0, listed.stderr
+        if run_id in listed.stdout or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    assert f"{run_id}  demo  completed" in listed.stdout

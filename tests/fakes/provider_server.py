@@ -1,8 +1,11 @@
 """A real HTTP server that speaks the OpenAI and Anthropic wire formats, for tests.
 
 It runs uvicorn in a background thread on 127.0.0.1 and answers
-- `POST /v1/chat/completions` (OpenAI Chat Completions, non-streaming),
-- `POST /v1/messages` (Anthropic Messages, non-streaming).
+- `POST /v1/chat/completions` (OpenAI Chat Completions),
+- `POST /v1/messages` (Anthropic Messages),
+whole, or as server-sent events when the request body has `"stream": true` (the wire formats are
+in `provider_stream.py`; `FakeReply.chunk_delay` paces the events, `break_after_chunks` cuts the
+connection mid-stream). Faults are plain JSON error responses, streaming requests included.
 
 The test controls it: queue replies (text and/or tool calls, with usage, cached tokens included),
 queue faults (status, headers, an error body in the wire's shape, optional delay), read every
@@ -31,8 +34,10 @@ from typing import Any, Literal
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.fakes.provider_stream import EventStream, anthropic_events, openai_events, wants_stream
 
 Wire = Literal["openai", "anthropic"]
 OPENAI_PATH = "/v1/chat/completions"
@@ -63,6 +68,12 @@ class FakeReply:
     delay: float = 0.0  # seconds to wait before answering
     cached_input_tokens: int = 0  # of input_tokens, read from the prompt cache
     cache_creation_input_tokens: int = 0  # of input_tokens, written to the cache (Anthropic)
+    # Streamed replies only: seconds between two events, and a number of events after which
+    # the server closes the connection without ending the response (None: the whole stream).
+    chunk_delay: float = 0.0
+    break_after_chunks: int | None = None
+    # OpenAI wire: False plays a server that ignores `stream_options.include_usage`.
+    stream_usage: bool = True
 
 
 @dataclass(frozen=True)
@@ -272,18 +283,25 @@ class FakeProviderServer:
 
     # ----- handlers ----------------------------------------------------------------------------
 
-    async def _openai(self, request: Request) -> JSONResponse:
+    async def _openai(self, request: Request) -> Response:
         body, outcome = await self._receive(request, "openai")
         if isinstance(outcome, FakeFault):
             return await self._fault_response(outcome, "openai")
         await asyncio.sleep(outcome.delay)
+        if wants_stream(body):
+            events = openai_events(body, outcome, next(self._ids), _model_of(body))
+            return _event_stream(events, outcome)
         return JSONResponse(self._openai_completion(body, outcome))
 
-    async def _anthropic(self, request: Request) -> JSONResponse:
+    async def _anthropic(self, request: Request) -> Response:
         body, outcome = await self._receive(request, "anthropic")
         if isinstance(outcome, FakeFault):
             return await self._fault_response(outcome, "anthropic")
         await asyncio.sleep(outcome.delay)
+        if wants_stream(body):
+            return _event_stream(
+                anthropic_events(outcome, next(self._ids), _model_of(body)), outcome
+            )
         return JSONResponse(self._anthropic_message(body, outcome))
 
     async def _receive(self, request: Request, wire: Wire) -> tuple[Any, FakeReply | FakeFault]:
@@ -411,6 +429,10 @@ class FakeProviderServer:
                 "output_tokens": reply.output_tokens,
             },
         }
+
+
+def _event_stream(events: list[str], reply: FakeReply) -> EventStream:
+    return EventStream(events, delay=reply.chunk_delay, break_after=reply.break_after_chunks)
 
 
 def _model_of(request: Any) -> str:
