@@ -46,6 +46,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="a variable for the agent's prompt template (repeatable)",
     )
+    run.add_argument(
+        "--interactive",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="ask approvals and questions at the prompt; Ctrl-C offers to cancel "
+        "(default: when stdin is a terminal)",
+    )
     runs = sub.add_parser("runs", help="list runs (from Temporal visibility)")
     runs.add_argument("--agent", help="only this agent's runs")
     runs.add_argument(
@@ -86,10 +93,13 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     elif command == "replay":
         return _replay(args.file)
     elif command == "run":
-        from orch.terminal import run_and_follow
+        from orch.follow import run_and_follow
 
         variables = dict(_variable(text) for text in args.var)
-        return asyncio.run(run_and_follow(settings, args.agent, args.input, variables))
+        interactive = sys.stdin.isatty() if args.interactive is None else args.interactive
+        return asyncio.run(
+            run_and_follow(settings, args.agent, args.input, variables, interactive=interactive)
+        )
     elif command == "runs":
         from orch.terminal import print_runs
 

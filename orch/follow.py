@@ -18,8 +18,12 @@ from temporalio.client import Client
 from temporalio.contrib.workflow_streams import WorkflowStreamClient
 
 from api.sse import TERMINAL_EVENTS
+from config_store.db import make_engine, make_session_factory
 from orch.errors import OrchError
+from orch.launch import launch_run
+from orch.settings import Settings
 from orch.terminal import format_event
+from temporal.client import connect, workflow_ui_url
 from temporal.control import cancel_run, provide_input, resolve_approval
 from workflows.types import EVENTS_TOPIC, ApprovalDecision, UserInput
 
@@ -137,3 +141,29 @@ class Follower:
             if quiet >= QUIET_S:
                 _write(f"... still waiting (step {self._step}, {quiet:.0f} s without news)\n")
                 self._last_event = time.monotonic()
+
+
+async def run_and_follow(
+    settings: Settings,
+    agent: str,
+    text: str,
+    variables: dict[str, str] | None = None,
+    *,
+    interactive: bool = False,
+) -> int:
+    """Start a run of `agent` and follow it; 0 when it completes."""
+    engine = make_engine(settings.database_url)
+    try:
+        client = await connect(settings)
+        run_id, _ = await launch_run(
+            make_session_factory(engine),
+            client,
+            task_queue=settings.temporal_task_queue,
+            text=text,
+            agent=agent,
+            variables=variables,
+        )
+    finally:
+        engine.dispose()
+    _write(f"run {run_id}  {workflow_ui_url(settings, run_id)}\n")
+    return await Follower(client, run_id, interactive=interactive).follow()

@@ -6,15 +6,9 @@ import json
 import sys
 from typing import Any
 
-from temporalio.contrib.workflow_streams import WorkflowStreamClient
-
-from api.sse import TERMINAL_EVENTS
-from config_store.db import make_engine, make_session_factory
-from orch.launch import launch_run
 from orch.settings import Settings
-from temporal.client import connect, workflow_ui_url
+from temporal.client import connect
 from temporal.runs import decode_page_token, list_runs, runs_query
-from workflows.types import EVENTS_TOPIC
 
 
 def _say(line: str) -> None:
@@ -56,35 +50,6 @@ def format_event(event: dict[str, Any]) -> str | None:
     if kind == "output.invalid":
         return f"step {step} answer breaks the output schema (repair {data['repair']})"
     return None
-
-
-async def run_and_follow(
-    settings: Settings, agent: str, text: str, variables: dict[str, str] | None = None
-) -> int:
-    """Start a run of `agent`, print its events as they come; 0 when it completes."""
-    engine = make_engine(settings.database_url)
-    try:
-        client = await connect(settings)
-        run_id, _ = await launch_run(
-            make_session_factory(engine),
-            client,
-            task_queue=settings.temporal_task_queue,
-            text=text,
-            agent=agent,
-            variables=variables,
-        )
-    finally:
-        engine.dispose()
-    _say(f"run {run_id}  {workflow_ui_url(settings, run_id)}")
-    final = ""
-    async for item in WorkflowStreamClient.create(client, run_id).subscribe([EVENTS_TOPIC]):
-        line = format_event(item.data)
-        if line is not None:
-            _say(line)
-        final = str(item.data.get("type"))
-        if final in TERMINAL_EVENTS:
-            break
-    return 0 if final == "run.completed" else 1
 
 
 async def print_runs(

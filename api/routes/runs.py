@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
@@ -163,11 +163,17 @@ async def run_events(
     after: Annotated[
         int | None, Query(alias="from", description="resume after this event id")
     ] = None,
+    include: Annotated[
+        Literal["tokens"] | None,
+        Query(description="`tokens`: also send the model's token deltas (`llm.delta`)"),
+    ] = None,
 ) -> AsyncIterator[ServerSentEvent]:
     """The run's events as Server-Sent Events; `id:` is the stream offset. Reconnect with
     `Last-Event-ID` (or `?from=`) to resume. The stream ends after the terminal event."""
     resume = last_event_id if last_event_id is not None else after
     async for event in hub.follow(run_id, resume):
+        if event.type == "llm.delta" and include != "tokens":
+            continue
         yield ServerSentEvent(
             id=str(event.offset) if event.offset >= 0 else None,
             event=event.type,

@@ -84,3 +84,47 @@ async def test_run_prints_the_events_and_runs_lists_it(orch_settings: Settings) 
             break
         await asyncio.sleep(0.2)
     assert f"{run_id}  demo  completed" in listed.stdout
+
+
+async def test_run_asks_approvals_and_questions_at_the_prompt(
+    api_url: str, orch_settings: Settings
+) -> None:
+    import httpx
+
+    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+        for tool in (
+            {"name": "guarded_calc", "kind": "calculator", "requires_approval": True},
+            {"name": "ask", "kind": "ask_user"},
+        ):
+            assert (await http.post("/v1/tools", json=tool)).status_code == 201
+        agent = {
+            "name": "interviewer",
+            "provider": "offline",
+            "tools": ["guarded_calc", "ask"],
+            "script": [
+                {"tool_calls": [{"name": "ask", "arguments": {"question": "Which city?"}}]},
+                {"tool_calls": [{"name": "guarded_calc", "arguments": {"expression": "12*7"}}]},
+                {"text": "done"},
+            ],
+        }
+        assert (await http.post("/v1/agents", json=agent)).status_code == 201
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "orch.cli",
+        "run",
+        "interviewer",
+        "go",
+        "--interactive",
+        env=orch_env(orch_settings),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(b"Paris\ny\n"), timeout=60)
+    text = out.decode()
+    assert proc.returncode == 0, text + err.decode()
+    assert "Which city?" in text and "approve guarded_calc" in text
+    assert "ask: Paris" in text and "guarded_calc: 84" in text
+    assert text.rstrip().endswith("done")

@@ -280,3 +280,15 @@ async def test_a_templated_prompt_reaches_the_model_rendered(
     assert system["role"] == "system"
     assert system["content"].startswith("You greet Ann for greeter on 20")
     assert '"required"' in system["content"]  # the output schema is given to the model
+
+
+async def test_token_deltas_are_opt_in(api_url: str) -> None:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+        started = await start_demo(http)
+        plain = await read_events(http, started["events_url"])
+        with_tokens = await read_events(http, started["events_url"] + "?include=tokens")
+    assert "llm.delta" not in [e.event for e in plain]
+    deltas = [e for e in with_tokens if e.event == "llm.delta"]
+    assert "".join(e.data["data"]["text"] for e in deltas) == plain[-1].data["data"]["answer"]
+    # Same stream, same offsets: the deltas just fill the gaps between the other ids.
+    assert [e.id for e in with_tokens if e.event != "llm.delta"] == [e.id for e in plain]
