@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -18,6 +19,11 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.workflow_streams import WorkflowStreamClient
 
 from workflows.types import EVENTS_TOPIC
+
+# Pause between two polls while a run is publishing. A caught-up poll waits in the workflow for
+# the next event (no busy loop on an idle run); the SDK's default 100 ms pause adds up to that
+# much to every event's delivery. Measured with bench/stream_latency.py.
+POLL_COOLDOWN = timedelta(milliseconds=20)
 
 TERMINAL_EVENTS = frozenset({"run.completed", "run.failed", "run.stopped", "run.cancelled"})
 
@@ -52,7 +58,7 @@ class RunFeed:
         stream = WorkflowStreamClient.create(self._client, self.run_id)
         try:
             ended = False
-            async for item in stream.subscribe([EVENTS_TOPIC]):
+            async for item in stream.subscribe([EVENTS_TOPIC], poll_cooldown=POLL_COOLDOWN):
                 event = StreamedEvent(item.offset, str(item.data.get("type", "")), item.data)
                 await self._add(event)
                 if event.type in TERMINAL_EVENTS:
