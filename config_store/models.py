@@ -185,6 +185,8 @@ class Run(Base):
     route_key: Mapped[str | None] = mapped_column(String(64))
     input: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # The conversation this run continues; its runs share one growing transcript.
+    thread_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class TranscriptEntry(Base):

@@ -17,6 +17,7 @@ def record_run(
     agent_version: int,
     route_key: str | None,
     input: str,
+    thread_id: str | None = None,
 ) -> Run:
     """Record a started run. Recording the same run twice is a no-op; a different one with the
     same id is a Conflict."""
@@ -32,6 +33,7 @@ def record_run(
         agent_version=agent_version,
         route_key=route_key,
         input=input,
+        thread_id=thread_id,
     )
     session.add(row)
     try:
@@ -54,3 +56,9 @@ def get_run(session: Session, run_id: str) -> Run:
     if row is None:
         raise NotFound(f"no run {run_id!r}")
     return row
+
+
+def thread_runs(session: Session, thread_id: str) -> list[Run]:
+    """The runs of a thread, oldest first."""
+    stmt = select(Run).where(Run.thread_id == thread_id).order_by(Run.created_at, Run.run_id)
+    return list(session.scalars(stmt))

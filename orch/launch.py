@@ -14,9 +14,12 @@ from temporalio.client import Client
 
 from config_store.agents import snapshot_agent
 from config_store.routes import resolve_route
-from config_store.runs import record_run
+from config_store.runs import record_run, thread_runs
+from config_store.transcript import TranscriptStore
+from config_store.validation import check_name
+from orch.errors import Conflict
 from orch.prompts import render_system_prompt
-from temporal.runs import start_run
+from temporal.runs import is_running, start_run
 from workflows.types import AgentSpec
 
 
@@ -34,6 +37,7 @@ async def launch_run(
     route: str | None = None,
     variables: Mapping[str, Any] | None = None,
     today: date | None = None,
+    thread: str | None = None,
 ) -> tuple[str, AgentSpec]:
     """Start a run of `agent` (or of the agent `route` points to) at its current version.
 
@@ -43,13 +47,20 @@ async def launch_run(
     before Temporal is called: a bad template or variable starts no run.
     Returns the run id and the snapshot. Raises NotFound for an unknown agent or route,
     InvalidConfig for a prompt that does not render (`system_prompt`, `variables.<name>`).
+
+    With `thread`, the run continues that conversation: the transcript of the thread's last run
+    (which holds every earlier turn) is copied in front of its input. The last run must have
+    ended (Conflict otherwise).
     """
+    if thread is not None:
+        check_name(thread, "thread_id")
     run_date = today or datetime.now(UTC).date()
 
-    def prepare() -> AgentSpec:
+    def prepare() -> tuple[AgentSpec, str | None]:
         with factory() as session:
             name = agent if agent is not None else resolve_route(session, route or "")
             spec = snapshot_agent(session, name)
+            earlier = thread_runs(session, thread) if thread is not None else []
         rendered = render_system_prompt(
             spec.system_prompt,
             agent=spec.name,
@@ -58,15 +69,26 @@ async def launch_run(
             variables=variables or {},
             declared=spec.prompt_variables,
         )
-        return dataclasses.replace(spec, system_prompt=rendered)
+        last = earlier[-1].run_id if earlier else None
+        return dataclasses.replace(spec, system_prompt=rendered), last
 
-    spec = await asyncio.to_thread(prepare)
+    spec, last = await asyncio.to_thread(prepare)
     run_id = new_run_id()
-    await start_run(client, task_queue=task_queue, run_id=run_id, agent=spec, input=text)
+    history = 0
+    if last is not None:
+        if await is_running(client, last):
+            raise Conflict(f"thread {thread!r} has a run in progress ({last}); wait for it to end")
+        store = TranscriptStore(factory)
+        bodies = [body for _, body in await asyncio.to_thread(store.read, last)]
+        await asyncio.to_thread(store.append, run_id, 0, bodies)
+        history = len(bodies)
+    await start_run(
+        client, task_queue=task_queue, run_id=run_id, agent=spec, input=text, history=history
+    )
 
     def record() -> None:
         with factory.begin() as session:
-            record_run(session, run_id, spec.name, spec.version, route, text)
+            record_run(session, run_id, spec.name, spec.version, route, text, thread_id=thread)
 
     await asyncio.to_thread(record)
     return run_id, spec

@@ -76,18 +76,31 @@ def temporal_errors(run_id: str | None = None) -> Iterator[None]:
 
 
 async def start_run(
-    client: Client, *, task_queue: str, run_id: str, agent: AgentSpec, input: str
+    client: Client,
+    *,
+    task_queue: str,
+    run_id: str,
+    agent: AgentSpec,
+    input: str,
+    history: int = 0,
 ) -> None:
+    """Start the AgentRun workflow (id = run_id). `history`: messages of earlier turns already
+    copied into the run's transcript (a thread's)."""
     with temporal_errors():
-        await _start(client, task_queue=task_queue, run_id=run_id, agent=agent, input=input)
+        await _start(client, task_queue, RunInput(run_id, agent, input, history=history))
 
 
-async def _start(
-    client: Client, *, task_queue: str, run_id: str, agent: AgentSpec, input: str
-) -> None:
+async def is_running(client: Client, run_id: str) -> bool:
+    with temporal_errors(run_id):
+        desc = await client.get_workflow_handle(run_id).describe()
+    return desc.status == WorkflowExecutionStatus.RUNNING
+
+
+async def _start(client: Client, task_queue: str, input: RunInput) -> None:
+    agent, run_id = input.agent, input.run_id
     await client.start_workflow(
         AgentRun.run,
-        RunInput(run_id=run_id, agent=agent, input=input),
+        input,
         id=run_id,
         task_queue=task_queue,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,

@@ -96,7 +96,7 @@ class AgentRun:
         self._run_id = input.run_id
         self._agent = input.agent
         self._steps = carry.steps
-        self._next_seq = carry.next_seq
+        self._next_seq = carry.next_seq if input.carry else input.history
         self._usage = carry.usage
         self._last_text = carry.last_text
         self._tool_calls = carry.tool_calls
@@ -266,7 +266,6 @@ class AgentRun:
                         step=self._steps,
                         agent=step_agent,
                         prelude=prelude,
-                        script_start=index,
                     ),
                     start_to_close_timeout=min(timeout, remaining) if remaining else timeout,
                     schedule_to_close_timeout=remaining,

@@ -168,6 +168,9 @@ class RunInput:
     run_id: str
     agent: AgentSpec
     input: str
+    # Messages already in this run's transcript before its input: the earlier turns of its
+    # thread, copied there when the run started. Its own messages follow them.
+    history: int = 0
     # Carried across continue-as-new; empty on a fresh start.
     carry: RunCarry | None = None
     stream_state: WorkflowStreamState | None = None
@@ -232,9 +235,6 @@ class LlmStepInput:
     agent: AgentSpec
     # Messages the activity appends before reading (the user's input on the first step).
     prelude: tuple[TranscriptMessage, ...] = ()
-    # `agent.script` holds only this step's turn (see workflows.policy.script_window); this is
-    # its index in the whole script.
-    script_start: int = 0
 
 
 @dataclass(frozen=True)

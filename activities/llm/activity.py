@@ -66,7 +66,9 @@ class LlmActivities:
                 tools=agent.tools,
                 temperature=agent.temperature,
                 script=agent.script,
-                script_start=input.script_start,
+                # `agent.script` holds just this call's turn (workflows.policy.script_window):
+                # the scripted model counts answers from here.
+                script_start=sum(1 for m in history if m.role == "assistant"),
             )
             try:
                 async with DeltaPublisher.for_step(input) as deltas:

@@ -27,7 +27,8 @@ class ModelRequest:
     temperature: float | None = None
     max_tokens: int = 1024
     script: tuple[ScriptTurn, ...] = ()
-    # Index in the agent's whole script of `script[0]`: the workflow sends only the turn it needs.
+    # How many answers the model gave before `script[0]` (the workflow sends only the turn a
+    # call needs, and a thread's earlier turns come before it).
     script_start: int = 0
     # Set: the provider streams and calls `on_delta(text)` with each fragment of the answer's
     # text as it arrives, in order; the fragments concatenate to the returned `text`. The result

@@ -61,6 +61,7 @@ async def _start(
     *,
     agent: str | None = None,
     route: str | None = None,
+    thread: str | None = None,
     text: str,
     variables: dict[str, Any],
 ) -> RunStarted:
@@ -72,6 +73,7 @@ async def _start(
         agent=agent,
         route=route,
         variables=variables,
+        thread=thread,
     )
     base = (settings.public_url or str(request.base_url)).rstrip("/")
     return RunStarted(
@@ -80,6 +82,29 @@ async def _start(
         agent_version=spec.version,
         events_url=f"{base}/v1/runs/{run_id}/events",
         temporal_ui_url=workflow_ui_url(settings, run_id),
+    )
+
+
+@router.post("/threads/{thread_id}/runs", status_code=status.HTTP_202_ACCEPTED, tags=["threads"])
+async def create_thread_run(
+    thread_id: str,
+    body: RunRequest,
+    request: Request,
+    factory: SessionFactoryDep,
+    settings: SettingsDep,
+    client: TemporalDep,
+) -> RunStarted:
+    """Start a run that continues the thread: it sees the thread's earlier turns (409 while the
+    thread's last run is still going). A new thread id starts a new thread."""
+    return await _start(
+        request,
+        factory,
+        settings,
+        client,
+        agent=body.agent,
+        thread=thread_id,
+        text=body.input,
+        variables=body.variables,
     )
 
 

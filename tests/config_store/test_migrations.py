@@ -200,10 +200,10 @@ def test_0003_approval_timeout_and_the_ask_user_kind(db_url: str) -> None:
                 {"now": now},
             )
         _insert_tool(engine, "calc", "calculator")
-        upgrade(db_url)
-        check(db_url)
-        with make_session_factory(engine)() as session:
-            assert snapshot_agent(session, "a").approval_timeout_s == 3600.0
+        upgrade(db_url, "0003")
+        with engine.connect() as conn:
+            timeout = conn.execute(text("SELECT approval_timeout_s FROM agent_versions")).scalar()
+        assert timeout == 3600.0
         _insert_tool(engine, "ask", "ask_user")  # the new CHECK constraint
         with pytest.raises(IntegrityError):
             _insert_tool(engine, "shell", "shell")
@@ -231,3 +231,11 @@ def test_0003_approval_timeout_and_the_ask_user_kind(db_url: str) -> None:
         _insert_tool(engine, "ask", "ask_user")
     finally:
         engine.dispose()
+
+
+def test_0004_runs_belong_to_threads(db_url: str) -> None:
+    downgrade(db_url, "0003")
+    assert "thread_id" not in _columns(db_url, "runs")
+    upgrade(db_url)
+    check(db_url)
+    assert "thread_id" in _columns(db_url, "runs")
