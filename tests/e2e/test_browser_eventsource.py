@@ -112,23 +112,28 @@ def missing_tools(*, browser: bool) -> str | None:
         lacking.append("the playwright package (pip install -e '.[dev]')")
     if shutil.which("curl") is None:
         lacking.append("curl")
-    return " and ".join(lacking) + " missing" if lacking else None
+    return "missing: " + " and ".join(lacking) if lacking else None
+
+
+def needs(*, browser: bool) -> pytest.MarkDecorator:
+    """Skip (before any fixture starts) when a tool is missing, except on CI (CI=true): there
+    the test runs and `require` fails it."""
+    reason = missing_tools(browser=browser)
+    return pytest.mark.skipif(reason is not None and not ON_CI, reason=str(reason))
 
 
 def require(*, browser: bool) -> None:
-    """Skip when a tool is missing, except on CI (CI=true), where that is a failure."""
     reason = missing_tools(browser=browser)
-    if reason is None:
-        return
-    if ON_CI:
-        pytest.fail(f"CI=true but {reason}", pytrace=False)
-    pytest.skip(reason)
+    if reason is not None:
+        pytest.fail(f"CI=true, so this cannot be skipped; {reason}", pytrace=False)
 
 
 @asynccontextmanager
 async def api_server(settings: Settings, port: int) -> AsyncIterator[None]:
     """The real app under uvicorn on `port`, as the `api_url` fixture builds it, but stoppable:
-    leaving the block shuts it down, cutting any open stream after a 1 s grace."""
+    leaving the block shuts it down. An SSE stream never finishes by itself, so after the 1 s
+    grace uvicorn cancels it and closes the connection (and logs "Exception in ASGI
+    application ... CancelledError: ... timeout graceful shutdown exceeded": that is the drop)."""
     config = uvicorn.Config(
         create_app(settings.model_copy(update={"api_port": port})),
         host="127.0.0.1",
@@ -181,6 +186,7 @@ async def approve(base_url: str, run_id: str, call_id: str) -> None:
     assert answer.status_code == 200, answer.text
 
 
+@needs(browser=True)
 async def test_browser_eventsource_resumes_without_gaps_or_duplicates(
     temporal_client: Client, orch_settings: Settings, worker: None, seeded: Any
 ) -> None:
@@ -194,12 +200,9 @@ async def test_browser_eventsource_resumes_without_gaps_or_duplicates(
 
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    events_path = f"/v1/runs/{{}}/events"
     run_id = await start_guarded_run(temporal_client, orch_settings, seeded)
-    streams = {
-        "plain": events_path.format(run_id),
-        "tokens": events_path.format(run_id) + "?include=tokens",
-    }
+    events_path = f"/v1/runs/{run_id}/events"  # relative: the page shares the API's origin
+    streams = {"plain": events_path, "tokens": f"{events_path}?include=tokens"}
     began = time.monotonic()
     timings: dict[str, float] = {}
 
@@ -253,7 +256,7 @@ async def test_browser_eventsource_resumes_without_gaps_or_duplicates(
                 seen = {name: await state(name) for name in streams}
                 async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
                     # The reference: the whole stream, read in one go now that the run is over.
-                    full = await read_events(http, events_path.format(run_id) + "?include=tokens")
+                    full = await read_events(http, streams["tokens"])
         finally:
             await browser.close()
 
@@ -285,10 +288,18 @@ async def test_browser_eventsource_resumes_without_gaps_or_duplicates(
     assert not delta_ids & set(plain_ids)
 
 
-async def curl_stream(url: str) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
+@asynccontextmanager
+async def curl_stream(url: str) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`curl -sN url`, run without blocking the event loop the API server runs on."""
+    proc = await asyncio.create_subprocess_exec(
         "curl", "-sN", url, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
+    try:
+        yield proc
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
 
 
 async def next_message(proc: asyncio.subprocess.Process) -> dict[str, str] | None:
@@ -309,6 +320,7 @@ async def next_message(proc: asyncio.subprocess.Process) -> dict[str, str] | Non
             fields[name] = value.removeprefix(" ")
 
 
+@needs(browser=False)
 async def test_curl_follows_a_run_live_and_replays_a_finished_one(
     api_url: str, temporal_client: Client, orch_settings: Settings, seeded: Any
 ) -> None:
@@ -318,18 +330,18 @@ async def test_curl_follows_a_run_live_and_replays_a_finished_one(
     run_id = await start_guarded_run(temporal_client, orch_settings, seeded)
     url = f"{api_url}/v1/runs/{run_id}/events"
 
-    live = await curl_stream(url)
     messages = []
-    while (message := await next_message(live)) is not None:
-        messages.append(message)
-        if message["event"] == "approval.requested":
-            assert live.returncode is None  # still streaming: the run waits for a person
-            await approve(api_url, run_id, json.loads(message["data"])["data"]["call_id"])
-    assert await asyncio.wait_for(live.wait(), 10) == 0
+    async with curl_stream(url) as live:
+        while (message := await next_message(live)) is not None:
+            messages.append(message)
+            if message["event"] == "approval.requested":
+                assert live.returncode is None  # still streaming: the run waits for a person
+                await approve(api_url, run_id, json.loads(message["data"])["data"]["call_id"])
+        assert await asyncio.wait_for(live.wait(), 10) == 0
 
-    replay = await curl_stream(url)
-    stdout, stderr = await asyncio.wait_for(replay.communicate(), 20)
-    assert replay.returncode == 0, stderr
+    async with curl_stream(url) as replay:
+        stdout, stderr = await asyncio.wait_for(replay.communicate(), 20)
+        assert replay.returncode == 0, stderr
     async with httpx.AsyncClient(timeout=30) as http:
         reference = [e.id for e in await read_events(http, url)]
     printed = [
