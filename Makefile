@@ -30,9 +30,10 @@ typecheck: $(VENV)/.installed
 unit: $(VENV)/.installed
 	$(BIN)/pytest -q
 
-## The overhead benchmark (prints the figure the README quotes).
+## The benchmarks (they print the figures the README quotes).
 bench: $(VENV)/.installed
 	$(BIN)/python bench/overhead.py
+	PYTHONPATH=. $(BIN)/python bench/stream_latency.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache orchestrator.db .orch

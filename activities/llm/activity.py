@@ -72,8 +72,7 @@ class LlmActivities:
             )
             try:
                 async with DeltaPublisher.for_step(input) as deltas:
-                    if deltas is not None:
-                        request = replace(request, on_delta=deltas.publish)
+                    request = replace(request, on_delta=deltas.publish)
                     reply = await heartbeating(provider.complete(request))
             finally:
                 await provider.aclose()

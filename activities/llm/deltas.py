@@ -2,7 +2,8 @@
 
 Best-effort by design: batched (at most every 100 ms) into signals to the run's workflow
 stream, and never allowed to fail or hold up the model call. The completed message, written to
-the transcript and published by the workflow as `llm.completed`, is the durable record.
+the transcript and published by the workflow as `llm.completed`, is the durable record. The
+stream client is made on the first delta, so a model call that streams no text costs nothing.
 """
 
 from __future__ import annotations
@@ -26,16 +27,28 @@ log = logging.getLogger(__name__)
 
 
 class DeltaPublisher:
-    def __init__(self, topic: TopicHandle[Any], input: LlmStepInput, attempt: int) -> None:
-        self._topic = topic
+    def __init__(self, input: LlmStepInput, attempt: int) -> None:
         self._run_id = input.run_id
         self._step = input.step
         self._attempt = attempt
+        self._stream: WorkflowStreamClient | None = None
+        self._topic: TopicHandle[Any] | None = None
+        self._started: asyncio.Future[Any] | None = None
+        self._unavailable = False
 
     def publish(self, text: str) -> None:
         """The provider's `on_delta`: buffer one fragment (never blocks, never raises)."""
-        if not text:
+        if not text or self._unavailable:
             return
+        if self._topic is None:
+            try:
+                stream = WorkflowStreamClient.from_within_activity(batch_interval=BATCH_INTERVAL)
+            except RuntimeError:  # not run by a worker for a workflow (unit tests): no stream
+                self._unavailable = True
+                return
+            self._stream = stream
+            self._started = asyncio.ensure_future(stream.__aenter__())  # starts its flusher
+            self._topic = stream.topic(EVENTS_TOPIC)
         self._topic.publish(
             RunEvent(
                 type="llm.delta",
@@ -47,21 +60,21 @@ class DeltaPublisher:
             )
         )
 
+    async def close(self) -> None:
+        """Send what is still buffered, within a bound; a failure is logged, not raised."""
+        if self._stream is None or self._started is None:
+            return
+        try:
+            await self._started
+            await asyncio.wait_for(self._stream.__aexit__(None, None, None), FLUSH_TIMEOUT_S)
+        except Exception as err:  # best-effort: the completed message is what counts
+            log.warning("token deltas of run %s were not all delivered: %s", self._run_id, err)
+
     @staticmethod
     @contextlib.asynccontextmanager
-    async def for_step(input: LlmStepInput) -> AsyncIterator[DeltaPublisher | None]:
-        """A publisher for this activity's run, or None where there is no workflow to publish
-        to (an activity run outside a worker, as in unit tests)."""
+    async def for_step(input: LlmStepInput) -> AsyncIterator[DeltaPublisher]:
+        publisher = DeltaPublisher(input, activity.info().attempt)
         try:
-            stream = WorkflowStreamClient.from_within_activity(batch_interval=BATCH_INTERVAL)
-        except RuntimeError:
-            yield None
-            return
-        await stream.__aenter__()
-        try:
-            yield DeltaPublisher(stream.topic(EVENTS_TOPIC), input, activity.info().attempt)
+            yield publisher
         finally:
-            try:
-                await asyncio.wait_for(stream.__aexit__(None, None, None), FLUSH_TIMEOUT_S)
-            except Exception as err:  # best-effort: the completed message is what counts
-                log.warning("token deltas of run %s were not all delivered: %s", input.run_id, err)
+            await publisher.close()

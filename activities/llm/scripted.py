@@ -9,13 +9,12 @@ Without a script it follows the demo rule:
   calls the calculator with that expression;
 - otherwise it echoes the input.
 
-With an `on_delta`, the answer's text is also handed out word by word (each word with the
-blanks around it), the same pieces every time, before the same result is returned.
+It answers at once, so it does not stream: `on_delta` is never called (token deltas come from
+the models that take time to answer).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 
@@ -39,7 +38,6 @@ _LEADING_JUNK = re.compile(r"^(?:[*/%]+|\.(?!\d))")
 _TRAILING_JUNK = re.compile(r"[-+*/%.]+$")
 _HAS_OPERATOR = re.compile(r"[0-9).]\s*(?:\*\*|//|[-+*/%])\s*[-+(0-9.]")
 # A word with the blanks before and after it: the pieces cover the whole text.
-_PIECE = re.compile(r"\s*\S+\s*")
 
 
 class ScriptedProvider:
@@ -52,10 +50,6 @@ class ScriptedProvider:
             text, calls = turn.text, _with_ids(turn.tool_calls, step)
         else:
             text, calls = _demo_turn(request, step)
-        if request.on_delta is not None:
-            for piece in text_pieces(text):
-                request.on_delta(piece)
-                await asyncio.sleep(0)  # let whoever publishes the deltas run
         return LlmStepResult(
             text=text,
             tool_calls=calls,
@@ -68,11 +62,6 @@ class ScriptedProvider:
 
     async def aclose(self) -> None:
         return None
-
-
-def text_pieces(text: str) -> list[str]:
-    """`text` in word-sized pieces that concatenate back to it (blank text: one piece)."""
-    return _PIECE.findall(text) or ([text] if text else [])
 
 
 def _scripted_turn(script: tuple[ScriptTurn, ...], step: int) -> ScriptTurn:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from activities.llm.base import ModelRequest
-from activities.llm.scripted import ScriptedProvider, find_expression, text_pieces
+from activities.llm.scripted import ScriptedProvider, find_expression
 from tests.activities.helpers import CALCULATOR, READ_FILE
 from workflows.types import (
     LlmStepResult,
@@ -168,32 +166,3 @@ async def test_deterministic() -> None:
     results = [await _complete(request) for _ in range(3)]
 
     assert results[0] == results[1] == results[2]
-
-
-async def test_on_delta_gets_the_text_word_by_word() -> None:
-    tool_result = TranscriptMessage(role="tool", text="84", tool_call_id="c", tool_name="calc")
-    request = _request(USER, ASKED, tool_result)
-    deltas: list[str] = []
-
-    streamed = await _complete(dataclasses.replace(request, on_delta=deltas.append))
-    again: list[str] = []
-    await _complete(dataclasses.replace(request, on_delta=again.append))
-
-    assert deltas == ["The ", "answer ", "is ", "84."]
-    assert again == deltas
-    assert streamed == await _complete(request)
-
-
-async def test_on_delta_is_not_called_for_tool_calls_only() -> None:
-    deltas: list[str] = []
-
-    result = await _complete(dataclasses.replace(_request(USER), on_delta=deltas.append))
-
-    assert result.tool_calls == (CALL,)
-    assert deltas == []
-
-
-def test_text_pieces_cover_the_text() -> None:
-    for text in ("The answer is 84.", "  two  blanks ", " ", "", "one"):
-        assert "".join(text_pieces(text)) == text
-    assert text_pieces("a  b") == ["a  ", "b"]

@@ -282,13 +282,29 @@ async def test_a_templated_prompt_reaches_the_model_rendered(
     assert '"required"' in system["content"]  # the output schema is given to the model
 
 
-async def test_token_deltas_are_opt_in(api_url: str) -> None:
+async def test_token_deltas_are_opt_in(
+    api_url: str, fake_provider: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ORCH_TEST_STREAM_KEY", "k")
+    from tests.fakes.provider_server import FakeReply
+
+    fake_provider.queue_reply(FakeReply(text="a streamed answer in pieces", chunk_delay=0.05))
     async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
-        started = await start_demo(http)
+        provider = {
+            "name": "streamer",
+            "kind": "openai_compatible",
+            "base_url": fake_provider.openai_base_url,
+            "api_key_env": "ORCH_TEST_STREAM_KEY",
+        }
+        assert (await http.post("/v1/providers", json=provider)).status_code == 201
+        agent = {"name": "talker", "provider": "streamer", "model": "m"}
+        assert (await http.post("/v1/agents", json=agent)).status_code == 201
+        started = (await http.post("/v1/runs", json={"agent": "talker", "input": "hi"})).json()
         plain = await read_events(http, started["events_url"])
         with_tokens = await read_events(http, started["events_url"] + "?include=tokens")
     assert "llm.delta" not in [e.event for e in plain]
     deltas = [e for e in with_tokens if e.event == "llm.delta"]
+    assert len(deltas) > 1
     assert "".join(e.data["data"]["text"] for e in deltas) == plain[-1].data["data"]["answer"]
     # Same stream, same offsets: the deltas just fill the gaps between the other ids.
     assert [e.id for e in with_tokens if e.event != "llm.delta"] == [e.id for e in plain]

@@ -234,22 +234,3 @@ async def test_a_cancelled_run_says_so_and_ends_cancelled(
     assert events[-1]["type"] == "run.cancelled" and events[-1]["data"]["steps"] == 1
     view = await get_run(temporal_client, run_id)
     assert view.status == "cancelled" and view.stop_reason == "cancelled"
-
-
-async def test_the_answer_streams_as_deltas_before_it_completes(
-    temporal_client: Client, orch_settings: Settings, seeded: Any
-) -> None:
-    run_id, result = await run_agent(
-        temporal_client, orch_settings, demo_spec(seeded), "What is 12*7?"
-    )
-    events = await events_of(temporal_client, run_id, deltas=True)
-    types = [e["type"] for e in events]
-    deltas = [e["data"] for e in events if e["type"] == "llm.delta"]
-    assert len(deltas) > 1, types
-    assert "".join(d["text"] for d in deltas) == result.answer
-    assert all(d["attempt"] == 1 for d in deltas)
-    # All of them before the answer's llm.completed, and none for the tool-call-only step.
-    last_delta = max(i for i, t in enumerate(types) if t == "llm.delta")
-    first_delta = types.index("llm.delta")
-    assert first_delta > types.index("tool.completed")
-    assert last_delta < len(types) - 1 - types[::-1].index("llm.completed")

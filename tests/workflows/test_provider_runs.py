@@ -143,3 +143,31 @@ async def test_a_run_in_progress_reports_its_state(
     await temporal_client.get_workflow_handle(run_id).result()
     done = await get_run(temporal_client, run_id)
     assert done.status == "completed" and done.answer == "two"
+
+
+@pytest.mark.parametrize("kind", ["openai", "anthropic"])
+async def test_the_answer_streams_as_deltas_before_it_completes(
+    kind: str,
+    fake_provider: FakeProviderServer,
+    temporal_client: Client,
+    orch_settings: Settings,
+    seeded: Any,
+) -> None:
+    fake_provider.queue_tool_calls([FakeToolCall("calculator", {"expression": "12*7"})])
+    answer = "Twelve times seven is 84, as the calculator says."
+    fake_provider.queue_reply(FakeReply(text=answer, chunk_delay=0.05))
+    spec = demo_spec(seeded, provider=provider(fake_provider, kind), model="m")
+    run_id = await start(temporal_client, orch_settings, spec, "What is 12*7?")
+    result = await temporal_client.get_workflow_handle_for(AgentRun.run, run_id).result()
+
+    events = await events_of(temporal_client, run_id, deltas=True)
+    types = [e["type"] for e in events]
+    deltas = [e["data"] for e in events if e["type"] == "llm.delta"]
+    assert len(deltas) > 1 and "".join(d["text"] for d in deltas) == result.answer == answer
+    assert all(d["attempt"] == 1 for d in deltas)
+    assert all(e["step"] == 2 for e in events if e["type"] == "llm.delta")
+    # Every delta comes after the tool's result and before the answer's llm.completed.
+    completed = len(types) - 1 - types[::-1].index("llm.completed")
+    first, last = types.index("llm.delta"), completed - 1
+    assert first > types.index("tool.completed") and types[last] == "llm.delta"
+    assert fake_provider.requests[-1].json.get("stream") is True
