@@ -128,6 +128,11 @@ class EventHub:
         self._client = client
         self._feeds: dict[str, RunFeed] = {}
 
+    @property
+    def watched(self) -> frozenset[str]:
+        """The runs being followed for at least one client right now."""
+        return frozenset(self._feeds)
+
     async def follow(self, run_id: str, after: int | None) -> AsyncIterator[StreamedEvent]:
         feed = self._feeds.get(run_id)
         if feed is None:

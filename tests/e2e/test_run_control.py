@@ -171,3 +171,35 @@ async def test_the_agent_asks_and_a_person_answers(
     assert events[-1].event == "run.completed" and events[-1].data["data"]["answer"] == "Noted."
     tool_texts = [b["text"] for _, b in TranscriptStore(seeded).read(run_id) if b["role"] == "tool"]
     assert received["text"] == "Paris" and tool_texts == ["Paris"]
+
+
+async def test_a_client_that_leaves_releases_the_run_subscription(
+    temporal_client: Client, orch_settings: Settings, seeded: Any, worker: None
+) -> None:
+    import asyncio
+
+    import uvicorn
+
+    from api.app import create_app
+    from tests.fixtures_temporal import free_port
+
+    port = free_port()
+    app = create_app(orch_settings.model_copy(update={"api_port": port}))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    try:
+        run_id = await start(temporal_client, orch_settings, guarded(demo_spec(seeded)), "12*7?")
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            await wait_for(http, run_id, "approval.requested")  # returns with the stream closed
+            hub = app.state.events
+            for _ in range(100):
+                if run_id not in hub.watched:
+                    break
+                await asyncio.sleep(0.02)
+            assert run_id not in hub.watched
+            await http.post(f"/v1/runs/{run_id}/cancel")
+    finally:
+        server.should_exit = True
+        await serving
