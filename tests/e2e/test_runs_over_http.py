@@ -308,3 +308,21 @@ async def test_token_deltas_are_opt_in(
     assert "".join(e.data["data"]["text"] for e in deltas) == plain[-1].data["data"]["answer"]
     # Same stream, same offsets: the deltas just fill the gaps between the other ids.
     assert [e.id for e in with_tokens if e.event != "llm.delta"] == [e.id for e in plain]
+
+
+async def test_ready_when_database_and_temporal_answer(api_url: str) -> None:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+        ready = await http.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "database": "ok", "temporal": "ok"}
+
+
+def test_not_ready_names_what_is_down(seeded: Any, orch_settings: Settings) -> None:
+    settings = orch_settings.model_copy(update={"temporal_address": "127.0.0.1:9"})
+    with TestClient(create_app(settings)) as http:
+        assert http.get("/healthz").status_code == 200  # alive all the same
+        response = http.get("/readyz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "not_ready" and body["database"] == "ok"
+    assert body["temporal"] != "ok"
