@@ -84,7 +84,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         if args.db_command == "upgrade":
             migrate.upgrade(settings.database_url)
         elif args.db_command == "downgrade":
-            migrate.downgrade(settings.database_url, args.revision)
+            try:
+                migrate.downgrade(settings.database_url, args.revision)
+            except RuntimeError as err:  # a migration that refuses to go back, and says why
+                raise OrchError(str(err), code="downgrade_refused") from None
         else:
             migrate.check(settings.database_url)
         _print(f"db {args.db_command}: ok")

@@ -44,6 +44,10 @@ def test_db_and_seed_commands(tmp_path: Path) -> None:
     again = orch(env, "seed", str(EXAMPLE_CONFIG))
     assert again.returncode == 0 and "seeded" in again.stdout
 
+    refused = orch(env, "db", "downgrade", "0002")  # the example config has an ask_user tool
+    assert refused.returncode == 2, refused.stderr
+    assert "delete them first" in refused.stderr and "Traceback" not in refused.stderr
+
     bad = tmp_path / "bad.yaml"
     bad.write_text("agents:\n  - name: x\n    provider: nowhere\n    model: m\n")
     refused = orch(env, "seed", str(bad))
