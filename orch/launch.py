@@ -19,7 +19,7 @@ from config_store.transcript import TranscriptStore
 from config_store.validation import check_name
 from orch.errors import Conflict
 from orch.prompts import render_system_prompt
-from temporal.runs import is_running, start_run
+from temporal.runs import ended_status, start_run
 from workflows.types import AgentSpec
 
 
@@ -76,7 +76,7 @@ async def launch_run(
     run_id = new_run_id()
     history = 0
     if last is not None:
-        if await is_running(client, last):
+        if await ended_status(client, last) is None:
             raise Conflict(f"thread {thread!r} has a run in progress ({last}); wait for it to end")
         store = TranscriptStore(factory)
         bodies = [body for _, body in await asyncio.to_thread(store.read, last)]

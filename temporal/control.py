@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from orch.errors import Conflict
-from temporal.runs import temporal_errors
+from temporal.runs import ended_status, temporal_errors
 from workflows.agent_run import AgentRun
 from workflows.types import (
     ApprovalDecision,
@@ -19,25 +19,16 @@ from workflows.types import (
     UserInput,
 )
 
-_CLOSED = {
-    WorkflowExecutionStatus.COMPLETED: "completed",
-    WorkflowExecutionStatus.FAILED: "failed",
-    WorkflowExecutionStatus.CANCELED: "cancelled",
-    WorkflowExecutionStatus.TERMINATED: "terminated",
-    WorkflowExecutionStatus.TIMED_OUT: "timed_out",
-}
-
 
 async def cancel_run(client: Client, run_id: str) -> str | None:
     """Ask a run to cancel. Returns None when the request was sent, or the status of a run that
     had already ended (asking again is harmless: Temporal keeps one cancel request)."""
+    ended = await ended_status(client, run_id)
+    if ended is not None:
+        return ended
     with temporal_errors(run_id):
-        handle = client.get_workflow_handle(run_id)
-        desc = await handle.describe()
-        if desc.status in _CLOSED:
-            return _CLOSED[desc.status]
-        await handle.cancel()
-        return None
+        await client.get_workflow_handle(run_id).cancel()
+    return None
 
 
 @contextmanager
@@ -59,10 +50,9 @@ def _update_errors(run_id: str) -> Iterator[None]:
 
 
 async def _ensure_running(client: Client, run_id: str) -> None:
-    with temporal_errors(run_id):
-        desc = await client.get_workflow_handle(run_id).describe()
-    if desc.status in _CLOSED:
-        raise Conflict(f"run {run_id!r} is not running (it is {_CLOSED[desc.status]})")
+    ended = await ended_status(client, run_id)
+    if ended is not None:
+        raise Conflict(f"run {run_id!r} is not running (it is {ended})")
 
 
 async def resolve_approval(

@@ -90,10 +90,11 @@ async def start_run(
         await _start(client, task_queue, RunInput(run_id, agent, input, history=history))
 
 
-async def is_running(client: Client, run_id: str) -> bool:
+async def ended_status(client: Client, run_id: str) -> str | None:
+    """How a run ended ("completed", "cancelled", ...), or None while it is still going."""
     with temporal_errors(run_id):
         desc = await client.get_workflow_handle(run_id).describe()
-    return desc.status == WorkflowExecutionStatus.RUNNING
+    return ENDED_STATUS.get(desc.status) if desc.status else None
 
 
 async def _start(client: Client, task_queue: str, input: RunInput) -> None:
@@ -116,6 +117,8 @@ _CLOSED_STATUS = {
     WorkflowExecutionStatus.TIMED_OUT: "timed_out",
     WorkflowExecutionStatus.FAILED: "failed",
 }
+# Every way an execution can have ended, as the API names it.
+ENDED_STATUS = {WorkflowExecutionStatus.COMPLETED: "completed", **_CLOSED_STATUS}
 
 
 async def ensure_exists(client: Client, run_id: str) -> None:
@@ -209,9 +212,8 @@ LIST_STATUSES = {
 
 _LISTED_STATUS = {
     WorkflowExecutionStatus.RUNNING: "running",
-    WorkflowExecutionStatus.COMPLETED: "completed",
     WorkflowExecutionStatus.CONTINUED_AS_NEW: "continued_as_new",
-    **_CLOSED_STATUS,
+    **ENDED_STATUS,
 }
 
 
