@@ -82,6 +82,7 @@ class ToolRead(BaseModel):
     timeout_s: float
     retry_attempts: int
     requires_approval: bool
+    max_result_chars: int
     created_at: datetime
     updated_at: datetime
 
@@ -96,6 +97,7 @@ class ToolRead(BaseModel):
             timeout_s=row.timeout_s,
             retry_attempts=row.retry_attempts,
             requires_approval=row.requires_approval,
+            max_result_chars=row.max_result_chars,
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
@@ -125,6 +127,7 @@ class AgentRead(BaseModel):
     max_output_repairs: int
     approval_timeout_s: float
     prompt_variables: list[str]
+    on_tool_error: str
     created_at: datetime = Field(description="When this version was written.")
     updated_at: datetime = Field(description="When the agent last changed.")
 
@@ -152,6 +155,7 @@ class AgentRead(BaseModel):
             max_output_repairs=row.max_output_repairs,
             approval_timeout_s=row.approval_timeout_s,
             prompt_variables=list(row.prompt_variables),
+            on_tool_error=row.on_tool_error,
             created_at=row.created_at,
             updated_at=row.agent.updated_at,
         )

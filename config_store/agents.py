@@ -47,6 +47,7 @@ _CONTENT_KEYS = (
     "max_output_repairs",
     "approval_timeout_s",
     "prompt_variables",
+    "on_tool_error",
 )
 
 
@@ -132,6 +133,7 @@ def _content(session: Session, spec: AgentIn) -> dict[str, Any]:
         "max_output_repairs": spec.max_output_repairs,
         "approval_timeout_s": spec.approval_timeout_s,
         "prompt_variables": list(spec.prompt_variables),
+        "on_tool_error": spec.on_tool_error,
     }
 
 
@@ -287,6 +289,7 @@ def snapshot_agent(session: Session, name: str, version: int | None = None) -> A
         max_output_repairs=row.max_output_repairs,
         approval_timeout_s=row.approval_timeout_s,
         prompt_variables=tuple(row.prompt_variables),
+        on_tool_error=row.on_tool_error,
     )
 
 

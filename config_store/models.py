@@ -30,7 +30,22 @@ NAMING_CONVENTION = {
 }
 
 PROVIDER_KINDS = ("openai", "anthropic", "openai_compatible", "scripted")
-TOOL_KINDS = ("calculator", "read_file", "ask_user")
+TOOL_KINDS = (
+    "calculator",
+    "read_file",
+    "ask_user",
+    "write_file",
+    "list_files",
+    "http",
+    "http_request",
+    "web_search",
+    "doc_search",
+    "github",
+    "mcp",
+    "agent",
+)
+MCP_TRANSPORTS = ("stdio", "http")
+ON_TOOL_ERROR = ("continue", "fail")
 
 
 def utcnow() -> datetime:
@@ -104,6 +119,28 @@ class Tool(Timestamped, Base):
     timeout_s: Mapped[float] = mapped_column(default=30.0)
     retry_attempts: Mapped[int] = mapped_column(default=3)
     requires_approval: Mapped[bool] = mapped_column(default=False)
+    max_result_chars: Mapped[int] = mapped_column(default=20_000, server_default=text("20000"))
+
+
+class McpServer(Timestamped, Base):
+    """An MCP server the worker connects to. Its tools, once discovered, are rows of `tools`
+    of kind `mcp` whose config names the server."""
+
+    __tablename__ = "mcp_servers"
+    __table_args__ = (CheckConstraint(_in("transport", MCP_TRANSPORTS), name="transport"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    transport: Mapped[str] = mapped_column(String(16))
+    command: Mapped[str | None] = mapped_column(String(1024))  # stdio
+    args: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Env of the server process; a value may reference the worker's env as ${VAR}.
+    env: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    url: Mapped[str | None] = mapped_column(String(2048))  # http (streamable HTTP)
+    headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    timeout_s: Mapped[float] = mapped_column(default=30.0, server_default=text("30"))
+    discovered_at: Mapped[datetime | None]
+    discovery_error: Mapped[str | None] = mapped_column(Text)
 
 
 class Agent(Timestamped, Base):
@@ -156,6 +193,9 @@ class AgentVersion(Base):
     # Names of the caller-supplied variables the system prompt template may use.
     prompt_variables: Mapped[list[str]] = mapped_column(
         JSON, default=list, server_default=text("'[]'")
+    )
+    on_tool_error: Mapped[str] = mapped_column(
+        String(16), default="continue", server_default=text("'continue'")
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

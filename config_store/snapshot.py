@@ -42,6 +42,7 @@ def tool_spec(row: Tool) -> ToolSpec:
         retry_attempts=row.retry_attempts,
         requires_approval=row.requires_approval,
         config=copy.deepcopy(row.config),
+        max_result_chars=row.max_result_chars,
     )
 
 

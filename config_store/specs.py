@@ -11,7 +11,20 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 ProviderKind = Literal["openai", "anthropic", "openai_compatible", "scripted"]
-ToolKind = Literal["calculator", "read_file", "ask_user"]
+ToolKind = Literal[
+    "calculator",
+    "read_file",
+    "ask_user",
+    "write_file",
+    "list_files",
+    "http",
+    "http_request",
+    "web_search",
+    "doc_search",
+    "github",
+    "mcp",
+    "agent",
+]
 
 
 class _Input(BaseModel):
@@ -55,6 +68,10 @@ class ToolIn(_Input):
     timeout_s: float = 30.0
     retry_attempts: int = 3
     requires_approval: bool = False
+    max_result_chars: int = Field(
+        default=20_000,
+        description="Results longer than this are cut, with a marker (100-1000000 characters).",
+    )
 
 
 class ToolCallIn(_Input):
@@ -110,6 +127,11 @@ class AgentIn(_Input):
     prompt_variables: list[str] = Field(
         default_factory=list,
         description="Names of the caller-supplied variables the system prompt may use.",
+    )
+    on_tool_error: Literal["continue", "fail"] = Field(
+        default="continue",
+        description="When a tool fails (after its retries): give the model the error and go on, "
+        "or fail the run. Invalid arguments always go back to the model.",
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from activities.tools.base import ToolConfigError
 from activities.tools.registry import TOOL_KINDS as BUILTIN_KINDS
 from config_store.models import TOOL_KINDS, Agent, AgentVersion, Tool
 from config_store.providers import Outcome
@@ -43,6 +44,13 @@ def _validate(spec: ToolIn) -> None:
         check_json_schema(spec.parameters, "parameters")
     check_range(spec.timeout_s, "timeout_s", 0.001, 86400)
     check_range(spec.retry_attempts, "retry_attempts", 1, 100, integer=True)
+    check_range(spec.max_result_chars, "max_result_chars", 100, 1_000_000, integer=True)
+    kind = BUILTIN_KINDS.get(spec.kind)
+    if kind is not None:
+        try:
+            kind.check_config(spec.config)
+        except ToolConfigError as err:
+            raise InvalidConfig(f"config.{err.field}", err.message) from err
 
 
 def _apply(row: Tool, spec: ToolIn) -> bool:

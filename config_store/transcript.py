@@ -21,6 +21,10 @@ class TranscriptStore:
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
 
+    @property
+    def session_factory(self) -> sessionmaker[Session]:
+        return self._session_factory
+
     def append(
         self, run_id: str, first_seq: int, bodies: Sequence[dict[str, Any]]
     ) -> list[dict[str, Any]]:

@@ -28,13 +28,26 @@ class Settings(BaseSettings):
     # Base URL clients use to reach the API; events_url in responses is built from it.
     public_url: str | None = None
 
-    # Folder the read_file tool is confined to.
+    # Folder the file tools (read_file, write_file, list_files) are confined to.
     workspace_dir: Path = Path("./workspace")
+
+    # Outbound HTTP of tools (http, http_request, web_search, github): hosts exempt from the
+    # private/loopback/metadata address block, comma-separated (e.g. "localhost,searx.internal").
+    outbound_allow_hosts: str = ""
+    outbound_max_response_bytes: int = 1_000_000
+    outbound_timeout_s: float = 30.0
 
     # Embedded dev server (orch up).
     dev_server_port: int = 7233
     dev_server_ui_port: int = 8233
     dev_server_db: Path = Path("./.orch/temporal.db")
+
+
+def allow_hosts(settings: Settings) -> frozenset[str]:
+    """OUTBOUND_ALLOW_HOSTS as a set of lower-case host names."""
+    return frozenset(
+        host.strip().lower() for host in settings.outbound_allow_hosts.split(",") if host.strip()
+    )
 
 
 def get_settings() -> Settings:

@@ -14,11 +14,12 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 import workflows
 from activities.llm.activity import LlmActivities
 from activities.tools.activity import ToolActivities
-from activities.tools.base import ToolContext
+from activities.tools.base import OutboundPolicy, ToolContext
+from activities.tools.mcp_pool import McpPool
 from activities.transcript import TranscriptActivities
 from config_store.db import make_engine, make_session_factory
 from config_store.transcript import TranscriptStore
-from orch.settings import Settings
+from orch.settings import Settings, allow_hosts
 from workflows.agent_run import AgentRun
 
 # Our deterministic modules need no fresh copy per workflow run: passing them through spares
@@ -48,8 +49,9 @@ def build_worker(
 ) -> Worker:
     settings.workspace_dir.mkdir(parents=True, exist_ok=True)
     precompile_workflows()
-    llm = LlmActivities(store, env=env if env is not None else os.environ)
-    tools = ToolActivities(store, ToolContext(workspace_dir=settings.workspace_dir.resolve()))
+    environ = env if env is not None else os.environ
+    llm = LlmActivities(store, env=environ)
+    tools = ToolActivities(store, tool_context(settings, store, environ))
     transcript = TranscriptActivities(store)
     return Worker(
         client,
@@ -57,6 +59,21 @@ def build_worker(
         workflows=[AgentRun],
         workflow_runner=SandboxedWorkflowRunner(restrictions=RESTRICTIONS),
         activities=[llm.llm_step, tools.tool_call, transcript.record],
+    )
+
+
+def tool_context(settings: Settings, store: TranscriptStore, env: Mapping[str, str]) -> ToolContext:
+    """What every tool call of this worker runs with."""
+    return ToolContext(
+        workspace_dir=settings.workspace_dir.resolve(),
+        env=env,
+        outbound=OutboundPolicy(
+            allow_hosts=allow_hosts(settings),
+            max_response_bytes=settings.outbound_max_response_bytes,
+            timeout_s=settings.outbound_timeout_s,
+        ),
+        session_factory=store.session_factory,
+        mcp=McpPool(env),
     )
 
 

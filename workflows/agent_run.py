@@ -62,6 +62,7 @@ RECORD_TIMEOUT = timedelta(seconds=30)
 # reaches the call in flight.
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 ASK_USER = "ask_user"
+INVALID_ARGUMENTS = "invalid_arguments"  # activities.tools.activity.INVALID_ARGUMENTS
 
 
 def failure_cause(err: BaseException) -> tuple[str, str | None]:
@@ -103,6 +104,8 @@ class AgentRun:
         self._deadline = carry.deadline
         self._repairs = carry.repairs
         self._choice = carry.model_choice
+        self._tool_errors = carry.tool_errors
+        self._invalid_tool_calls = carry.invalid_tool_calls
         self._status = "running"
         self._stop_reason: str | None = None
         self._error: str | None = None
@@ -124,6 +127,8 @@ class AgentRun:
             stop_reason=self._stop_reason,
             error=self._error,
             pending=tuple(self._pending.values()),
+            tool_errors=self._tool_errors,
+            invalid_tool_calls=self._invalid_tool_calls,
         )
 
     @workflow.update
@@ -335,7 +340,14 @@ class AgentRun:
         outcomes = await asyncio.gather(
             *(self._run_tool(first_seq + i, call) for i, call in enumerate(calls))
         )
+        failed: ToolOutcome | None = None
         for call, outcome in zip(calls, outcomes, strict=True):
+            if not outcome.ok:
+                self._tool_errors += 1
+                if outcome.error_type == INVALID_ARGUMENTS:
+                    self._invalid_tool_calls += 1
+                elif failed is None and outcome.error_type in policy.TOOL_FAILURES:
+                    failed = outcome
             self._publish(
                 "tool.completed",
                 {
@@ -346,8 +358,13 @@ class AgentRun:
                     "result": outcome.preview,
                     "truncated": outcome.truncated,
                     "error": outcome.error,
+                    "error_type": outcome.error_type,
+                    "tool_errors": self._tool_errors,
+                    "invalid_tool_calls": self._invalid_tool_calls,
                 },
             )
+        if failed is not None and self._agent.on_tool_error == policy.FAIL_ON_TOOL_ERROR:
+            raise RunFailed(f"tool {failed.name!r} failed: {failed.error}", "ToolFailed")
 
     async def _run_tool(self, seq: int, call: ToolCall) -> ToolOutcome:
         tool = next((t for t in self._agent.tools if t.name == call.name), None)
@@ -356,7 +373,7 @@ class AgentRun:
         if tool is not None and tool.requires_approval:
             refusal = await self._approval(call)
             if refusal is not None:
-                return await self._record_failure(seq, call, refusal)
+                return await self._record_failure(seq, call, refusal, "rejected")
         timeout = timedelta(seconds=tool.timeout_s if tool else 30)
         attempts = tool.retry_attempts if tool else 1
         try:
@@ -373,13 +390,22 @@ class AgentRun:
             if is_cancelled_exception(err):
                 raise
             # The tool never reported (timed out on every attempt): the model is told so.
-            message = f"tool {call.name!r} failed: {failure_cause(err)[0]}"
-            return await self._record_failure(seq, call, message)
+            message = f"error: tool {call.name!r} failed: {failure_cause(err)[0]}"
+            return await self._record_failure(seq, call, message, "timeout")
 
-    async def _record_failure(self, seq: int, call: ToolCall, message: str) -> ToolOutcome:
+    async def _record_failure(
+        self, seq: int, call: ToolCall, message: str, error_type: str
+    ) -> ToolOutcome:
         """Write a failed call's result for the model, on the tool activity's behalf."""
         await self._record(seq, call, message, is_error=True)
-        return ToolOutcome(call_id=call.id, name=call.name, ok=False, preview="", error=message)
+        return ToolOutcome(
+            call_id=call.id,
+            name=call.name,
+            ok=False,
+            preview="",
+            error=message,
+            error_type=error_type,
+        )
 
     async def _record(self, seq: int, call: ToolCall, text: str, *, is_error: bool) -> None:
         message = TranscriptMessage(
@@ -456,7 +482,7 @@ class AgentRun:
         answer = self._answers.pop(call.id, None)
         if not answered or answer is None:
             message = f"error: nobody answered within {self._agent.approval_timeout_s:g} s"
-            return await self._record_failure(seq, call, message)
+            return await self._record_failure(seq, call, message, "rejected")
         self._publish("input.received", {"call_id": call.id, "text": answer})
         await self._record(seq, call, answer, is_error=False)
         return ToolOutcome(call_id=call.id, name=call.name, ok=True, preview=answer)
@@ -476,6 +502,8 @@ class AgentRun:
                 "stop_reason": stop_reason,
                 "steps": self._steps,
                 "tool_calls": self._tool_calls,
+                "tool_errors": self._tool_errors,
+                "invalid_tool_calls": self._invalid_tool_calls,
                 "usage": self._usage.as_dict(),
             },
         )
@@ -529,6 +557,8 @@ class AgentRun:
             tool_calls=self._tool_calls,
             usage=self._usage,
             error=self._error,
+            tool_errors=self._tool_errors,
+            invalid_tool_calls=self._invalid_tool_calls,
         )
 
     async def _close_stream(self) -> None:
@@ -546,6 +576,8 @@ class AgentRun:
             deadline=self._deadline,
             repairs=self._repairs,
             model_choice=self._choice,
+            tool_errors=self._tool_errors,
+            invalid_tool_calls=self._invalid_tool_calls,
         )
         await self._stream.continue_as_new(
             lambda state: [replace(input, carry=carry, stream_state=state)]

@@ -21,6 +21,12 @@ CANCELLED = "cancelled"
 # with a configuration error, and hiding one behind a fallback makes it hard to notice.
 FAILOVER_ERROR_TYPES = frozenset({"ProviderUnavailable", "ProviderRateLimited", "ProviderError"})
 
+# A tool call's error types (ToolOutcome.error_type) that an agent with on_tool_error "fail"
+# fails on: the tool itself broke. Invalid arguments, an unknown tool name and a person's
+# rejection are the model's (or the person's) to handle, never a reason to fail the run.
+FAIL_ON_TOOL_ERROR = "fail"
+TOOL_FAILURES = frozenset({"tool_error", "timeout", "subagent_failed"})
+
 
 def stop_before_tools(
     agent: AgentSpec, steps_taken: int, usage: Usage, now: datetime, deadline: datetime | None

@@ -48,13 +48,16 @@ class ToolSpec:
     """A tool as the agent's version saw it when the run started."""
 
     name: str
-    kind: str  # "calculator" | "read_file"
+    kind: str  # one of config_store.models.TOOL_KINDS
     description: str = ""
     parameters: dict[str, Any] = field(default_factory=dict)  # JSON Schema of the arguments
     timeout_s: float = 30.0
     retry_attempts: int = 3
     requires_approval: bool = False
-    config: dict[str, Any] = field(default_factory=dict)  # kind-specific settings
+    # Kind-specific settings. Secrets only as env var names (`token_env`) or `${VAR}` references.
+    config: dict[str, Any] = field(default_factory=dict)
+    # Results longer than this are cut, with a marker saying how much was left out.
+    max_result_chars: int = 20_000
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,9 @@ class AgentSpec:
     approval_timeout_s: float = 3600.0
     # Names of the caller-supplied variables the system prompt template declares.
     prompt_variables: tuple[str, ...] = ()
+    # "continue": a tool that fails gives the model an error result and the run goes on;
+    # "fail": the run fails with the tool's error. Invalid arguments always go back to the model.
+    on_tool_error: str = "continue"
 
 
 @dataclass(frozen=True)
@@ -159,6 +165,8 @@ class RunCarry:
     deadline: datetime | None = None  # from max_duration_s, fixed when the run starts
     repairs: int = 0  # structured-output repairs asked for so far
     model_choice: int = 0  # index in policy.model_choices: > 0 once failed over
+    tool_errors: int = 0  # tool calls that ended in an error result (invalid arguments included)
+    invalid_tool_calls: int = 0  # of those, calls whose arguments broke the tool's schema
 
 
 @dataclass(frozen=True)
@@ -190,7 +198,9 @@ class RunResult:
     tool_calls: int = 0
     usage: Usage = field(default_factory=Usage)
     error: str | None = None
-    output: Any = None  # the parsed answer, when the agent declares an output schema
+    output: Any = None
+    tool_errors: int = 0
+    invalid_tool_calls: int = 0  # the parsed answer, when the agent declares an output schema
 
 
 @dataclass(frozen=True)
@@ -206,6 +216,8 @@ class RunState:
     usage: Usage = field(default_factory=Usage)
     last_text: str = ""
     stop_reason: str | None = None
+    tool_errors: int = 0
+    invalid_tool_calls: int = 0
     error: str | None = None
     pending: tuple["PendingAction", ...] = ()  # what the run waits on a person for
 
@@ -269,6 +281,9 @@ class ToolOutcome:
     preview: str
     truncated: bool = False
     error: str | None = None
+    # Why it failed: "invalid_arguments" | "unknown_tool" | "tool_error" | "timeout" |
+    # "rejected" | "subagent_failed"; None when ok.
+    error_type: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,24 +1,32 @@
 """The tool activity: run one tool call and append its result to the transcript.
 
 A result already in the store is returned as it is, so a retried activity never runs the tool a
-second time. A tool that fails for good gives the model an error message, and the run goes on.
+second time. A tool that fails for good gives the model an error message, and the run goes on
+(unless the agent's `on_tool_error` says otherwise: the workflow decides). The secrets the tool
+used are redacted from its result before it is stored, logged or returned.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from temporalio import activity
 
 from activities.heartbeat import heartbeating
-from activities.tools.base import ToolContext, ToolError
+from activities.tools.base import InvalidArguments, ToolContext, ToolError
 from activities.tools.registry import execute_tool
+from activities.tools.secrets import redact, secret_values
 from activities.transcript import from_body, to_body
 from config_store.transcript import TranscriptStore
 from workflows.types import ToolCallInput, ToolOutcome, TranscriptMessage
 
 # How much of a result travels in the workflow history and the events; the transcript has it all.
 PREVIEW_CHARS = 2000
+# Stored with an error result (the transcript body's `error_type`), returned in ToolOutcome.
+INVALID_ARGUMENTS = "invalid_arguments"
+UNKNOWN_TOOL = "unknown_tool"
+TOOL_ERROR = "tool_error"
 
 
 class ToolActivities:
@@ -30,7 +38,8 @@ class ToolActivities:
     async def tool_call(self, input: ToolCallInput) -> ToolOutcome:
         stored = await asyncio.to_thread(self._store.get, input.run_id, input.seq)
         if stored is None:
-            text, is_error = await self._execute(input)
+            text, error_type = await self._execute(input)
+            is_error = error_type is not None
             message = TranscriptMessage(
                 role="tool",
                 text=text,
@@ -38,11 +47,13 @@ class ToolActivities:
                 tool_name=input.call.name,
                 is_error=is_error,
             )
-            appended = await asyncio.to_thread(
-                self._store.append, input.run_id, input.seq, [to_body(message)]
-            )
+            body = to_body(message)
+            if error_type is not None:
+                body["error_type"] = error_type
+            appended = await asyncio.to_thread(self._store.append, input.run_id, input.seq, [body])
             stored = appended[0]
-        message = from_body(stored)
+        message = from_body(stored)  # first write wins: maybe an earlier attempt's
+        error_type = str(stored.get("error_type") or TOOL_ERROR) if message.is_error else None
         preview = message.text[:PREVIEW_CHARS]
         return ToolOutcome(
             call_id=input.call.id,
@@ -51,20 +62,28 @@ class ToolActivities:
             preview=preview,
             truncated=len(message.text) > len(preview),
             error=message.text if message.is_error else None,
+            error_type=error_type,
         )
 
-    async def _execute(self, input: ToolCallInput) -> tuple[str, bool]:
-        """(result text, is_error). Raises only to ask Temporal for another attempt."""
+    async def _execute(self, input: ToolCallInput) -> tuple[str, str | None]:
+        """(result text, error type or None). Raises only to ask Temporal for another attempt."""
         tool = input.tool
         if tool is None:
-            return f"error: this agent has no tool named {input.call.name!r}", True
+            return f"error: this agent has no tool named {input.call.name!r}", UNKNOWN_TOOL
+        context = replace(
+            self._context, run_id=input.run_id, call_id=input.call.id, tool_name=tool.name
+        )
+        secrets = secret_values(tool.config, context.env)
         try:
-            work = execute_tool(tool, input.call.arguments, self._context)
-            return await heartbeating(work), False
+            work = execute_tool(tool, input.call.arguments, context)
+            return redact(await heartbeating(work), secrets), None
+        except InvalidArguments as err:
+            return f"error: {err}", INVALID_ARGUMENTS
         except ToolError as err:
-            return f"error: {err}", True
+            return redact(f"error: {err}", secrets), TOOL_ERROR
         except Exception as err:
             if activity.info().attempt < max(1, tool.retry_attempts):
                 raise
-            activity.logger.warning("tool %s failed on its last attempt", tool.name, exc_info=True)
-            return f"error: tool {tool.name!r} failed: {type(err).__name__}: {err}", True
+            problem = redact(f"{type(err).__name__}: {err}", secrets)
+            activity.logger.warning("tool %s failed on its last attempt: %s", tool.name, problem)
+            return f"error: tool {tool.name!r} failed: {problem}", TOOL_ERROR

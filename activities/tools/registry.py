@@ -14,7 +14,7 @@ from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
 
 from activities.tools import ask_user, calculator, read_file
-from activities.tools.base import ToolContext, ToolError, ToolKind
+from activities.tools.base import InvalidArguments, ToolContext, ToolError, ToolKind
 from workflows.types import ToolSpec
 
 TOOL_KINDS: Mapping[str, ToolKind] = MappingProxyType(
@@ -23,18 +23,18 @@ TOOL_KINDS: Mapping[str, ToolKind] = MappingProxyType(
 
 
 async def execute_tool(spec: ToolSpec, arguments: dict[str, Any], ctx: ToolContext) -> str:
-    """Run one tool call and return its result text, cut to `ctx.max_output_chars`.
+    """Run one tool call and return its result text, cut to the tool's `max_result_chars`.
 
     Raises ToolError for problems the model should see: an unknown kind, arguments that do not
-    match the tool's JSON Schema (`spec.parameters`, else the kind's default), or the tool's own
-    complaint.
+    match the tool's JSON Schema (`spec.parameters`, else the kind's default: InvalidArguments),
+    or the tool's own complaint.
     """
     kind = TOOL_KINDS.get(spec.kind)
     if kind is None:
         raise ToolError(f"tool '{spec.name}' has an unknown kind {spec.kind!r}")
     validate_arguments(spec.name, spec.parameters or kind.parameters, arguments)
     result = await kind.run(arguments, ctx, spec.config)
-    return truncate(result, ctx.max_output_chars)
+    return truncate(result, min(spec.max_result_chars, ctx.max_output_chars))
 
 
 @lru_cache(maxsize=256)
@@ -54,14 +54,15 @@ def _validator(schema_json: str) -> Validator | None:
 
 
 def validate_arguments(tool: str, parameters: Mapping[str, Any], arguments: dict[str, Any]) -> None:
-    """ToolError naming the argument path and the problem when `arguments` break the schema."""
+    """InvalidArguments naming the argument path and the problem when `arguments` break the
+    schema."""
     validator = _validator(json.dumps(parameters))  # key order kept: it orders the errors
     if validator is None:
         raise ToolError(f"tool '{tool}' is misconfigured: invalid parameters schema")
     error: ValidationError | None = best_match(validator.iter_errors(arguments))
     if error is not None:
         where = "arguments" if not error.path else f"argument {error.json_path}"
-        raise ToolError(f"invalid arguments for tool '{tool}': {where}: {error.message}")
+        raise InvalidArguments(f"invalid arguments for tool '{tool}': {where}: {error.message}")
 
 
 def truncate(text: str, limit: int) -> str:
