@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import func, select
@@ -23,9 +24,10 @@ from config_store.tools import find_tool
 from config_store.validation import check_above, check_json_schema, check_name, check_range
 from orch.errors import Conflict, InvalidConfig, NotFound
 from orch.prompts import check_template, check_variable_names
-from workflows.types import AgentSpec, ModelChoice
+from workflows.types import AgentSpec, ModelChoice, ToolSpec
 
 MAX_STEPS_LIMIT = 1000
+SUBAGENT_KIND = "agent"
 MAX_APPROVAL_TIMEOUT_S = 7 * 24 * 3600  # a week
 
 # The columns of an AgentVersion that make up its content.
@@ -265,7 +267,10 @@ def snapshot_agent(session: Session, name: str, version: int | None = None) -> A
         tool = find_tool(session, tool_name)
         if tool is None:
             raise InvalidConfig(f"tools[{i}]", f"tool {tool_name!r} no longer exists")
-        tools.append(tool_spec(tool))
+        spec = tool_spec(tool)
+        if spec.kind == SUBAGENT_KIND:
+            spec = _pin_subagent(session, spec, f"tools[{i}]")
+        tools.append(spec)
     model = row.model or provider.default_model
     if not model:
         raise InvalidConfig("model", f"empty, and provider {provider.name!r} has no default_model")
@@ -291,6 +296,15 @@ def snapshot_agent(session: Session, name: str, version: int | None = None) -> A
         prompt_variables=tuple(row.prompt_variables),
         on_tool_error=row.on_tool_error,
     )
+
+
+def _pin_subagent(session: Session, spec: ToolSpec, field: str) -> ToolSpec:
+    """An agent tool calls the version of its agent that is current when the parent starts."""
+    name = str(spec.config.get("agent", ""))
+    agent = session.scalar(select(Agent).where(Agent.name == name))
+    if agent is None:
+        raise InvalidConfig(field, f"tool {spec.name!r} calls agent {name!r}, which does not exist")
+    return replace(spec, config={**spec.config, "version": agent.current_version})
 
 
 def _model_choices(session: Session, fallbacks: list[dict[str, str]]) -> tuple[ModelChoice, ...]:

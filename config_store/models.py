@@ -227,6 +227,8 @@ class Run(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     # The conversation this run continues; its runs share one growing transcript.
     thread_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The run whose sub-agent tool call started this one (null for a top-level run).
+    parent_run_id: Mapped[str | None] = mapped_column(String(128), index=True)
 
 
 class TranscriptEntry(Base):

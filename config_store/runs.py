@@ -18,6 +18,7 @@ def record_run(
     route_key: str | None,
     input: str,
     thread_id: str | None = None,
+    parent_run_id: str | None = None,
 ) -> Run:
     """Record a started run. Recording the same run twice is a no-op; a different one with the
     same id is a Conflict."""
@@ -34,6 +35,7 @@ def record_run(
         route_key=route_key,
         input=input,
         thread_id=thread_id,
+        parent_run_id=parent_run_id,
     )
     session.add(row)
     try:

@@ -13,6 +13,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 import workflows
 from activities.llm.activity import LlmActivities
+from activities.subagents import SubagentActivities
 from activities.tools.activity import ToolActivities
 from activities.tools.base import OutboundPolicy, ToolContext
 from activities.tools.mcp_pool import McpPool
@@ -53,12 +54,18 @@ def build_worker(
     llm = LlmActivities(store, env=environ)
     tools = ToolActivities(store, tool_context(settings, store, environ))
     transcript = TranscriptActivities(store)
+    subagents = SubagentActivities(store.session_factory)
     return Worker(
         client,
         task_queue=task_queue or settings.temporal_task_queue,
         workflows=[AgentRun],
         workflow_runner=SandboxedWorkflowRunner(restrictions=RESTRICTIONS),
-        activities=[llm.llm_step, tools.tool_call, transcript.record],
+        activities=[
+            llm.llm_step,
+            tools.tool_call,
+            transcript.record,
+            subagents.resolve_subagent,
+        ],
     )
 
 

@@ -19,6 +19,8 @@ from temporalio.contrib.workflow_streams import WorkflowStream
 from temporalio.exceptions import (
     ActivityError,
     ApplicationError,
+    ChildWorkflowError,
+    FailureError,
     is_cancelled_exception,
 )
 from temporalio.exceptions import (
@@ -30,6 +32,7 @@ from workflows.types import (
     EVENTS_TOPIC,
     ApprovalDecision,
     ApprovalOutcome,
+    ChildEvents,
     InputOutcome,
     LlmStepInput,
     LlmStepResult,
@@ -41,15 +44,19 @@ from workflows.types import (
     RunInput,
     RunResult,
     RunState,
+    SubagentRequest,
     ToolCall,
     ToolCallInput,
     ToolOutcome,
+    ToolSpec,
     TranscriptMessage,
+    Usage,
     UserInput,
 )
 
 with workflow.unsafe.imports_passed_through():
     from activities.llm.activity import LlmActivities
+    from activities.subagents import SubagentActivities
     from activities.tools.activity import ToolActivities
     from activities.transcript import TranscriptActivities
 
@@ -62,6 +69,8 @@ RECORD_TIMEOUT = timedelta(seconds=30)
 # reaches the call in flight.
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 ASK_USER = "ask_user"
+SUBAGENT = "agent"
+RESOLVE_TIMEOUT = timedelta(seconds=30)
 INVALID_ARGUMENTS = "invalid_arguments"  # activities.tools.activity.INVALID_ARGUMENTS
 
 
@@ -76,6 +85,23 @@ def failure_cause(err: BaseException) -> tuple[str, str | None]:
         message = str(cause) or message
         cause = cause.__cause__
     return message, None
+
+
+def _failed_usage(err: ChildWorkflowError) -> Usage:
+    """What a failed sub-agent run spent: its RunResult travels as the failure's details."""
+    cause = err.cause
+    if not isinstance(cause, ApplicationError) or not cause.details:
+        return Usage()
+    details = cause.details[0]
+    usage = details.get("usage") if isinstance(details, dict) else None
+    if not isinstance(usage, dict):
+        return Usage()
+    return Usage(
+        input_tokens=int(usage.get("input_tokens", 0)),
+        output_tokens=int(usage.get("output_tokens", 0)),
+        cached_input_tokens=int(usage.get("cached_input_tokens", 0)),
+        cost_usd=float(usage.get("cost_usd", 0.0)),
+    )
 
 
 class RunFailed(Exception):
@@ -112,6 +138,13 @@ class AgentRun:
         self._pending: dict[str, PendingAction] = {}
         self._decisions: dict[str, ApprovalDecision] = {}
         self._answers: dict[str, str] = {}
+        # A sub-agent run forwards its events to its parent, in order, one signal per batch.
+        self._parent = input.parent_run_id
+        self._depth = input.depth
+        self._outbox: list[RunEvent] = []
+        self._forwarding = False
+        self._forwarder: asyncio.Task[None] | None = None
+        self._children: dict[str, str] = {}  # child run id -> the call that started it
 
     @workflow.query
     def state(self) -> RunState:
@@ -130,6 +163,19 @@ class AgentRun:
             tool_errors=self._tool_errors,
             invalid_tool_calls=self._invalid_tool_calls,
         )
+
+    @workflow.signal
+    def child_events(self, batch: ChildEvents) -> None:
+        """Events of a sub-agent run, relayed on this run's stream inside `subagent.event`."""
+        for event in batch.events:
+            self._publish(
+                "subagent.event",
+                {
+                    "run_id": batch.run_id,
+                    "call_id": self._children.get(batch.run_id, ""),
+                    "event": asdict(event),
+                },
+            )
 
     @workflow.update
     def resolve_approval(self, decision: ApprovalDecision) -> ApprovalOutcome:
@@ -332,13 +378,15 @@ class AgentRun:
         first_seq = self._next_seq
         self._next_seq += len(calls)
         self._tool_calls += len(calls)
+        kinds = {tool.name: tool.kind for tool in self._agent.tools}
+        subagents = sum(1 for call in calls if kinds.get(call.name) == SUBAGENT)
         for call in calls:
             self._publish(
                 "tool.started",
                 {"call_id": call.id, "name": call.name, "arguments": call.arguments},
             )
         outcomes = await asyncio.gather(
-            *(self._run_tool(first_seq + i, call) for i, call in enumerate(calls))
+            *(self._run_tool(first_seq + i, call, subagents) for i, call in enumerate(calls))
         )
         failed: ToolOutcome | None = None
         for call, outcome in zip(calls, outcomes, strict=True):
@@ -366,10 +414,16 @@ class AgentRun:
         if failed is not None and self._agent.on_tool_error == policy.FAIL_ON_TOOL_ERROR:
             raise RunFailed(f"tool {failed.name!r} failed: {failed.error}", "ToolFailed")
 
-    async def _run_tool(self, seq: int, call: ToolCall) -> ToolOutcome:
+    async def _run_tool(self, seq: int, call: ToolCall, subagents: int) -> ToolOutcome:
         tool = next((t for t in self._agent.tools if t.name == call.name), None)
         if tool is not None and tool.kind == ASK_USER:
             return await self._ask_user(seq, call)
+        if tool is not None and tool.kind == SUBAGENT:
+            if tool.requires_approval:
+                refusal = await self._approval(call)
+                if refusal is not None:
+                    return await self._record_failure(seq, call, refusal, "rejected")
+            return await self._run_subagent(seq, call, tool, subagents)
         if tool is not None and tool.requires_approval:
             refusal = await self._approval(call)
             if refusal is not None:
@@ -392,6 +446,123 @@ class AgentRun:
             # The tool never reported (timed out on every attempt): the model is told so.
             message = f"error: tool {call.name!r} failed: {failure_cause(err)[0]}"
             return await self._record_failure(seq, call, message, "timeout")
+
+    async def _run_subagent(
+        self, seq: int, call: ToolCall, tool: ToolSpec, share: int
+    ) -> ToolOutcome:
+        """Run another agent as a child workflow; its usage counts against this run's budget."""
+        text = call.arguments.get("input")
+        variables = call.arguments.get("variables", {})
+        if not isinstance(text, str) or not text.strip() or not isinstance(variables, dict):
+            message = (
+                f"error: invalid arguments for tool '{tool.name}': give 'input', the task as a "
+                "non-empty string (and 'variables' as an object, if any)"
+            )
+            return await self._record_failure(seq, call, message, INVALID_ARGUMENTS)
+        if self._depth + 1 > policy.MAX_SUBAGENT_DEPTH:
+            message = (
+                f"error: tool {tool.name!r} was not run: sub-agents are nested "
+                f"{policy.MAX_SUBAGENT_DEPTH} deep already (is an agent calling itself?)"
+            )
+            return await self._record_failure(seq, call, message, "tool_error")
+        child_id = f"{self._run_id}-{tool.name}-{seq}"
+        agent = str(tool.config.get("agent", ""))
+        try:
+            child = await workflow.execute_activity_method(
+                SubagentActivities.resolve_subagent,
+                SubagentRequest(
+                    parent_run_id=self._run_id,
+                    run_id=child_id,
+                    agent=agent,
+                    version=tool.config.get("version"),
+                    input=text,
+                    variables=variables,
+                ),
+                start_to_close_timeout=RESOLVE_TIMEOUT,
+                retry_policy=RetryPolicy(maximum_attempts=5),
+            )
+        except ActivityError as err:
+            if is_cancelled_exception(err):
+                raise
+            message = f"error: {failure_cause(err)[0]}"
+            return await self._record_failure(seq, call, message, "subagent_failed")
+        child = policy.child_limits(child, self._agent, self._usage, self._remaining(), share)
+        self._children[child_id] = call.id
+        self._publish(
+            "subagent.started",
+            {
+                "call_id": call.id,
+                "tool": tool.name,
+                "run_id": child_id,
+                "agent": child.name,
+                "agent_version": child.version,
+                "input": text,
+                "limits": {
+                    "max_total_tokens": child.max_total_tokens,
+                    "max_cost_usd": child.max_cost_usd,
+                    "max_duration_s": child.max_duration_s,
+                },
+            },
+        )
+        try:
+            result = await workflow.execute_child_workflow(
+                AgentRun.run,
+                RunInput(
+                    run_id=child_id,
+                    agent=child,
+                    input=text,
+                    parent_run_id=self._run_id,
+                    depth=self._depth + 1,
+                ),
+                id=child_id,
+                static_summary=f"sub-agent {child.name} v{child.version} (tool {tool.name})",
+            )
+        except ChildWorkflowError as err:
+            if is_cancelled_exception(err):
+                raise
+            usage = _failed_usage(err)
+            self._usage = self._usage + usage
+            message, error_type = failure_cause(err)
+            self._publish(
+                "subagent.failed",
+                {
+                    "call_id": call.id,
+                    "run_id": child_id,
+                    "agent": child.name,
+                    "error": message,
+                    "error_type": error_type,
+                    "usage": usage.as_dict(),
+                },
+            )
+            failure = f"error: sub-agent {child.name!r} failed: {message}"
+            return await self._record_failure(seq, call, failure, "subagent_failed")
+        self._usage = self._usage + result.usage
+        self._publish(
+            "subagent.completed",
+            {
+                "call_id": call.id,
+                "run_id": child_id,
+                "agent": child.name,
+                "status": result.status,
+                "stop_reason": result.stop_reason,
+                "answer": result.answer,
+                "usage": result.usage.as_dict(),
+            },
+        )
+        answer = result.answer
+        if result.status != "completed":
+            answer += f"\n[the sub-agent stopped before it finished: {result.stop_reason}]"
+        kept = answer[: tool.max_result_chars]
+        if len(kept) < len(answer):
+            kept += f"\n[truncated: {len(answer) - len(kept)} more characters]"
+        await self._record(seq, call, kept, is_error=False)
+        return ToolOutcome(
+            call_id=call.id,
+            name=call.name,
+            ok=True,
+            preview=kept[:2000],
+            truncated=len(kept) > 2000,
+        )
 
     async def _record_failure(
         self, seq: int, call: ToolCall, message: str, error_type: str
@@ -563,6 +734,7 @@ class AgentRun:
 
     async def _close_stream(self) -> None:
         """Release subscribers at once (they drain the rest by query) and let handlers finish."""
+        await self._forwarded()
         self._stream.detach_pollers()
         await workflow.wait_condition(workflow.all_handlers_finished)
 
@@ -579,17 +751,40 @@ class AgentRun:
             tool_errors=self._tool_errors,
             invalid_tool_calls=self._invalid_tool_calls,
         )
+        await self._forwarded()
         await self._stream.continue_as_new(
             lambda state: [replace(input, carry=carry, stream_state=state)]
         )
 
     def _publish(self, type_: str, data: dict[str, Any]) -> None:
-        self._events.publish(
-            RunEvent(
-                type=type_,
-                run_id=self._run_id,
-                step=self._steps,
-                time=workflow.now().isoformat(),
-                data=data,
-            )
+        event = RunEvent(
+            type=type_,
+            run_id=self._run_id,
+            step=self._steps,
+            time=workflow.now().isoformat(),
+            data=data,
         )
+        self._events.publish(event)
+        if self._parent is not None:
+            self._outbox.append(event)
+            if not self._forwarding:
+                self._forwarding = True
+                self._forwarder = asyncio.create_task(self._forward(self._parent))
+
+    async def _forward(self, parent: str) -> None:
+        """Signal the parent the events published so far, batch by batch, in order. A parent
+        that is gone (terminated) no longer listens: the rest is dropped."""
+        handle = workflow.get_external_workflow_handle(parent)
+        try:
+            while self._outbox:
+                batch = ChildEvents(run_id=self._run_id, events=tuple(self._outbox))
+                self._outbox.clear()
+                await handle.signal(AgentRun.child_events, batch)
+        except FailureError:
+            self._parent = None
+            self._outbox.clear()
+        finally:
+            self._forwarding = False
+
+    async def _forwarded(self) -> None:
+        await workflow.wait_condition(lambda: not self._forwarding)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 from workflows.types import AgentSpec, ModelChoice, ScriptTurn, Usage
 
@@ -85,3 +86,34 @@ def repair_request(errors: tuple[str, ...]) -> str:
         f"{listed}\n"
         "Reply again with only the corrected JSON value, nothing else."
     )
+
+
+# Sub-agents may call sub-agents, this deep at most: a cycle (an agent that is its own tool,
+# directly or not) ends as an error result instead of a runaway tree of runs.
+MAX_SUBAGENT_DEPTH = 4
+
+
+def child_limits(
+    child: AgentSpec,
+    parent: AgentSpec,
+    spent: Usage,
+    remaining: timedelta | None,
+    share: int,
+) -> AgentSpec:
+    """The child's own budgets, capped by what the parent has left, split evenly between the
+    `share` sub-agent calls of one turn (they run at once). The child's usage is added to the
+    parent's when it ends, so together they never pass the parent's budget by more than a step.
+    """
+    tokens = child.max_total_tokens
+    if parent.max_total_tokens is not None:
+        left = max(1, (parent.max_total_tokens - spent.total_tokens) // share)
+        tokens = left if tokens is None else min(tokens, left)
+    cost = child.max_cost_usd
+    if parent.max_cost_usd is not None:
+        left_usd = max(0.0, parent.max_cost_usd - spent.cost_usd) / share
+        cost = left_usd if cost is None else min(cost, left_usd)
+    duration = child.max_duration_s
+    if remaining is not None:
+        seconds = max(0.001, remaining.total_seconds())
+        duration = seconds if duration is None else min(duration, seconds)
+    return replace(child, max_total_tokens=tokens, max_cost_usd=cost, max_duration_s=duration)

@@ -182,6 +182,10 @@ class RunInput:
     # Carried across continue-as-new; empty on a fresh start.
     carry: RunCarry | None = None
     stream_state: WorkflowStreamState | None = None
+    # A sub-agent run: the run whose tool call started it (its events are forwarded there),
+    # and how deep in the tree of sub-agents it is (a top-level run: 0).
+    parent_run_id: str | None = None
+    depth: int = 0
 
 
 @dataclass(frozen=True)
@@ -347,3 +351,24 @@ class UserInput:
 class InputOutcome:
     call_id: str
     question: str
+
+
+@dataclass(frozen=True)
+class SubagentRequest:
+    """Resolve the agent a sub-agent tool calls: snapshot its version, render its prompt, and
+    record the child run (argument of the `resolve_subagent` activity)."""
+
+    parent_run_id: str
+    run_id: str  # the child run's id
+    agent: str
+    version: int | None  # pinned when the parent started; None: the current one
+    input: str
+    variables: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ChildEvents:
+    """Events of a sub-agent run, forwarded to its parent (the `AgentRun.child_events` signal)."""
+
+    run_id: str
+    events: tuple[RunEvent, ...] = ()

@@ -13,7 +13,7 @@ from jsonschema.exceptions import SchemaError, ValidationError, best_match
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
 
-from activities.tools import ask_user, calculator, read_file
+from activities.tools import ask_user, calculator, read_file, subagent
 from activities.tools.base import InvalidArguments, ToolContext, ToolError, ToolKind
 from workflows.types import ToolSpec
 

@@ -5,6 +5,7 @@
 - agent_versions.on_tool_error: "continue" (existing versions) or "fail".
 - mcp_servers: MCP servers registered in config; their discovered tools are rows of `tools` of
   kind `mcp`.
+- runs.parent_run_id: the run whose sub-agent tool call started this one.
 
 The downgrade refuses (and changes nothing) while a tool of a new kind exists.
 
@@ -67,6 +68,9 @@ def upgrade() -> None:
                 nullable=False,
             )
         )
+    with op.batch_alter_table("runs") as batch:
+        batch.add_column(sa.Column("parent_run_id", sa.String(length=128), nullable=True))
+        batch.create_index(batch.f("ix_runs_parent_run_id"), ["parent_run_id"], unique=False)
     op.create_table(
         "mcp_servers",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -106,6 +110,9 @@ def _refuse_if_new_kinds() -> None:
 def downgrade() -> None:
     _refuse_if_new_kinds()
     op.drop_table("mcp_servers")
+    with op.batch_alter_table("runs") as batch:
+        batch.drop_index(batch.f("ix_runs_parent_run_id"))
+        batch.drop_column("parent_run_id")
     with op.batch_alter_table("agent_versions") as batch:
         batch.drop_column("on_tool_error")
     with op.batch_alter_table("tools") as batch:

@@ -1,0 +1,180 @@
+"""An agent as another agent's tool: a child workflow whose events reach the parent's stream and
+whose usage counts against the parent's budget."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from temporalio.client import Client
+
+from config_store.agents import create_agent, snapshot_agent
+from config_store.models import Run
+from config_store.specs import AgentIn, ToolIn
+from config_store.tools import create_tool
+from config_store.transcript import TranscriptStore
+from orch.settings import Settings
+from temporal.runs import start_run
+from tests.workflows.test_agent_run import events_of, run_agent
+from workflows.agent_run import AgentRun
+from workflows.types import AgentSpec, RunResult
+
+pytestmark = pytest.mark.usefixtures("worker")
+
+
+def _define(seeded: Any, child: dict[str, Any], parent: dict[str, Any]) -> AgentSpec:
+    """A child agent, an agent tool calling it, and a parent agent using the tool."""
+    suffix = uuid.uuid4().hex[:8]
+    child_name, tool_name, parent_name = f"child{suffix}", f"ask{suffix}", f"boss{suffix}"
+    with seeded.begin() as session:
+        create_agent(
+            session, child_name, AgentIn.model_validate({"provider": "offline", **child})
+        )
+        create_tool(session, tool_name, ToolIn(kind="agent", config={"agent": child_name}))
+        script = [
+            {
+                "tool_calls": [
+                    {"id": "sub1", "name": tool_name, "arguments": {"input": "find the total"}}
+                ]
+            },
+            {"text": "the child said so"},
+        ]
+        create_agent(
+            session,
+            parent_name,
+            AgentIn.model_validate(
+                {"provider": "offline", "tools": [tool_name], "script": script, **parent}
+            ),
+        )
+    with seeded() as session:
+        return snapshot_agent(session, parent_name)
+
+
+def _child_id(events: list[dict[str, Any]]) -> str:
+    started = [e for e in events if e["type"] == "subagent.started"]
+    assert len(started) == 1
+    return str(started[0]["data"]["run_id"])
+
+
+async def test_a_sub_agent_runs_as_a_child_workflow_and_reports_to_the_parent(
+    temporal_client: Client, orch_settings: Settings, seeded: Any
+) -> None:
+    child_script = [
+        {"tool_calls": [{"id": "m", "name": "calculator", "arguments": {"expression": "40+2"}}]},
+        {"text": "the total is 42"},
+    ]
+    spec = _define(
+        seeded,
+        {"tools": ["calculator"], "script": child_script, "system_prompt": "You add up."},
+        {},
+    )
+    run_id, result = await run_agent(temporal_client, orch_settings, spec, "delegate")
+
+    assert result.status == "completed" and result.answer == "the child said so"
+    events = await events_of(temporal_client, run_id)
+    child_id = _child_id(events)
+    # Temporal knows it as the parent's child workflow (the Web UI shows the relation).
+    described = await temporal_client.get_workflow_handle(child_id).describe()
+    assert described.parent_id == run_id
+    child: RunResult = await temporal_client.get_workflow_handle_for(
+        AgentRun.run, child_id
+    ).result()
+    assert child.answer == "the total is 42" and child.tool_calls == 1
+    # The child's usage counts in the parent's.
+    own = sum(e["data"]["usage"]["total_tokens"] for e in events if e["type"] == "llm.completed")
+    assert result.usage.total_tokens == own + child.usage.total_tokens
+    assert child.usage.total_tokens > 0
+    # The child's events are on the parent's stream, in order, wrapped.
+    relayed = [e["data"]["event"]["type"] for e in events if e["type"] == "subagent.event"]
+    assert relayed[0] == "run.started" and relayed[-1] == "run.completed"
+    assert "tool.completed" in relayed
+    assert all(e["data"]["call_id"] == "sub1" for e in events if e["type"] == "subagent.event")
+    completed = next(e for e in events if e["type"] == "subagent.completed")
+    assert completed["data"]["answer"] == "the total is 42"
+    # The parent's model saw the child's answer as the tool result.
+    bodies = [body for _, body in TranscriptStore(seeded).read(run_id)]
+    assert [b["text"] for b in bodies if b["role"] == "tool"] == ["the total is 42"]
+    # The child run is recorded with its parent.
+    with seeded() as session:
+        row = session.scalar(select(Run).where(Run.run_id == child_id))
+    assert row is not None and row.parent_run_id == run_id
+
+
+async def test_the_parents_budget_caps_the_child_and_counts_its_usage(
+    temporal_client: Client, orch_settings: Settings, seeded: Any
+) -> None:
+    forever = [
+        {"text": "thinking", "tool_calls": [{"name": "calculator", "arguments": {"expression": "1"}}]}
+    ] * 50
+    spec = _define(
+        seeded,
+        {"tools": ["calculator"], "script": forever, "max_steps": 100},
+        {"max_total_tokens": 400},
+    )
+    run_id, result = await run_agent(temporal_client, orch_settings, spec, "delegate")
+
+    events = await events_of(temporal_client, run_id)
+    started = next(e for e in events if e["type"] == "subagent.started")
+    parent_first_step = events[[e["type"] for e in events].index("llm.completed")]
+    spent_before = parent_first_step["data"]["usage"]["total_tokens"]
+    assert started["data"]["limits"]["max_total_tokens"] == 400 - spent_before
+    completed = next(e for e in events if e["type"] == "subagent.completed")
+    assert completed["data"]["status"] == "stopped"
+    assert completed["data"]["stop_reason"] == "budget_tokens"
+    # The parent counted the child's tokens and stopped on its own budget.
+    assert result.status == "stopped" and result.stop_reason == "budget_tokens"
+    assert result.usage.total_tokens >= 400
+
+
+async def test_a_failed_sub_agent_is_an_error_result_and_the_parent_goes_on(
+    temporal_client: Client, orch_settings: Settings, seeded: Any
+) -> None:
+    strict = {
+        "type": "object",
+        "properties": {"n": {"type": "integer"}},
+        "required": ["n"],
+    }
+    spec = _define(
+        seeded,
+        {"script": [{"text": "not json"}], "output_schema": strict, "max_output_repairs": 0},
+        {},
+    )
+    run_id, result = await run_agent(temporal_client, orch_settings, spec, "delegate")
+
+    assert result.status == "completed" and result.tool_errors == 1
+    events = await events_of(temporal_client, run_id)
+    failed = next(e for e in events if e["type"] == "subagent.failed")
+    assert failed["data"]["error_type"] == "OutputSchemaViolation"
+    assert failed["data"]["usage"]["total_tokens"] > 0
+    tool_done = next(e for e in events if e["type"] == "tool.completed")
+    assert tool_done["data"]["ok"] is False
+    assert tool_done["data"]["error_type"] == "subagent_failed"
+    assert "output schema" in tool_done["data"]["error"]
+    # Its spent tokens still count.
+    own = sum(e["data"]["usage"]["total_tokens"] for e in events if e["type"] == "llm.completed")
+    assert result.usage.total_tokens == own + failed["data"]["usage"]["total_tokens"]
+
+
+async def test_on_tool_error_fail_fails_the_parent_with_the_childs_reason(
+    temporal_client: Client, orch_settings: Settings, seeded: Any
+) -> None:
+    strict = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
+    spec = _define(
+        seeded,
+        {"script": [{"text": "not json"}], "output_schema": strict, "max_output_repairs": 0},
+        {"on_tool_error": "fail"},
+    )
+    run_id = f"run-{uuid.uuid4().hex}"
+    await start_run(
+        temporal_client,
+        task_queue=orch_settings.temporal_task_queue,
+        run_id=run_id,
+        agent=spec,
+        input="delegate",
+    )
+    events = await events_of(temporal_client, run_id)
+    assert events[-1]["type"] == "run.failed"
+    assert events[-1]["data"]["error_type"] == "ToolFailed"
+    assert "output schema" in events[-1]["data"]["error"]
