@@ -17,9 +17,13 @@ from activities.tools import ask_user, calculator, read_file, subagent
 from activities.tools.base import InvalidArguments, ToolContext, ToolError, ToolKind
 from workflows.types import ToolSpec
 
-TOOL_KINDS: Mapping[str, ToolKind] = MappingProxyType(
-    {kind.kind: kind for kind in (calculator.KIND, read_file.KIND, ask_user.KIND)}
+_KINDS = (
+    calculator.KIND,
+    read_file.KIND,
+    ask_user.KIND,
+    subagent.KIND,
 )
+TOOL_KINDS: Mapping[str, ToolKind] = MappingProxyType({kind.kind: kind for kind in _KINDS})
 
 
 async def execute_tool(spec: ToolSpec, arguments: dict[str, Any], ctx: ToolContext) -> str:
