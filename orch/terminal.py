@@ -49,6 +49,12 @@ def format_event(event: dict[str, Any]) -> str | None:
         return f"step {step} failover {data['from']} -> {data['to']}: {_short(data['error'])}"
     if kind == "output.invalid":
         return f"step {step} answer breaks the output schema (repair {data['repair']})"
+    if kind == "subagent.event":
+        # A child run's event, indented under the parent's (with the child's own step numbers).
+        line = format_event(data["event"])
+        if line is None:
+            return None
+        return f"    {line}" if line.startswith("    |") else f"    | {line}"
     return None
 
 
