@@ -1,14 +1,14 @@
 """The AgentRun workflow: the loop of one agent invocation.
 
 Deterministic code only. Each step calls the model (an activity), then runs the tools it asked for
-(one activity each, concurrently). The conversation itself is kept in the transcript store by the
-activities, so the history holds each message once and grows linearly with the steps.
+(one activity each, concurrently: tool_steps.py; agents as tools: subagents.py). The conversation
+itself is kept in the transcript store by the activities, so the history holds each message once
+and grows linearly with the steps.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import asdict, replace
 from datetime import timedelta
 from typing import Any, NoReturn
@@ -19,8 +19,6 @@ from temporalio.contrib.workflow_streams import WorkflowStream
 from temporalio.exceptions import (
     ActivityError,
     ApplicationError,
-    ChildWorkflowError,
-    FailureError,
     is_cancelled_exception,
 )
 from temporalio.exceptions import (
@@ -28,93 +26,37 @@ from temporalio.exceptions import (
 )
 
 from workflows import policy
+from workflows.loop_state import RunFailed, failure_cause
+from workflows.tool_steps import HEARTBEAT_TIMEOUT, ToolSteps
 from workflows.types import (
     EVENTS_TOPIC,
     ApprovalDecision,
     ApprovalOutcome,
-    ChildEvents,
     InputOutcome,
     LlmStepInput,
     LlmStepResult,
     ModelChoice,
     PendingAction,
-    RecordInput,
     RunCarry,
     RunEvent,
     RunInput,
     RunResult,
     RunState,
-    SubagentRequest,
-    ToolCall,
-    ToolCallInput,
-    ToolOutcome,
-    ToolSpec,
     TranscriptMessage,
-    Usage,
     UserInput,
 )
 
 with workflow.unsafe.imports_passed_through():
     from activities.llm.activity import LlmActivities
-    from activities.subagents import SubagentActivities
-    from activities.tools.activity import ToolActivities
-    from activities.transcript import TranscriptActivities
 
 # Model calls: Temporal owns the retries (SDK clients have max_retries=0); attempts and the
 # timeout come from the agent.
 LLM_INITIAL_INTERVAL = timedelta(seconds=1)
 LLM_MAX_INTERVAL = timedelta(seconds=60)
-RECORD_TIMEOUT = timedelta(seconds=30)
-# Model and tool activities heartbeat every 2 s: a dead worker is noticed in 10 s, and a cancel
-# reaches the call in flight.
-HEARTBEAT_TIMEOUT = timedelta(seconds=10)
-ASK_USER = "ask_user"
-SUBAGENT = "agent"
-RESOLVE_TIMEOUT = timedelta(seconds=30)
-INVALID_ARGUMENTS = "invalid_arguments"  # activities.tools.activity.INVALID_ARGUMENTS
-
-
-def failure_cause(err: BaseException) -> tuple[str, str | None]:
-    """(message, error type) of the most specific failure in an activity failure chain: the
-    provider's or the tool's own, e.g. ("... answered 401: ...", "ProviderRejected")."""
-    cause: BaseException | None = err
-    message = str(err)
-    while cause is not None:
-        if isinstance(cause, ApplicationError):
-            return cause.message, cause.type
-        message = str(cause) or message
-        cause = cause.__cause__
-    return message, None
-
-
-def _failed_usage(err: ChildWorkflowError) -> Usage:
-    """What a failed sub-agent run spent: its RunResult travels as the failure's details."""
-    cause = err.cause
-    if not isinstance(cause, ApplicationError) or not cause.details:
-        return Usage()
-    details = cause.details[0]
-    usage = details.get("usage") if isinstance(details, dict) else None
-    if not isinstance(usage, dict):
-        return Usage()
-    return Usage(
-        input_tokens=int(usage.get("input_tokens", 0)),
-        output_tokens=int(usage.get("output_tokens", 0)),
-        cached_input_tokens=int(usage.get("cached_input_tokens", 0)),
-        cost_usd=float(usage.get("cost_usd", 0.0)),
-    )
-
-
-class RunFailed(Exception):
-    """Raised inside the loop to end the run as failed, with the reason."""
-
-    def __init__(self, reason: str, error_type: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.error_type = error_type
 
 
 @workflow.defn
-class AgentRun:
+class AgentRun(ToolSteps):
     @workflow.init
     def __init__(self, input: RunInput) -> None:
         self._stream = WorkflowStream(prior_state=input.stream_state)
@@ -163,19 +105,6 @@ class AgentRun:
             tool_errors=self._tool_errors,
             invalid_tool_calls=self._invalid_tool_calls,
         )
-
-    @workflow.signal
-    def child_events(self, batch: ChildEvents) -> None:
-        """Events of a sub-agent run, relayed on this run's stream inside `subagent.event`."""
-        for event in batch.events:
-            self._publish(
-                "subagent.event",
-                {
-                    "run_id": batch.run_id,
-                    "call_id": self._children.get(batch.run_id, ""),
-                    "event": asdict(event),
-                },
-            )
 
     @workflow.update
     def resolve_approval(self, decision: ApprovalDecision) -> ApprovalOutcome:
@@ -374,290 +303,6 @@ class AgentRun:
     def _remaining(self) -> timedelta | None:
         return None if self._deadline is None else self._deadline - workflow.now()
 
-    async def _run_tools(self, calls: tuple[ToolCall, ...]) -> None:
-        first_seq = self._next_seq
-        self._next_seq += len(calls)
-        self._tool_calls += len(calls)
-        kinds = {tool.name: tool.kind for tool in self._agent.tools}
-        subagents = sum(1 for call in calls if kinds.get(call.name) == SUBAGENT)
-        for call in calls:
-            self._publish(
-                "tool.started",
-                {"call_id": call.id, "name": call.name, "arguments": call.arguments},
-            )
-        outcomes = await asyncio.gather(
-            *(self._run_tool(first_seq + i, call, subagents) for i, call in enumerate(calls))
-        )
-        failed: ToolOutcome | None = None
-        for call, outcome in zip(calls, outcomes, strict=True):
-            if not outcome.ok:
-                self._tool_errors += 1
-                if outcome.error_type == INVALID_ARGUMENTS:
-                    self._invalid_tool_calls += 1
-                elif failed is None and outcome.error_type in policy.TOOL_FAILURES:
-                    failed = outcome
-            self._publish(
-                "tool.completed",
-                {
-                    "call_id": call.id,
-                    "name": call.name,
-                    "arguments": call.arguments,
-                    "ok": outcome.ok,
-                    "result": outcome.preview,
-                    "truncated": outcome.truncated,
-                    "error": outcome.error,
-                    "error_type": outcome.error_type,
-                    "tool_errors": self._tool_errors,
-                    "invalid_tool_calls": self._invalid_tool_calls,
-                },
-            )
-        if failed is not None and self._agent.on_tool_error == policy.FAIL_ON_TOOL_ERROR:
-            raise RunFailed(f"tool {failed.name!r} failed: {failed.error}", "ToolFailed")
-
-    async def _run_tool(self, seq: int, call: ToolCall, subagents: int) -> ToolOutcome:
-        tool = next((t for t in self._agent.tools if t.name == call.name), None)
-        if tool is not None and tool.kind == ASK_USER:
-            return await self._ask_user(seq, call)
-        if tool is not None and tool.kind == SUBAGENT:
-            if tool.requires_approval:
-                refusal = await self._approval(call)
-                if refusal is not None:
-                    return await self._record_failure(seq, call, refusal, "rejected")
-            return await self._run_subagent(seq, call, tool, subagents)
-        if tool is not None and tool.requires_approval:
-            refusal = await self._approval(call)
-            if refusal is not None:
-                return await self._record_failure(seq, call, refusal, "rejected")
-        timeout = timedelta(seconds=tool.timeout_s if tool else 30)
-        attempts = tool.retry_attempts if tool else 1
-        try:
-            return await workflow.execute_activity_method(
-                ToolActivities.tool_call,
-                ToolCallInput(run_id=self._run_id, seq=seq, step=self._steps, call=call, tool=tool),
-                start_to_close_timeout=timeout,
-                heartbeat_timeout=HEARTBEAT_TIMEOUT,
-                retry_policy=RetryPolicy(
-                    initial_interval=timedelta(seconds=1), maximum_attempts=max(1, attempts)
-                ),
-            )
-        except ActivityError as err:
-            if is_cancelled_exception(err):
-                raise
-            # The tool never reported (timed out on every attempt): the model is told so.
-            message = f"error: tool {call.name!r} failed: {failure_cause(err)[0]}"
-            return await self._record_failure(seq, call, message, "timeout")
-
-    async def _run_subagent(
-        self, seq: int, call: ToolCall, tool: ToolSpec, share: int
-    ) -> ToolOutcome:
-        """Run another agent as a child workflow; its usage counts against this run's budget."""
-        text = call.arguments.get("input")
-        variables = call.arguments.get("variables", {})
-        if not isinstance(text, str) or not text.strip() or not isinstance(variables, dict):
-            message = (
-                f"error: invalid arguments for tool '{tool.name}': give 'input', the task as a "
-                "non-empty string (and 'variables' as an object, if any)"
-            )
-            return await self._record_failure(seq, call, message, INVALID_ARGUMENTS)
-        if self._depth + 1 > policy.MAX_SUBAGENT_DEPTH:
-            message = (
-                f"error: tool {tool.name!r} was not run: sub-agents are nested "
-                f"{policy.MAX_SUBAGENT_DEPTH} deep already (is an agent calling itself?)"
-            )
-            return await self._record_failure(seq, call, message, "tool_error")
-        child_id = f"{self._run_id}-{tool.name}-{seq}"
-        agent = str(tool.config.get("agent", ""))
-        try:
-            child = await workflow.execute_activity_method(
-                SubagentActivities.resolve_subagent,
-                SubagentRequest(
-                    parent_run_id=self._run_id,
-                    run_id=child_id,
-                    agent=agent,
-                    version=tool.config.get("version"),
-                    input=text,
-                    variables=variables,
-                ),
-                start_to_close_timeout=RESOLVE_TIMEOUT,
-                retry_policy=RetryPolicy(maximum_attempts=5),
-            )
-        except ActivityError as err:
-            if is_cancelled_exception(err):
-                raise
-            message = f"error: {failure_cause(err)[0]}"
-            return await self._record_failure(seq, call, message, "subagent_failed")
-        child = policy.child_limits(child, self._agent, self._usage, self._remaining(), share)
-        self._children[child_id] = call.id
-        self._publish(
-            "subagent.started",
-            {
-                "call_id": call.id,
-                "tool": tool.name,
-                "run_id": child_id,
-                "agent": child.name,
-                "agent_version": child.version,
-                "input": text,
-                "limits": {
-                    "max_total_tokens": child.max_total_tokens,
-                    "max_cost_usd": child.max_cost_usd,
-                    "max_duration_s": child.max_duration_s,
-                },
-            },
-        )
-        try:
-            result = await workflow.execute_child_workflow(
-                AgentRun.run,
-                RunInput(
-                    run_id=child_id,
-                    agent=child,
-                    input=text,
-                    parent_run_id=self._run_id,
-                    depth=self._depth + 1,
-                ),
-                id=child_id,
-                static_summary=f"sub-agent {child.name} v{child.version} (tool {tool.name})",
-            )
-        except ChildWorkflowError as err:
-            if is_cancelled_exception(err):
-                raise
-            usage = _failed_usage(err)
-            self._usage = self._usage + usage
-            message, error_type = failure_cause(err)
-            self._publish(
-                "subagent.failed",
-                {
-                    "call_id": call.id,
-                    "run_id": child_id,
-                    "agent": child.name,
-                    "error": message,
-                    "error_type": error_type,
-                    "usage": usage.as_dict(),
-                },
-            )
-            failure = f"error: sub-agent {child.name!r} failed: {message}"
-            return await self._record_failure(seq, call, failure, "subagent_failed")
-        self._usage = self._usage + result.usage
-        self._publish(
-            "subagent.completed",
-            {
-                "call_id": call.id,
-                "run_id": child_id,
-                "agent": child.name,
-                "status": result.status,
-                "stop_reason": result.stop_reason,
-                "answer": result.answer,
-                "usage": result.usage.as_dict(),
-            },
-        )
-        answer = result.answer
-        if result.status != "completed":
-            answer += f"\n[the sub-agent stopped before it finished: {result.stop_reason}]"
-        kept = answer[: tool.max_result_chars]
-        if len(kept) < len(answer):
-            kept += f"\n[truncated: {len(answer) - len(kept)} more characters]"
-        await self._record(seq, call, kept, is_error=False)
-        return ToolOutcome(
-            call_id=call.id,
-            name=call.name,
-            ok=True,
-            preview=kept[:2000],
-            truncated=len(kept) > 2000,
-        )
-
-    async def _record_failure(
-        self, seq: int, call: ToolCall, message: str, error_type: str
-    ) -> ToolOutcome:
-        """Write a failed call's result for the model, on the tool activity's behalf."""
-        await self._record(seq, call, message, is_error=True)
-        return ToolOutcome(
-            call_id=call.id,
-            name=call.name,
-            ok=False,
-            preview="",
-            error=message,
-            error_type=error_type,
-        )
-
-    async def _record(self, seq: int, call: ToolCall, text: str, *, is_error: bool) -> None:
-        message = TranscriptMessage(
-            role="tool", text=text, tool_call_id=call.id, tool_name=call.name, is_error=is_error
-        )
-        await workflow.execute_activity_method(
-            TranscriptActivities.record,
-            RecordInput(run_id=self._run_id, first_seq=seq, messages=(message,)),
-            start_to_close_timeout=RECORD_TIMEOUT,
-        )
-
-    async def _wait_for_person(self, action: PendingAction, done: Callable[[], bool]) -> bool:
-        """Wait until `done()`, at most the agent's approval timeout. False: it expired."""
-        self._pending[action.call_id] = action
-        try:
-            await workflow.wait_condition(
-                done, timeout=timedelta(seconds=self._agent.approval_timeout_s)
-            )
-            return True
-        except TimeoutError:
-            return False
-        finally:
-            self._pending.pop(action.call_id, None)
-
-    async def _approval(self, call: ToolCall) -> str | None:
-        """Ask a person to approve `call`; None when approved, else why it was not."""
-        action = PendingAction(
-            kind="approval", call_id=call.id, tool=call.name, arguments=call.arguments
-        )
-        self._publish(
-            "approval.requested",
-            {
-                "call_id": call.id,
-                "tool": call.name,
-                "arguments": call.arguments,
-                "timeout_s": self._agent.approval_timeout_s,
-            },
-        )
-        decided = await self._wait_for_person(action, lambda: call.id in self._decisions)
-        decision = self._decisions.pop(call.id, None)
-        refusal: str | None = None
-        if not decided or decision is None:
-            verdict = "expired"
-            waited = self._agent.approval_timeout_s
-            refusal = f"error: nobody approved this call within {waited:g} s; it was not run"
-        elif decision.approve:
-            verdict = "approved"
-        else:
-            verdict = "rejected"
-            refusal = f"error: a person rejected this call: {decision.reason or 'no reason given'}"
-        self._publish(
-            "approval.resolved",
-            {
-                "call_id": call.id,
-                "tool": call.name,
-                "decision": verdict,
-                "reason": decision.reason if decision else "",
-                "by": decision.by if decision else "",
-            },
-        )
-        return refusal
-
-    async def _ask_user(self, seq: int, call: ToolCall) -> ToolOutcome:
-        question = str(call.arguments.get("question", ""))
-        action = PendingAction(
-            kind="input",
-            call_id=call.id,
-            tool=call.name,
-            arguments=call.arguments,
-            question=question,
-        )
-        self._publish("input.requested", {"call_id": call.id, "question": question})
-        answered = await self._wait_for_person(action, lambda: call.id in self._answers)
-        answer = self._answers.pop(call.id, None)
-        if not answered or answer is None:
-            message = f"error: nobody answered within {self._agent.approval_timeout_s:g} s"
-            return await self._record_failure(seq, call, message, "rejected")
-        self._publish("input.received", {"call_id": call.id, "text": answer})
-        await self._record(seq, call, answer, is_error=False)
-        return ToolOutcome(call_id=call.id, name=call.name, ok=True, preview=answer)
-
     async def _finish(
         self, status: str, stop_reason: str, answer: str, output: Any = None
     ) -> RunResult:
@@ -770,21 +415,3 @@ class AgentRun:
             if not self._forwarding:
                 self._forwarding = True
                 self._forwarder = asyncio.create_task(self._forward(self._parent))
-
-    async def _forward(self, parent: str) -> None:
-        """Signal the parent the events published so far, batch by batch, in order. A parent
-        that is gone (terminated) no longer listens: the rest is dropped."""
-        handle = workflow.get_external_workflow_handle(parent)
-        try:
-            while self._outbox:
-                batch = ChildEvents(run_id=self._run_id, events=tuple(self._outbox))
-                self._outbox.clear()
-                await handle.signal(AgentRun.child_events, batch)
-        except FailureError:
-            self._parent = None
-            self._outbox.clear()
-        finally:
-            self._forwarding = False
-
-    async def _forwarded(self) -> None:
-        await workflow.wait_condition(lambda: not self._forwarding)
