@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from datetime import timedelta
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.heartbeat import heartbeating
 from activities.tools.base import InvalidArguments, ToolContext, ToolError
-from activities.tools.registry import execute_tool
+from activities.tools.net import UpstreamUnavailable
+from activities.tools.registry import TOOL_KINDS, execute_tool
 from activities.tools.secrets import redact, secret_values
 from activities.transcript import from_body, to_body
 from config_store.transcript import TranscriptStore
@@ -73,7 +76,8 @@ class ToolActivities:
         context = replace(
             self._context, run_id=input.run_id, call_id=input.call.id, tool_name=tool.name
         )
-        secrets = secret_values(tool.config, context.env)
+        kind = TOOL_KINDS.get(tool.kind)
+        secrets = secret_values(tool.config, context.env, kind.secret_envs if kind else ())
         try:
             work = execute_tool(tool, input.call.arguments, context)
             return redact(await heartbeating(work), secrets), None
@@ -83,6 +87,13 @@ class ToolActivities:
             return redact(f"error: {err}", secrets), TOOL_ERROR
         except Exception as err:
             if activity.info().attempt < max(1, tool.retry_attempts):
+                if isinstance(err, UpstreamUnavailable) and err.retry_after_s is not None:
+                    # The service said when to come back: the next attempt waits that long.
+                    raise ApplicationError(
+                        redact(str(err), secrets),
+                        type="UpstreamUnavailable",
+                        next_retry_delay=timedelta(seconds=min(err.retry_after_s, 600)),
+                    ) from None
                 raise
             problem = redact(f"{type(err).__name__}: {err}", secrets)
             activity.logger.warning("tool %s failed on its last attempt: %s", tool.name, problem)

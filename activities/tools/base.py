@@ -90,3 +90,6 @@ class ToolKind:
     description: str
     parameters: Mapping[str, Any]  # JSON Schema used when a ToolSpec has none
     check_config: ConfigCheck = no_config
+    # Env vars the kind reads a secret from when its config names none (`GITHUB_TOKEN`): their
+    # values are redacted like those the config references.
+    secret_envs: tuple[str, ...] = ()

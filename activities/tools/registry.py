@@ -13,15 +13,32 @@ from jsonschema.exceptions import SchemaError, ValidationError, best_match
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
 
-from activities.tools import ask_user, calculator, read_file, subagent
+from activities.tools import (
+    ask_user,
+    calculator,
+    github,
+    http_api,
+    http_request,
+    list_files,
+    read_file,
+    subagent,
+    web_search,
+    write_file,
+)
 from activities.tools.base import InvalidArguments, ToolContext, ToolError, ToolKind
 from workflows.types import ToolSpec
 
 _KINDS = (
     calculator.KIND,
     read_file.KIND,
+    write_file.KIND,
+    list_files.KIND,
     ask_user.KIND,
     subagent.KIND,
+    web_search.KIND,
+    github.KIND,
+    http_api.KIND,
+    http_request.KIND,
 )
 TOOL_KINDS: Mapping[str, ToolKind] = MappingProxyType({kind.kind: kind for kind in _KINDS})
 

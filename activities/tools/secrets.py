@@ -37,9 +37,13 @@ def env_names(config: Any) -> set[str]:
     return names
 
 
-def secret_values(config: Mapping[str, Any], env: Mapping[str, str]) -> tuple[str, ...]:
-    """The values of the env vars `config` references, longest first."""
-    values = {env[name] for name in env_names(config) if len(env.get(name, "")) >= MIN_SECRET_CHARS}
+def secret_values(
+    config: Mapping[str, Any], env: Mapping[str, str], defaults: Iterable[str] = ()
+) -> tuple[str, ...]:
+    """The values of the env vars `config` references (and of the kind's `defaults`), longest
+    first."""
+    names = env_names(config) | set(defaults)
+    values = {env[name] for name in names if len(env.get(name, "")) >= MIN_SECRET_CHARS}
     return tuple(sorted(values, key=len, reverse=True))
 
 

@@ -107,7 +107,18 @@ async def test_ask_user_never_runs_as_an_activity(ctx: ToolContext) -> None:
 
 
 def test_tool_kinds() -> None:
-    assert set(TOOL_KINDS) == {"calculator", "read_file", "ask_user"}
+    assert set(TOOL_KINDS) == {
+        "calculator",
+        "read_file",
+        "write_file",
+        "list_files",
+        "ask_user",
+        "agent",
+        "web_search",
+        "github",
+        "http",
+        "http_request",
+    }
     assert TOOL_KINDS["ask_user"].parameters == {
         "type": "object",
         "properties": {"question": {"type": "string", "description": "the question to ask"}},
