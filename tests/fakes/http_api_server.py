@@ -61,6 +61,7 @@ class RecordedRequest:
     query: dict[str, str]
     headers: dict[str, str]  # lower-case names
     body: bytes
+    received_at: float = 0.0  # time.monotonic() when it arrived
 
     @property
     def json(self) -> Any:
@@ -152,6 +153,7 @@ class FakeHttpApiServer:
             query=dict(request.query_params),
             headers={name.lower(): value for name, value in request.headers.items()},
             body=body,
+            received_at=time.monotonic(),
         )
         with self._lock:
             self._requests.append(recorded)
