@@ -16,6 +16,7 @@ from jsonschema.validators import validator_for
 from activities.tools import (
     ask_user,
     calculator,
+    doc_search,
     github,
     http_api,
     http_request,
@@ -36,6 +37,7 @@ _KINDS = (
     ask_user.KIND,
     subagent.KIND,
     web_search.KIND,
+    doc_search.KIND,
     github.KIND,
     http_api.KIND,
     http_request.KIND,

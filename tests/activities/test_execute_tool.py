@@ -115,6 +115,7 @@ def test_tool_kinds() -> None:
         "ask_user",
         "agent",
         "web_search",
+        "doc_search",
         "github",
         "http",
         "http_request",

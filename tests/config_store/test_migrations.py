@@ -17,6 +17,9 @@ TABLES = {
     "routes",
     "runs",
     "transcript_entries",
+    "doc_index_folders",
+    "doc_index_files",
+    "doc_index_chunks",
 }
 
 
