@@ -8,7 +8,17 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
-from api.routes import agents, control, health, providers, routes, runs, threads, tools
+from api.routes import (
+    agents,
+    control,
+    health,
+    mcp_servers,
+    providers,
+    routes,
+    runs,
+    threads,
+    tools,
+)
 from api.sse import EventHub
 from config_store.db import make_engine, make_session_factory
 from orch.settings import Settings, get_settings
@@ -43,7 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
-    for module in (health, providers, tools, agents, routes, runs, control, threads):
+    for module in (health, providers, tools, mcp_servers, agents, routes, runs, control, threads):
         app.include_router(module.router)
 
     return app

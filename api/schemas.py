@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from config_store.models import AgentVersion, Provider, Route, Tool
+from config_store.mcp_servers import McpServerIn
+from config_store.models import AgentVersion, McpServer, Provider, Route, Tool
 from config_store.specs import (
     AgentIn,
     ModelChoiceIn,
@@ -174,6 +175,83 @@ class RouteRead(BaseModel):
             key=row.key,
             agent=row.agent.name,
             description=row.description,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+
+McpServerUpdate = McpServerIn
+
+
+class McpServerCreate(McpServerIn):
+    name: str = Field(pattern=NAME_PATTERN)
+
+
+class McpServerTool(BaseModel):
+    name: str = Field(description="The tool's name in /v1/tools: <server>__<tool>.")
+    tool: str = Field(description="Its name on the MCP server.")
+    description: str
+    stale: bool = Field(
+        description="No longer listed by the server; kept because an agent uses it."
+    )
+
+
+class McpDiscovery(BaseModel):
+    """What the discovery made in this request did to /v1/tools, by tool name."""
+
+    created: list[str]
+    updated: list[str]
+    unchanged: list[str]
+    removed: list[str]
+    stale: list[str]
+    skipped: list[str]
+
+
+class McpServerRead(BaseModel):
+    name: str
+    transport: str
+    command: str | None
+    args: list[str]
+    env: dict[str, str]
+    url: str | None
+    headers: dict[str, str]
+    timeout_s: float
+    discovered_at: datetime | None = Field(description="The last successful discovery.")
+    discovery_error: str | None = Field(
+        description="Why the last discovery failed or skipped tools; null when it went well."
+    )
+    tools: list[McpServerTool]
+    discovery: McpDiscovery | None = Field(
+        default=None, description="Set when this request discovered the server's tools."
+    )
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(
+        cls, row: McpServer, tools: list[Tool], discovery: McpDiscovery | None = None
+    ) -> McpServerRead:
+        return cls(
+            name=row.name,
+            transport=row.transport,
+            command=row.command,
+            args=list(row.args or ()),
+            env=dict(row.env or {}),
+            url=row.url,
+            headers=dict(row.headers or {}),
+            timeout_s=row.timeout_s,
+            discovered_at=row.discovered_at,
+            discovery_error=row.discovery_error,
+            tools=[
+                McpServerTool(
+                    name=tool.name,
+                    tool=str(tool.config.get("tool", "")),
+                    description=tool.description,
+                    stale=tool.config.get("stale") is True,
+                )
+                for tool in tools
+            ],
+            discovery=discovery,
             created_at=row.created_at,
             updated_at=row.updated_at,
         )

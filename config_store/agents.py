@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from config_store.mcp_servers import MCP_KIND, with_server_spec
 from config_store.models import Agent, AgentVersion, Provider, Route
 from config_store.providers import Outcome, find_provider
 from config_store.snapshot import provider_spec, script_turns, tool_spec
@@ -270,6 +271,8 @@ def snapshot_agent(session: Session, name: str, version: int | None = None) -> A
         spec = tool_spec(tool)
         if spec.kind == SUBAGENT_KIND:
             spec = _pin_subagent(session, spec, f"tools[{i}]")
+        elif spec.kind == MCP_KIND:
+            spec = with_server_spec(session, spec, f"tools[{i}]")
         tools.append(spec)
     model = row.model or provider.default_model
     if not model:

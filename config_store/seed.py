@@ -2,19 +2,26 @@
 
     providers: [{name, kind, base_url?, api_key_env?, default_model?, timeout_s?, headers?,
                  prices?}]
+    mcp_servers: [{name, transport, command?, args?, env?, url?, headers?, timeout_s?}]
     tools:     [{name, kind, description?, parameters?, config?, timeout_s?, ...}]
     agents:    [{name, provider, model?, system_prompt?, prompt_variables?, tools?, max_steps?,
                  fallbacks?, max_total_tokens?, ..., output_schema?, ...}]
     routes:    [{key, agent, description?}]
 
-The fields are those of `config_store.specs`.
+The fields are those of `config_store.specs` (MCP servers: `config_store.mcp_servers`).
+
+Each MCP server is discovered as it is loaded (before the tools and agents, which may use its
+tools), best effort: a server that cannot be reached is saved with its `discovery_error`, its
+tools stay as they were, and the report's `warnings` say so.
 
 Existing resources are updated in place (agents get a new version only when their content
-changed); nothing is deleted. Errors name the path of the offending field (`agents[0].provider`).
+changed); nothing is deleted, but the tools an MCP server no longer offers (and no agent uses).
+Errors name the path of the offending field (`agents[0].provider`).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,14 +33,16 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config_store.agents import upsert_agent
-from config_store.models import Agent, Provider, Route, Tool
+from config_store.mcp_discovery import record_discovery
+from config_store.mcp_servers import McpServerIn, get_server, server_spec, upsert_server
+from config_store.models import Agent, McpServer, Provider, Route, Tool
 from config_store.providers import Outcome, upsert_provider
 from config_store.routes import upsert_route
 from config_store.specs import AgentIn, ProviderIn, RouteIn, ToolIn
 from config_store.tools import upsert_tool
 from orch.errors import InvalidConfig
 
-SECTIONS = ("providers", "tools", "agents", "routes")
+SECTIONS = ("providers", "mcp_servers", "tools", "agents", "routes")
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -45,6 +54,7 @@ class SeedReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # e.g. an MCP server that is down
 
     def add(self, outcome: Outcome, item: str) -> None:
         {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}[
@@ -103,10 +113,13 @@ def _each(
             raise InvalidConfig(f"{path}{field_path}", e.problem) from None
 
 
-def load_config(session: Session, data: Mapping[str, Any]) -> SeedReport:
+def load_config(
+    session: Session, data: Mapping[str, Any], *, env: Mapping[str, str] | None = None
+) -> SeedReport:
     """Upsert everything in `data` within the caller's transaction (the caller commits).
 
     On any error nothing should be committed: the caller rolls back (see `load_config_file`).
+    `env` resolves `${VAR}` in MCP server settings for discovery (default: os.environ).
     """
     if not isinstance(data, Mapping):
         raise InvalidConfig("(root)", "must be a mapping with providers, tools, agents, routes")
@@ -117,6 +130,10 @@ def load_config(session: Session, data: Mapping[str, Any]) -> SeedReport:
 
     def provider(name: str, spec: ProviderIn) -> None:
         report.add(upsert_provider(session, name, spec), f"providers/{name}")
+
+    def mcp_server(name: str, spec: McpServerIn) -> None:
+        report.add(upsert_server(session, name, spec), f"mcp_servers/{name}")
+        _discover(session, name, os.environ if env is None else env, report)
 
     def tool(name: str, spec: ToolIn) -> None:
         report.add(upsert_tool(session, name, spec), f"tools/{name}")
@@ -129,10 +146,40 @@ def load_config(session: Session, data: Mapping[str, Any]) -> SeedReport:
         report.add(upsert_route(session, key, spec), f"routes/{key}")
 
     _each(data, "providers", "name", ProviderIn, provider)
+    _each(data, "mcp_servers", "name", McpServerIn, mcp_server)
     _each(data, "tools", "name", ToolIn, tool)
     _each(data, "agents", "name", AgentIn, agent)
     _each(data, "routes", "key", RouteIn, route)
     return report
+
+
+def _discover(session: Session, name: str, env: Mapping[str, str], report: SeedReport) -> None:
+    """List the server's tools and store them; a failure is a warning, not an error."""
+    from activities.tools.mcp_client import list_remote_tools_blocking  # the SDK: on use only
+    from activities.tools.mcp_spec import McpUnavailable
+
+    spec = server_spec(get_server(session, name))
+    try:
+        tools = list_remote_tools_blocking(spec, env)
+    except McpUnavailable as err:
+        record_discovery(session, name, spec, None, str(err))
+        report.warnings.append(
+            f"mcp_servers/{name}: not discovered, its tools are unchanged: {err}"
+        )
+        return
+    changes = record_discovery(session, name, spec, tools)
+    report.created.extend(f"tools/{tool}" for tool in changes.created)
+    report.updated.extend(f"tools/{tool}" for tool in changes.updated)
+    report.unchanged.extend(f"tools/{tool}" for tool in changes.unchanged)
+    report.warnings.extend(f"mcp_servers/{name}: tool {item}" for item in changes.skipped)
+    report.warnings.extend(
+        f"tools/{tool}: removed, MCP server {name!r} no longer offers it"
+        for tool in changes.removed
+    )
+    report.warnings.extend(
+        f"tools/{tool}: no longer offered by MCP server {name!r}, kept: an agent uses it"
+        for tool in changes.stale
+    )
 
 
 def read_config_file(path: str | Path) -> dict[str, Any]:
@@ -155,7 +202,7 @@ def is_empty(session_factory: sessionmaker[Session]) -> bool:
     with session_factory() as session:
         return not any(
             session.scalar(select(exists().select_from(model)))
-            for model in (Provider, Tool, Agent, Route)
+            for model in (Provider, McpServer, Tool, Agent, Route)
         )
 
 

@@ -81,6 +81,7 @@ async def run_worker(settings: Settings) -> None:
     log.info("worker polling task queue %s", settings.temporal_task_queue)
     await _serve_until(stop, task)
     await worker.shutdown()
+    await task  # the worker's plugins clean up after shutdown (MCP sessions close)
 
 
 def ensure_port_free(host: str, port: int, what: str, env: str) -> None:
@@ -158,6 +159,7 @@ async def run_up(settings: Settings, seed_file: Path | None) -> None:
             server.should_exit = True
             await asyncio.gather(api_task, return_exceptions=True)
             await worker.shutdown()
+            await asyncio.gather(worker_task, return_exceptions=True)  # plugins clean up
     finally:
         dev.stop()
         engine.dispose()

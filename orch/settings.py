@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     outbound_max_response_bytes: int = 1_000_000
     outbound_timeout_s: float = 30.0
 
+    # A stdio MCP server runs a command on the API host (discovery) and on the worker. Off by
+    # default, the API refuses to register or change one: the seed file (an operator's) may.
+    mcp_stdio_from_api: bool = False
+
     # Embedded dev server (orch up).
     dev_server_port: int = 7233
     dev_server_ui_port: int = 8233

@@ -52,7 +52,8 @@ def build_worker(
     precompile_workflows()
     environ = env if env is not None else os.environ
     llm = LlmActivities(store, env=environ)
-    tools = ToolActivities(store, tool_context(settings, store, environ))
+    context = tool_context(settings, store, environ)
+    tools = ToolActivities(store, context)
     transcript = TranscriptActivities(store)
     subagents = SubagentActivities(store.session_factory)
     return Worker(
@@ -66,6 +67,8 @@ def build_worker(
             transcript.record,
             subagents.resolve_subagent,
         ],
+        # Closes the MCP sessions (stops stdio servers) once the worker has stopped.
+        plugins=[context.mcp.worker_plugin()] if context.mcp is not None else [],
     )
 
 

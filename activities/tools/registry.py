@@ -21,6 +21,7 @@ from activities.tools import (
     http_api,
     http_request,
     list_files,
+    mcp_tool,
     read_file,
     subagent,
     web_search,
@@ -41,6 +42,7 @@ _KINDS = (
     github.KIND,
     http_api.KIND,
     http_request.KIND,
+    mcp_tool.KIND,
 )
 TOOL_KINDS: Mapping[str, ToolKind] = MappingProxyType({kind.kind: kind for kind in _KINDS})
 

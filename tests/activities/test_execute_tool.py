@@ -119,6 +119,7 @@ def test_tool_kinds() -> None:
         "github",
         "http",
         "http_request",
+        "mcp",
     }
     assert TOOL_KINDS["ask_user"].parameters == {
         "type": "object",

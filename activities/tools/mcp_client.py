@@ -1,0 +1,208 @@
+"""The `mcp` SDK, used the one way this project needs: open a session to a server (a stdio
+subprocess or a streamable HTTP endpoint), list its tools, call one, render the result as text.
+
+The API calls `list_remote_tools` to discover a server's tools (a control-plane action, like
+/readyz touching Temporal); the worker's `McpPool` keeps sessions open with `open_session`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AsyncExitStack, asynccontextmanager
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+import anyio
+import httpx2
+from mcp import ClientSession, MCPError, StdioServerParameters, stdio_client, types
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.message import SessionMessage
+
+from activities.tools.base import ToolError
+from activities.tools.mcp_spec import (
+    McpUnavailable,
+    RemoteTool,
+    ResolvedServer,
+    ServerSpec,
+    resolve,
+)
+from activities.tools.secrets import redact
+
+CLIENT_INFO = types.Implementation(name="orch", version="0.1.0")
+MAX_TOOL_PAGES = 50  # a server that keeps handing out cursors is not listed forever
+MAX_ERROR_CHARS = 500
+# An HTTP read may wait this long: the server's event stream stays open between messages (the
+# SDK's own default). Each request is bounded by the server's `timeout_s` anyway.
+SSE_READ_TIMEOUT_S = 300.0
+
+Incoming = SessionMessage | Exception
+
+
+class _ReadStream(Protocol):
+    """What the wrapper uses of a transport's read stream."""
+
+    async def receive(self) -> Incoming: ...
+    async def __anext__(self) -> Incoming: ...
+    async def aclose(self) -> None: ...
+
+
+class _WatchedReadStream:
+    """The transport's read stream, calling `on_end` once it ends (the server process exited,
+    the connection closed). The SDK fails the requests in flight then; the pool must also know
+    that the session is gone, so that the next call reconnects instead of failing."""
+
+    def __init__(self, inner: _ReadStream, on_end: Callable[[], None]) -> None:
+        self._inner = inner
+        self._on_end = on_end
+
+    @property
+    def last_context(self) -> object:  # the HTTP transport's per-message contextvars
+        return getattr(self._inner, "last_context", None)
+
+    async def receive(self) -> Incoming:
+        try:
+            return await self._inner.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            self._on_end()
+            raise
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> Incoming:
+        try:
+            return await self._inner.__anext__()
+        except (StopAsyncIteration, anyio.ClosedResourceError):
+            self._on_end()
+            raise
+
+    async def aclose(self) -> None:
+        self._on_end()
+        await self._inner.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+@asynccontextmanager
+async def open_session(
+    server: ResolvedServer, on_end: Callable[[], None] | None = None
+) -> AsyncIterator[ClientSession]:
+    """An initialized session; the server process (stdio) or HTTP session ends with the block.
+
+    anyio scopes inside must be left by the task that entered them: hold this in one task.
+    Requests time out after the server's `timeout_s` (MCPError REQUEST_TIMEOUT).
+    """
+    async with AsyncExitStack() as stack:
+        if server.transport == "stdio":
+            assert server.command is not None
+            params = StdioServerParameters(
+                command=server.command, args=list(server.args), env=dict(server.env)
+            )
+            read, write = await stack.enter_async_context(stdio_client(params))
+        else:
+            assert server.url is not None
+            # The SDK's way to set headers: an httpx2 client of our own. It follows no
+            # redirect off the server's origin.
+            http = httpx2.AsyncClient(
+                headers=dict(server.headers),
+                timeout=httpx2.Timeout(server.timeout_s, read=SSE_READ_TIMEOUT_S),
+            )
+            await stack.enter_async_context(http)
+            read, write = await stack.enter_async_context(
+                streamable_http_client(server.url, http_client=http)
+            )
+        if on_end is not None:
+            read = _WatchedReadStream(read, on_end)
+        session = await stack.enter_async_context(
+            ClientSession(
+                read, write, read_timeout_seconds=server.timeout_s, client_info=CLIENT_INFO
+            )
+        )
+        await session.initialize()
+        yield session
+
+
+def describe_error(err: BaseException, secrets: tuple[str, ...] = ()) -> str:
+    """One line for an error out of the SDK: the first real error inside task groups, the
+    server's message for an MCPError, secrets redacted."""
+    while isinstance(err, BaseExceptionGroup):
+        leaves = [e for e in err.exceptions if not isinstance(e, asyncio.CancelledError)]
+        err = (leaves or list(err.exceptions))[0]
+    if isinstance(err, MCPError):
+        text = err.message
+    else:
+        text = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+    return redact(text, secrets)[:MAX_ERROR_CHARS]
+
+
+async def list_remote_tools(spec: ServerSpec, env: Mapping[str, str]) -> list[RemoteTool]:
+    """Connect, list every tool (all pages), disconnect. McpUnavailable on any failure."""
+    try:
+        server = resolve(spec, env)
+    except ToolError as err:
+        raise McpUnavailable(str(err)) from None
+    try:
+        async with open_session(server) as session:
+            tools: list[RemoteTool] = []
+            cursor: str | None = None
+            for _ in range(MAX_TOOL_PAGES):
+                params = types.PaginatedRequestParams(cursor=cursor) if cursor else None
+                page = await session.list_tools(params=params)
+                tools.extend(
+                    RemoteTool(tool.name, tool.description or "", dict(tool.input_schema))
+                    for tool in page.tools
+                )
+                cursor = page.next_cursor
+                if not cursor:
+                    break
+            return tools
+    except Exception as err:
+        where = f"MCP server {spec.name!r}" if spec.name else "the MCP server"
+        raise McpUnavailable(f"{where}: {describe_error(err, server.secrets)}") from None
+
+
+def list_remote_tools_blocking(spec: ServerSpec, env: Mapping[str, str]) -> list[RemoteTool]:
+    """`list_remote_tools` from synchronous code (the seed loader), in or out of an event loop:
+    it runs in a fresh loop on a thread of its own."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mcp-discovery") as pool:
+        return pool.submit(asyncio.run, list_remote_tools(spec, env)).result()
+
+
+def render_result(result: types.CallToolResult) -> str:
+    """A tool result as the model's text: text blocks as they are, other content compactly.
+    Structured content is used only when there is no content block (the text is meant to
+    mirror it)."""
+    parts = [_render_block(block) for block in result.content]
+    if not parts and result.structured_content is not None:
+        parts.append(_compact_json(result.structured_content))
+    return "\n".join(parts)
+
+
+def _render_block(block: types.ContentBlock) -> str:
+    if isinstance(block, types.TextContent):
+        return block.text
+    if isinstance(block, types.ImageContent | types.AudioContent):
+        size = len(block.data) * 3 // 4  # base64
+        return f"[{block.type}: {block.mime_type}, about {size} bytes, not shown]"
+    if isinstance(block, types.ResourceLink):
+        return f"[resource link: {block.uri}" + (f" ({block.name})]" if block.name else "]")
+    resource = block.resource
+    if isinstance(resource, types.TextResourceContents):
+        return resource.text
+    return f"[resource: {resource.uri}, {resource.mime_type or 'binary'}, not shown]"
+
+
+def _compact_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)

@@ -1,0 +1,130 @@
+"""MCP servers: /v1/mcp-servers. Registering or changing one discovers its tools (/v1/tools).
+
+Discovery connects to the server from the API process (a control-plane action: a stdio server
+is started here for the time of the listing; `${VAR}` references are resolved from this
+process's environment). A server that cannot be reached is still saved: the answer carries
+`discovery_error`, and POST /v1/mcp-servers/{name}/discover tries again. The database is never
+held open while the server is being talked to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import TypeVar
+
+from fastapi import APIRouter, Response, status
+from sqlalchemy.orm import Session, sessionmaker
+
+from activities.tools.mcp_client import list_remote_tools
+from activities.tools.mcp_spec import McpUnavailable, RemoteTool, ServerSpec
+from api.deps import SessionDep, SessionFactoryDep, SettingsDep
+from api.schemas import McpDiscovery, McpServerCreate, McpServerRead, McpServerUpdate
+from config_store import mcp_servers as service
+from config_store.mcp_discovery import record_discovery
+from config_store.mcp_servers import McpServerIn
+from orch.errors import OrchError
+from orch.settings import Settings
+
+router = APIRouter(prefix="/v1/mcp-servers", tags=["mcp-servers"])
+
+T = TypeVar("T")
+
+
+def _in_transaction(factory: sessionmaker[Session], work: Callable[[Session], T]) -> T:
+    with factory.begin() as session:
+        return work(session)
+
+
+async def _discover(factory: sessionmaker[Session], name: str) -> McpServerRead:
+    """List the server's tools, then store them (two short transactions around the I/O)."""
+
+    def spec_of(session: Session) -> ServerSpec:
+        return service.server_spec(service.get_server(session, name))
+
+    spec = await asyncio.to_thread(_in_transaction, factory, spec_of)
+    tools: list[RemoteTool] | None = None
+    error: str | None = None
+    try:
+        tools = await list_remote_tools(spec, os.environ)
+    except McpUnavailable as err:
+        error = str(err)
+
+    def store(session: Session) -> McpServerRead:
+        changes = record_discovery(session, name, spec, tools, error)
+        discovery = McpDiscovery(**asdict(changes)) if tools is not None else None
+        row = service.get_server(session, name)
+        return McpServerRead.of(row, service.server_tools(session, name), discovery)
+
+    return await asyncio.to_thread(_in_transaction, factory, store)
+
+
+def _check_stdio_allowed(spec: McpServerIn, settings: Settings) -> None:
+    """Registering a stdio server over HTTP would let any API caller run a command here."""
+    if spec.transport == "stdio" and not settings.mcp_stdio_from_api:
+        raise OrchError(
+            [
+                {
+                    "field": "transport",
+                    "message": "stdio MCP servers run a command on this host: register them in "
+                    "the seed file (orch seed), or set MCP_STDIO_FROM_API=true to allow it here",
+                }
+            ],
+            code="forbidden",
+            status_code=status.HTTP_403_FORBIDDEN,
+        )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_server(
+    body: McpServerCreate, factory: SessionFactoryDep, settings: SettingsDep
+) -> McpServerRead:
+    """Register a server and discover its tools. 201 even when discovery fails: the server is
+    saved, with `discovery_error` saying why. A stdio server: 403 unless MCP_STDIO_FROM_API."""
+    spec = McpServerIn.model_validate(body.model_dump(exclude={"name"}))
+    _check_stdio_allowed(spec, settings)
+    await asyncio.to_thread(
+        _in_transaction, factory, lambda s: service.create_server(s, body.name, spec)
+    )
+    return await _discover(factory, body.name)
+
+
+@router.get("")
+def list_servers(session: SessionDep) -> list[McpServerRead]:
+    return [
+        McpServerRead.of(row, service.server_tools(session, row.name))
+        for row in service.list_servers(session)
+    ]
+
+
+@router.get("/{name}")
+def get_server(name: str, session: SessionDep) -> McpServerRead:
+    return McpServerRead.of(service.get_server(session, name), service.server_tools(session, name))
+
+
+@router.put("/{name}")
+async def update_server(
+    name: str, body: McpServerUpdate, factory: SessionFactoryDep, settings: SettingsDep
+) -> McpServerRead:
+    """Replace a server's settings and discover its tools again (stdio: as for POST)."""
+    _check_stdio_allowed(body, settings)
+    await asyncio.to_thread(
+        _in_transaction, factory, lambda s: service.update_server(s, name, body)
+    )
+    return await _discover(factory, name)
+
+
+@router.post("/{name}/discover")
+async def discover_server(name: str, factory: SessionFactoryDep) -> McpServerRead:
+    """List the server's tools again and bring /v1/tools up to date. 200 with
+    `discovery_error` set when the server cannot be reached (its tools are left as they were)."""
+    return await _discover(factory, name)
+
+
+@router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_server(name: str, session: SessionDep) -> Response:
+    """Delete a server and its tools; 409 if an agent's current version uses one of them."""
+    service.delete_server(session, name)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,238 @@
+"""MCP servers the worker may connect to: registration and its checks.
+
+A server is a stdio command (run as a subprocess of the worker) or a streamable HTTP URL. Its
+tools become rows of `tools` of kind `mcp` when it is discovered (config_store/mcp_discovery.py).
+Secrets stay in the environment: `env` and `headers` values reference them as `${VAR}`, and a
+credential header (Authorization, ...) must take its value from one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from activities.tools.mcp_spec import ServerSpec
+from config_store.models import MCP_TRANSPORTS, McpServer, Tool
+from config_store.providers import Outcome
+from config_store.rows import copy_fields, insert_unique
+from config_store.tools import agents_using_tool, check_tool_name
+from config_store.validation import check_choice, check_range
+from orch.errors import Conflict, InvalidConfig, NotFound
+from workflows.types import ToolSpec
+
+MCP_KIND = "mcp"
+# A tool is named `<server>__<tool>` within the 64 characters model providers accept.
+MAX_SERVER_NAME = 32
+MAX_TIMEOUT_S = 3600.0
+
+_HEADER_NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ENV_REF_RE = re.compile(r"\$\{([^}]*)\}")
+# Headers that carry a credential: their value must come from the environment.
+_SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "x-api-key", "api-key", "cookie"}
+)
+
+
+class McpServerIn(BaseModel):
+    """A server's definition (everything but its name), shared by the API and the seed file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    transport: Literal["stdio", "http"]
+    command: str | None = Field(default=None, description="stdio: the program to run.")
+    args: list[str] = Field(default_factory=list, description="stdio: its arguments.")
+    env: dict[str, str] = Field(
+        default_factory=dict,
+        description="stdio: extra environment of the server process (PATH, HOME... are "
+        "inherited); a value may reference the worker's env as ${VAR}.",
+    )
+    url: str | None = Field(default=None, description="http: the streamable HTTP endpoint.")
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="http: request headers; a value may reference env vars as ${VAR}.",
+    )
+    timeout_s: float = Field(
+        default=30.0, description="Timeout of one request to the server (0.1-3600 s)."
+    )
+
+
+def check_server_name(name: str) -> None:
+    check_tool_name(name)
+    if len(name) > MAX_SERVER_NAME:
+        raise InvalidConfig(
+            "name", f"at most {MAX_SERVER_NAME} characters: its tools are named <server>__<tool>"
+        )
+
+
+def _check_template(value: str, field: str) -> None:
+    """Every `${` starts a well-formed reference to an env var."""
+    for ref in _ENV_REF_RE.findall(value):
+        if not _ENV_NAME_RE.fullmatch(ref):
+            raise InvalidConfig(
+                field, f"${{{ref}}} does not name an environment variable, e.g. ${{MY_TOKEN}}"
+            )
+    if "${" in _ENV_REF_RE.sub("", value):
+        raise InvalidConfig(field, "'${' starts a reference that is not closed with '}'")
+
+
+def _check_no_controls(value: str, field: str) -> None:
+    if any((ord(c) < 0x20 and c != "\t") or ord(c) == 0x7F for c in value):
+        raise InvalidConfig(field, "must not contain line breaks or control characters")
+
+
+def _check_stdio(spec: McpServerIn) -> None:
+    if not spec.command or not spec.command.strip():
+        raise InvalidConfig("command", "required with transport stdio")
+    _check_no_controls(spec.command, "command")
+    for i, arg in enumerate(spec.args):
+        if "\x00" in arg:
+            raise InvalidConfig(f"args[{i}]", "must not contain a NUL character")
+    for key, value in spec.env.items():
+        if not _ENV_NAME_RE.fullmatch(key):
+            raise InvalidConfig(f"env.{key}", f"{key!r} is not a valid environment variable name")
+        if "\x00" in value:
+            raise InvalidConfig(f"env.{key}", "must not contain a NUL character")
+        _check_template(value, f"env.{key}")
+    if spec.url:
+        raise InvalidConfig("url", "only used with transport http")
+    if spec.headers:
+        raise InvalidConfig("headers", "only used with transport http")
+
+
+def _check_http(spec: McpServerIn) -> None:
+    if not spec.url:
+        raise InvalidConfig("url", "required with transport http")
+    parts = urlsplit(spec.url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidConfig("url", f"{spec.url!r} is not an http(s) URL with a host")
+    if parts.username or parts.password:
+        raise InvalidConfig("url", "must not carry credentials: put them in a header as ${VAR}")
+    for name, value in spec.headers.items():
+        field = f"headers.{name}"
+        if not _HEADER_NAME_RE.fullmatch(name):
+            raise InvalidConfig(field, f"{name!r} is not a valid HTTP header name")
+        _check_no_controls(value, field)
+        _check_template(value, field)
+        if name.lower() in _SECRET_HEADERS and not _ENV_REF_RE.search(value):
+            raise InvalidConfig(
+                field, "a credential is not stored in the config: reference it as ${VAR}"
+            )
+    for field, present in (
+        ("command", bool(spec.command)),
+        ("args", bool(spec.args)),
+        ("env", bool(spec.env)),
+    ):
+        if present:
+            raise InvalidConfig(field, "only used with transport stdio")
+
+
+def _validate(spec: McpServerIn) -> None:
+    check_choice(spec.transport, MCP_TRANSPORTS, "transport")
+    check_range(spec.timeout_s, "timeout_s", 0.1, MAX_TIMEOUT_S)
+    if spec.transport == "stdio":
+        _check_stdio(spec)
+    else:
+        _check_http(spec)
+
+
+def _apply(row: McpServer, spec: McpServerIn) -> bool:
+    return copy_fields(row, spec.model_dump())
+
+
+def find_server(session: Session, name: str) -> McpServer | None:
+    return session.scalar(select(McpServer).where(McpServer.name == name))
+
+
+def get_server(session: Session, name: str) -> McpServer:
+    row = find_server(session, name)
+    if row is None:
+        raise NotFound(f"no MCP server named {name!r}")
+    return row
+
+
+def list_servers(session: Session) -> list[McpServer]:
+    return list(session.scalars(select(McpServer).order_by(McpServer.name)))
+
+
+def create_server(session: Session, name: str, spec: McpServerIn) -> McpServer:
+    check_server_name(name)
+    _validate(spec)
+    if find_server(session, name) is not None:
+        raise Conflict(f"an MCP server named {name!r} already exists")
+    row = McpServer(name=name)
+    _apply(row, spec)
+    insert_unique(session, row, f"an MCP server named {name!r} already exists")
+    return row
+
+
+def update_server(session: Session, name: str, spec: McpServerIn) -> McpServer:
+    row = get_server(session, name)
+    _validate(spec)
+    if _apply(row, spec):
+        session.flush()
+    return row
+
+
+def upsert_server(session: Session, name: str, spec: McpServerIn) -> Outcome:
+    if find_server(session, name) is None:
+        create_server(session, name, spec)
+        return "created"
+    row = get_server(session, name)
+    _validate(spec)
+    if _apply(row, spec):
+        session.flush()
+        return "updated"
+    return "unchanged"
+
+
+def server_tools(session: Session, name: str) -> list[Tool]:
+    """The tools of kind `mcp` that call this server, by name."""
+    rows = session.scalars(select(Tool).where(Tool.kind == MCP_KIND).order_by(Tool.name))
+    return [row for row in rows if row.config.get("server") == name]
+
+
+def delete_server(session: Session, name: str) -> None:
+    """Delete a server and its tools; Conflict if an agent's current version uses one."""
+    row = get_server(session, name)
+    tools = server_tools(session, name)
+    users = sorted({agent for tool in tools for agent in agents_using_tool(session, tool.name)})
+    if users:
+        raise Conflict(
+            f"MCP server {name!r} has tools used by agents {', '.join(users)}; it cannot be deleted"
+        )
+    for tool in tools:
+        session.delete(tool)
+    session.delete(row)
+    session.flush()
+
+
+def server_spec(row: McpServer) -> ServerSpec:
+    """The connection settings as stored (`${VAR}` references unresolved)."""
+    return ServerSpec(
+        name=row.name,
+        transport=row.transport,
+        command=row.command,
+        args=tuple(row.args or ()),
+        env=dict(row.env or {}),
+        url=row.url,
+        headers=dict(row.headers or {}),
+        timeout_s=row.timeout_s,
+    )
+
+
+def with_server_spec(session: Session, spec: ToolSpec, field: str) -> ToolSpec:
+    """A snapshot of an `mcp` tool carries its server's settings, so a call reads no database."""
+    name = str(spec.config.get("server", ""))
+    row = find_server(session, name)
+    if row is None:
+        raise InvalidConfig(
+            field, f"tool {spec.name!r} belongs to MCP server {name!r}, which no longer exists"
+        )
+    return replace(spec, config={**spec.config, "server_spec": server_spec(row).to_config()})
