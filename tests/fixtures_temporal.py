@@ -4,6 +4,7 @@ a worker per test on its own task queue, and the real API over real HTTP."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 import socket
 import uuid
 from collections.abc import AsyncIterator
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 import uvicorn
+from sqlalchemy import make_url
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -23,6 +25,7 @@ from orch.settings import Settings
 from temporal.client import SEARCH_ATTRIBUTES
 from temporal.devserver import dev_server_extra_args, temporal_binary
 from temporal.worker import build_worker
+from tests.fixtures_db import sqlite_url_for
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = REPO / "examples" / "config.yaml"
@@ -75,9 +78,24 @@ def session_factory_for(orch_settings: Settings):  # type: ignore[no-untyped-def
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def _seeded_template(_sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The migrated template with the example config loaded: once, since loading it discovers
+    the tools of its MCP server (a subprocess)."""
+    path = tmp_path_factory.mktemp("seeded-template") / "seeded.db"
+    shutil.copyfile(_sqlite_template, path)
+    engine = make_engine(sqlite_url_for(path))
+    load_config_file(make_session_factory(engine), EXAMPLE_CONFIG)
+    engine.dispose()
+    return path
+
+
 @pytest.fixture
-def seeded(session_factory_for):  # type: ignore[no-untyped-def]
-    load_config_file(session_factory_for, EXAMPLE_CONFIG)
+def seeded(orch_settings: Settings, _seeded_template: Path, session_factory_for):  # type: ignore[no-untyped-def]
+    """The test's database with the example config in it (a copy of the seeded template)."""
+    database = make_url(orch_settings.database_url).database
+    assert database is not None
+    shutil.copyfile(_seeded_template, database)
     return session_factory_for
 
 

@@ -14,21 +14,36 @@ from config_store.tools import get_tool
 from orch.errors import InvalidConfig
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "config.yaml"
+EXAMPLE_AGENTS = ("demo", "librarian", "lead", "scribe", "researcher", "wordsmith")
+EXAMPLE_TOOLS = (
+    "calculator",
+    "read_file",
+    "ask_user",
+    "write_file",
+    "list_files",
+    "search_docs",
+    "fetch_url",
+    "web_search",
+    "github",
+    "create_ticket",
+    "ask_librarian",
+    "text__word_count",
+    "text__slugify",
+)
 
 
 def test_example_config_loads_and_reloads(session_factory: sessionmaker[Session]) -> None:
     assert is_empty(session_factory)
     first = load_config_file(session_factory, EXAMPLE)
-    assert sorted(first.created) == [
-        "agents/demo@v1",
-        "providers/offline",
-        "routes/demo",
-        "tools/ask_user",
-        "tools/calculator",
-        "tools/read_file",
-    ]
+    assert sorted(first.created) == sorted(
+        ["providers/offline", "mcp_servers/text", "routes/demo"]
+        + [f"agents/{name}@v1" for name in EXAMPLE_AGENTS]
+        + [f"tools/{name}" for name in EXAMPLE_TOOLS]
+    )
+    assert first.warnings == []
     again = load_config_file(session_factory, EXAMPLE)
-    assert (again.created, again.updated, len(again.unchanged)) == ([], [], 6)
+    assert (again.created, again.updated) == ([], [])
+    assert len(again.unchanged) == len(first.created)
     assert not is_empty(session_factory)
     with session_factory() as s:
         assert len(list_versions(s, "demo")) == 1

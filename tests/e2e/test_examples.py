@@ -65,3 +65,15 @@ async def test_researcher_is_refused_the_metadata_address(
     assert result.status == "completed" and result.tool_errors == 1
     (refused,) = _tool_results(await events_of(temporal_client, run_id))
     assert not refused["ok"] and "cloud metadata" in refused["error"]
+
+
+async def test_wordsmith_calls_the_demo_mcp_servers_tools(
+    temporal_client: Client, orch_settings: Settings, seeded: Any
+) -> None:
+    run_id, result = await run_agent(
+        temporal_client, orch_settings, _example(seeded, "wordsmith"), "count"
+    )
+    assert result.status == "completed" and result.tool_errors == 0
+    counted, slug = _tool_results(await events_of(temporal_client, run_id))
+    assert counted["result"] == "5 words, 1 lines, 37 characters"
+    assert slug["result"] == "durable-agents-survive-their-workers"

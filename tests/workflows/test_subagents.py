@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.contrib.workflow_streams import WorkflowStreamClient
 
 from config_store.agents import create_agent, snapshot_agent
 from config_store.models import Run
@@ -19,7 +20,7 @@ from orch.settings import Settings
 from temporal.runs import start_run
 from tests.workflows.test_agent_run import events_of, run_agent
 from workflows.agent_run import AgentRun
-from workflows.types import AgentSpec, RunResult
+from workflows.types import EVENTS_TOPIC, AgentSpec, RunResult
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -29,9 +30,7 @@ def _define(seeded: Any, child: dict[str, Any], parent: dict[str, Any]) -> Agent
     suffix = uuid.uuid4().hex[:8]
     child_name, tool_name, parent_name = f"child{suffix}", f"ask{suffix}", f"boss{suffix}"
     with seeded.begin() as session:
-        create_agent(
-            session, child_name, AgentIn.model_validate({"provider": "offline", **child})
-        )
+        create_agent(session, child_name, AgentIn.model_validate({"provider": "offline", **child}))
         create_tool(session, tool_name, ToolIn(kind="agent", config={"agent": child_name}))
         script = [
             {
@@ -105,9 +104,8 @@ async def test_a_sub_agent_runs_as_a_child_workflow_and_reports_to_the_parent(
 async def test_the_parents_budget_caps_the_child_and_counts_its_usage(
     temporal_client: Client, orch_settings: Settings, seeded: Any
 ) -> None:
-    forever = [
-        {"text": "thinking", "tool_calls": [{"name": "calculator", "arguments": {"expression": "1"}}]}
-    ] * 50
+    call = {"name": "calculator", "arguments": {"expression": "1"}}
+    forever = [{"text": "thinking", "tool_calls": [call]}] * 50
     spec = _define(
         seeded,
         {"tools": ["calculator"], "script": forever, "max_steps": 100},
@@ -178,3 +176,29 @@ async def test_on_tool_error_fail_fails_the_parent_with_the_childs_reason(
     assert events[-1]["type"] == "run.failed"
     assert events[-1]["data"]["error_type"] == "ToolFailed"
     assert "output schema" in events[-1]["data"]["error"]
+
+
+async def test_cancelling_the_parent_cancels_the_child(
+    temporal_client: Client, orch_settings: Settings, seeded: Any
+) -> None:
+    waits = [{"tool_calls": [{"name": "ask_user", "arguments": {"question": "which one?"}}]}]
+    spec = _define(seeded, {"tools": ["ask_user"], "script": waits}, {})
+    run_id = f"run-{uuid.uuid4().hex}"
+    await start_run(
+        temporal_client,
+        task_queue=orch_settings.temporal_task_queue,
+        run_id=run_id,
+        agent=spec,
+        input="delegate",
+    )
+    stream = WorkflowStreamClient.create(temporal_client, run_id)
+    async for item in stream.subscribe([EVENTS_TOPIC]):
+        inner = item.data["data"].get("event", {})
+        if item.data["type"] == "subagent.event" and inner.get("type") == "input.requested":
+            child_id = item.data["data"]["run_id"]
+            break
+    await temporal_client.get_workflow_handle(run_id).cancel()
+    events = await events_of(temporal_client, run_id)
+    assert events[-1]["type"] == "run.cancelled"
+    child = await temporal_client.get_workflow_handle(child_id).describe()
+    assert child.status == WorkflowExecutionStatus.CANCELED
