@@ -51,6 +51,9 @@ class RunView:
     error: str | None = None
     started_at: datetime | None = None
     closed_at: datetime | None = None
+    tool_errors: int = 0  # tool calls that ended in an error result
+    invalid_tool_calls: int = 0  # of those, calls with arguments that broke the schema
+    parent_run_id: str | None = None  # a sub-agent run: the run that started it
 
 
 @contextmanager
@@ -134,9 +137,9 @@ async def get_run(client: Client, run_id: str) -> RunView:
 async def _read(client: Client, run_id: str) -> RunView:
     handle = client.get_workflow_handle_for(AgentRun.run, run_id)
     desc = await handle.describe()
-    times = {"started_at": desc.start_time, "closed_at": desc.close_time}
+    times = _Times(desc.start_time, desc.close_time, desc.parent_id)
     if desc.status == WorkflowExecutionStatus.COMPLETED:
-        return _from_result(await handle.result(), **times)
+        return _from_result(await handle.result(), times)
     if desc.status == WorkflowExecutionStatus.FAILED:
         try:
             await handle.result()
@@ -144,16 +147,23 @@ async def _read(client: Client, run_id: str) -> RunView:
             cause = err.cause
             if isinstance(cause, ApplicationError) and cause.details:
                 result = value_to_type(RunResult, cause.details[0])
-                return _from_result(result, **times)
-            return _from_state(await handle.query(AgentRun.state), "failed", str(cause), **times)
+                return _from_result(result, times)
+            return _from_state(await handle.query(AgentRun.state), "failed", str(cause), times)
     state = await handle.query(AgentRun.state)
     status = _CLOSED_STATUS.get(desc.status, state.status) if desc.status else state.status
-    return _from_state(state, status, state.error, **times)
+    return _from_state(state, status, state.error, times)
 
 
-def _from_result(
-    result: RunResult, *, started_at: datetime | None, closed_at: datetime | None
-) -> RunView:
+@dataclass(frozen=True)
+class _Times:
+    """What Temporal's description adds to a run's own view of itself."""
+
+    started_at: datetime | None
+    closed_at: datetime | None
+    parent_run_id: str | None
+
+
+def _from_result(result: RunResult, times: _Times) -> RunView:
     return RunView(
         run_id=result.run_id,
         status=result.status,
@@ -166,8 +176,11 @@ def _from_result(
         usage=result.usage.as_dict(),
         error=result.error,
         output=result.output,
-        started_at=started_at,
-        closed_at=closed_at,
+        started_at=times.started_at,
+        closed_at=times.closed_at,
+        tool_errors=result.tool_errors,
+        invalid_tool_calls=result.invalid_tool_calls,
+        parent_run_id=times.parent_run_id,
     )
 
 
@@ -175,9 +188,7 @@ def _from_state(
     state: RunState,
     status: str,
     error: str | None,
-    *,
-    started_at: datetime | None,
-    closed_at: datetime | None,
+    times: _Times,
 ) -> RunView:
     return RunView(
         run_id=state.run_id,
@@ -190,8 +201,11 @@ def _from_state(
         tool_calls=state.tool_calls,
         usage=state.usage.as_dict(),
         error=error,
-        started_at=started_at,
-        closed_at=closed_at,
+        started_at=times.started_at,
+        closed_at=times.closed_at,
+        tool_errors=state.tool_errors,
+        invalid_tool_calls=state.invalid_tool_calls,
+        parent_run_id=times.parent_run_id,
     )
 
 

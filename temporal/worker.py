@@ -26,7 +26,11 @@ from workflows.agent_run import AgentRun
 # Our deterministic modules need no fresh copy per workflow run: passing them through spares
 # every run re-importing them in its sandbox.
 RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules(
-    "workflows.types", "workflows.policy"
+    "workflows.types",
+    "workflows.policy",
+    "workflows.loop_state",
+    "workflows.subagents",
+    "workflows.tool_steps",
 )
 
 

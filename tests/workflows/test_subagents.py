@@ -17,7 +17,7 @@ from config_store.specs import AgentIn, ToolIn
 from config_store.tools import create_tool
 from config_store.transcript import TranscriptStore
 from orch.settings import Settings
-from temporal.runs import start_run
+from temporal.runs import get_run, start_run
 from tests.workflows.test_agent_run import events_of, run_agent
 from workflows.agent_run import AgentRun
 from workflows.types import EVENTS_TOPIC, AgentSpec, RunResult
@@ -95,7 +95,10 @@ async def test_a_sub_agent_runs_as_a_child_workflow_and_reports_to_the_parent(
     # The parent's model saw the child's answer as the tool result.
     bodies = [body for _, body in TranscriptStore(seeded).read(run_id)]
     assert [b["text"] for b in bodies if b["role"] == "tool"] == ["the total is 42"]
-    # The child run is recorded with its parent.
+    # The child run is recorded with its parent, and GET /v1/runs/{id} says so.
+    view = await get_run(temporal_client, child_id)
+    assert (view.parent_run_id, view.status, view.answer) == (run_id, "completed", child.answer)
+    assert (await get_run(temporal_client, run_id)).parent_run_id is None
     with seeded() as session:
         row = session.scalar(select(Run).where(Run.run_id == child_id))
     assert row is not None and row.parent_run_id == run_id

@@ -10,7 +10,7 @@ import pytest
 from temporalio.client import Client
 
 from orch.settings import Settings
-from temporal.runs import start_run
+from temporal.runs import get_run, start_run
 from tests.workflows.test_agent_run import demo_spec, events_of, run_agent
 from workflows.types import ScriptTurn, ToolCall
 
@@ -50,6 +50,8 @@ async def test_errors_are_results_for_the_model_and_counted(
     assert [d["invalid_tool_calls"] for d in done] == [1, 1, 1, 1]
     assert events[-1]["data"]["tool_errors"] == 3
     assert events[-1]["data"]["invalid_tool_calls"] == 1
+    view = await get_run(temporal_client, run_id)
+    assert (view.tool_errors, view.invalid_tool_calls) == (3, 1)
 
 
 async def test_on_tool_error_fail_ends_the_run_with_the_tools_error(
