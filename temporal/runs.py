@@ -46,7 +46,7 @@ class RunView:
     answer: str | None = None
     steps: int = 0
     tool_calls: int = 0
-    usage: dict[str, float] = field(default_factory=dict)
+    usage: dict[str, int | float] = field(default_factory=dict)
     output: Any = None
     error: str | None = None
     started_at: datetime | None = None

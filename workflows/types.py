@@ -134,7 +134,7 @@ class Usage:
     def total_tokens(self) -> int:
         return self.input_tokens + self.output_tokens
 
-    def as_dict(self) -> dict[str, float]:
+    def as_dict(self) -> dict[str, int | float]:
         """As events and the API show it."""
         return {
             "input_tokens": self.input_tokens,

@@ -58,6 +58,7 @@ async def test_demo_run_over_http(api_url: str, temporal_client: Client) -> None
         assert run["agent"] == "demo" and run["agent_version"] == 1
         assert run["steps"] == 2 and "84" in run["answer"]
         assert run["usage"]["total_tokens"] > 0
+        assert isinstance(run["usage"]["total_tokens"], int)  # tokens are counts, not floats
 
         # After the run: the stream replays everything, then closes.
         again = await read_events(http, started["events_url"])
