@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from temporalio.client import Client
-from temporalio.common import SearchAttributeKey
 from temporalio.service import TLSConfig
 
 from orch.errors import OrchError
 from orch.settings import Settings
+from workflows.types import AGENT_NAME
 
-# Custom search attributes the project sets on every run (registered by the dev server at start,
-# and by the setup job in docker-compose).
-AGENT_NAME = SearchAttributeKey.for_keyword("AgentName")
+# Custom search attributes the project sets on every run, sub-agents' included (registered by
+# the dev server at start, and by the setup job in docker-compose).
 SEARCH_ATTRIBUTES = (AGENT_NAME,)
 
 

@@ -29,9 +29,9 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from orch.errors import InvalidConfig, NotFound, OrchError
-from temporal.client import AGENT_NAME, TemporalUnavailable
+from temporal.client import TemporalUnavailable
 from workflows.agent_run import AgentRun
-from workflows.types import AgentSpec, RunInput, RunResult, RunState
+from workflows.types import AGENT_NAME, AgentSpec, RunInput, RunResult, RunState
 
 
 @dataclass(frozen=True)

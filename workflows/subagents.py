@@ -12,7 +12,7 @@ from dataclasses import asdict
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import (
     ActivityError,
     ApplicationError,
@@ -24,6 +24,7 @@ from temporalio.exceptions import (
 from workflows import policy
 from workflows.loop_state import INVALID_ARGUMENTS, PREVIEW_CHARS, LoopState, failure_cause
 from workflows.types import (
+    AGENT_NAME,
     ChildEvents,
     RunInput,
     RunResult,
@@ -141,6 +142,9 @@ class Subagents(LoopState):
                 ),
                 id=child_id,
                 static_summary=f"sub-agent {child.name} v{child.version} (tool {tool.name})",
+                search_attributes=TypedSearchAttributes(
+                    [SearchAttributePair(AGENT_NAME, child.name)]
+                ),
                 result_type=RunResult,
             )
         except ChildWorkflowError as err:

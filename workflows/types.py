@@ -11,10 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from temporalio.common import SearchAttributeKey
 from temporalio.contrib.workflow_streams import WorkflowStreamState
 
 # The topic every run event is published on.
 EVENTS_TOPIC = "events"
+# The search attribute every run carries: its agent's name (Web UI and GET /v1/runs filter on it).
+AGENT_NAME = SearchAttributeKey.for_keyword("AgentName")
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from orch.settings import Settings
 from temporal.runs import get_run, start_run
 from tests.workflows.test_agent_run import events_of, run_agent
 from workflows.agent_run import AgentRun
-from workflows.types import EVENTS_TOPIC, AgentSpec, RunResult
+from workflows.types import AGENT_NAME, EVENTS_TOPIC, AgentSpec, RunResult
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -77,6 +77,7 @@ async def test_a_sub_agent_runs_as_a_child_workflow_and_reports_to_the_parent(
     # Temporal knows it as the parent's child workflow (the Web UI shows the relation).
     described = await temporal_client.get_workflow_handle(child_id).describe()
     assert described.parent_id == run_id
+    assert described.typed_search_attributes.get(AGENT_NAME) == spec.tools[0].config["agent"]
     child: RunResult = await temporal_client.get_workflow_handle_for(
         AgentRun.run, child_id
     ).result()
