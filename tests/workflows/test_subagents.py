@@ -25,13 +25,19 @@ from workflows.types import AGENT_NAME, EVENTS_TOPIC, AgentSpec, RunResult
 pytestmark = pytest.mark.usefixtures("worker")
 
 
-def _define(seeded: Any, child: dict[str, Any], parent: dict[str, Any]) -> AgentSpec:
+def _define(
+    seeded: Any,
+    child: dict[str, Any],
+    parent: dict[str, Any],
+    parameters: dict[str, Any] | None = None,
+) -> AgentSpec:
     """A child agent, an agent tool calling it, and a parent agent using the tool."""
     suffix = uuid.uuid4().hex[:8]
     child_name, tool_name, parent_name = f"child{suffix}", f"ask{suffix}", f"boss{suffix}"
     with seeded.begin() as session:
         create_agent(session, child_name, AgentIn.model_validate({"provider": "offline", **child}))
-        create_tool(session, tool_name, ToolIn(kind="agent", config={"agent": child_name}))
+        tool = ToolIn(kind="agent", config={"agent": child_name}, parameters=parameters)
+        create_tool(session, tool_name, tool)
         script = [
             {
                 "tool_calls": [
@@ -206,3 +212,21 @@ async def test_cancelling_the_parent_cancels_the_child(
     assert events[-1]["type"] == "run.cancelled"
     child = await temporal_client.get_workflow_handle(child_id).describe()
     assert child.status == WorkflowExecutionStatus.CANCELED
+
+
+async def test_arguments_that_break_the_tools_schema_start_no_child(
+    temporal_client: Client, orch_settings: Settings, seeded: Any
+) -> None:
+    short = {
+        "type": "object",
+        "properties": {"input": {"type": "string", "maxLength": 5}},
+        "required": ["input"],
+    }
+    spec = _define(seeded, {"script": [{"text": "never"}]}, {}, parameters=short)
+    run_id, result = await run_agent(temporal_client, orch_settings, spec, "delegate")
+
+    assert result.status == "completed" and result.invalid_tool_calls == 1
+    events = await events_of(temporal_client, run_id)
+    assert not [e for e in events if e["type"].startswith("subagent.")]
+    done = next(e["data"] for e in events if e["type"] == "tool.completed")
+    assert done["error_type"] == "invalid_arguments" and "$.input" in done["error"]
