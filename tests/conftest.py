@@ -2,6 +2,7 @@
 
 pytest_plugins = [
     "tests.fixtures_db",
+    "tests.fixtures_mcp",
     "tests.fixtures_provider",
     "tests.fixtures_temporal",
 ]

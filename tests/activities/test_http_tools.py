@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -27,20 +26,6 @@ from workflows.types import ToolCall, ToolCallInput, ToolSpec
 
 TOKEN = "tok-SECRET-0123456789"
 ENV = {"API_TOKEN": TOKEN, "TENANT": "acme"}
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeHttpApiServer]:
-    fake = FakeHttpApiServer()
-    fake.start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def api(server: FakeHttpApiServer) -> FakeHttpApiServer:
-    server.reset()
-    return server
 
 
 def context(*allow: str, run_id: str = "run-1", call_id: str = "call-1") -> ToolContext:

@@ -8,7 +8,7 @@ import base64
 import os
 import signal
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -69,16 +69,6 @@ async def pool() -> AsyncIterator[McpPool]:
 @pytest.fixture
 def ctx(tmp_path: Path, pool: McpPool) -> ToolContext:
     return ToolContext(workspace_dir=tmp_path, env=ENV, mcp=pool)
-
-
-@pytest.fixture(scope="module")
-def http_server() -> Iterator[HttpMcpProcess]:
-    server = HttpMcpProcess()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 async def _wait_disconnected(pool: McpPool, spec: dict[str, Any]) -> None:
@@ -191,9 +181,9 @@ async def test_a_command_that_does_not_exist_is_retryable(pool: McpPool) -> None
 
 
 async def test_streamable_http_call_with_header_from_env(
-    ctx: ToolContext, http_server: HttpMcpProcess
+    ctx: ToolContext, mcp_http_server: HttpMcpProcess
 ) -> None:
-    spec = http_spec(http_server.url, Authorization="Bearer ${MCP_TOKEN}")
+    spec = http_spec(mcp_http_server.url, Authorization="Bearer ${MCP_TOKEN}")
     bearer = f"Bearer {TOKEN}"
 
     assert await execute_tool(mcp_tool("add", spec, ADD_SCHEMA), {"a": 1, "b": 2}, ctx) == "3"

@@ -10,7 +10,6 @@ import asyncio
 import datetime
 import ipaddress
 import ssl
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,20 +30,6 @@ from activities.tools.net import (
 from tests.fakes.http_api_server import Canned, FakeHttpApiServer
 
 PUBLIC_NAME = "api.public-example.com"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeHttpApiServer]:
-    fake = FakeHttpApiServer()
-    fake.start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def api(server: FakeHttpApiServer) -> FakeHttpApiServer:
-    server.reset()
-    return server
 
 
 class FakeDns:

@@ -16,16 +16,6 @@ from tests.fakes.mcp_server import HttpMcpProcess, stdio_settings
 TOKEN = "tok-SECRET-0123456789"
 
 
-@pytest.fixture(scope="module")
-def http_server() -> Iterator[HttpMcpProcess]:
-    server = HttpMcpProcess()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 @pytest.fixture
 def client(db_url: str) -> Iterator[TestClient]:
     """The API with stdio registration allowed (MCP_STDIO_FROM_API=true)."""
@@ -83,14 +73,14 @@ def test_stdio_server_tools_are_listed_with_their_schemas(basics: TestClient) ->
 
 
 def test_http_server_with_a_header_from_the_env(
-    client: TestClient, http_server: HttpMcpProcess, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, mcp_http_server: HttpMcpProcess, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MCP_TEST_TOKEN", TOKEN)
     body = register(
         client,
         "web",
         transport="http",
-        url=http_server.url,
+        url=mcp_http_server.url,
         headers={"Authorization": "Bearer ${MCP_TEST_TOKEN}"},
     )
 

@@ -3,7 +3,6 @@ snapshots that carry the server's settings, and the seed file's `mcp_servers` se
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,16 +38,6 @@ async def discover(session: Session, name: str) -> DiscoveryChanges:
 
 def remote(*names: str) -> list[RemoteTool]:
     return [RemoteTool(name, f"the {name} tool", SCHEMA) for name in names]
-
-
-@pytest.fixture(scope="module")
-def http_server() -> Iterator[HttpMcpProcess]:
-    server = HttpMcpProcess()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.mark.parametrize(
@@ -141,9 +130,9 @@ async def test_stdio_discovery_stores_the_tools(session: Session) -> None:
     assert again.created == [] and "fake__add" in again.unchanged
 
 
-async def test_http_discovery(session: Session, http_server: HttpMcpProcess) -> None:
+async def test_http_discovery(session: Session, mcp_http_server: HttpMcpProcess) -> None:
     spec = servers.McpServerIn(
-        transport="http", url=http_server.url, headers={"Authorization": "Bearer ${MCP_TOKEN}"}
+        transport="http", url=mcp_http_server.url, headers={"Authorization": "Bearer ${MCP_TOKEN}"}
     )
     servers.create_server(session, "web", spec)
     await discover(session, "web")

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.search_servers import LocalServer
+from tests.fakes.local_server import LocalServer
 
 GITHUB_TOKEN = "ghp_fakeTOKEN0123456789abcdef"
 PUBLIC = "acme/widgets"
@@ -93,7 +93,7 @@ class RecordedRequest:
     json: Any
 
 
-class FakeGitHubServer:
+class FakeGitHubServer(LocalServer):
     def __init__(self, prefix: str = "") -> None:
         self.prefix = prefix
         self.token = GITHUB_TOKEN
@@ -116,17 +116,11 @@ class FakeGitHubServer:
                 Route(prefix + "/search/issues", self._search),
             ]
         )
-        self.server = LocalServer(app, "fake-github")
+        super().__init__(app, "fake-github")
 
     @property
     def api_base(self) -> str:
-        return self.server.base_url + self.prefix
-
-    def start(self) -> None:
-        self.server.start()
-
-    def stop(self) -> None:
-        self.server.stop()
+        return self.base_url + self.prefix
 
     # ----- helpers -----------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """A real HTTP API server for the tests of the outbound guard and the HTTP tools.
 
-It runs uvicorn in a background thread on 127.0.0.1 and records every request it receives
-(method, path, query, headers, body). Any path answers with an echo of the request as JSON
+It runs uvicorn in a background thread on 127.0.0.1 (`LocalServer`) and records every request it
+receives (method, path, query, headers, body). Any path answers with an echo of the request as JSON
 (method, path, query, headers, body) unless the test set an answer for it:
 
     server = FakeHttpApiServer(); server.start()
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
 import time
 from collections import deque
@@ -25,11 +24,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
+
+from tests.fakes.local_server import LocalServer
 
 CHUNK = b"x" * 16_384
 
@@ -68,57 +68,15 @@ class RecordedRequest:
         return json.loads(self.body)
 
 
-class FakeHttpApiServer:
+class FakeHttpApiServer(LocalServer):
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.host = host
-        self.port = port
         self._lock = threading.Lock()
         self._answers: dict[str, Canned] = {}
         self._queued: dict[str, deque[Canned]] = {}
         self._requests: list[RecordedRequest] = []
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
         methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-        self._app = Starlette(routes=[Route("/{path:path}", self._handle, methods=methods)])
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
-        self.port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self._app,
-            log_level="warning",
-            access_log=False,
-            log_config=None,
-            lifespan="off",
-            timeout_graceful_shutdown=1,
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="fake-http-api", daemon=True
-        )
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                sock.close()
-                raise RuntimeError("the fake HTTP API server did not start")
-            time.sleep(0.01)
-        self._server, self._thread = server, thread
-
-    def stop(self) -> None:
-        if self._server is None or self._thread is None:
-            return
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._server, self._thread = None, None
+        app = Starlette(routes=[Route("/{path:path}", self._handle, methods=methods)])
+        super().__init__(app, "fake-http-api", host=host, port=port, graceful_shutdown_s=1)
 
     def reset(self) -> None:
         with self._lock:

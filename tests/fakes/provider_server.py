@@ -24,19 +24,18 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import socket
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.fakes.local_server import LocalServer
 from tests.fakes.provider_stream import EventStream, anthropic_events, openai_events, wants_stream
 
 Wire = Literal["openai", "anthropic"]
@@ -116,30 +115,24 @@ _OPENAI_ERROR_TYPES = {
 }
 
 
-class FakeProviderServer:
+class FakeProviderServer(LocalServer):
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.host = host
-        self.port = port
         self.default_text = DEFAULT_TEXT
         self._lock = threading.Lock()
         self._replies: dict[Wire | None, deque[FakeReply]] = {}
         self._faults: dict[Wire | None, deque[FakeFault]] = {}
         self._requests: list[RecordedRequest] = []
         self._ids = itertools.count(1)
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._app = Starlette(
+        app = Starlette(
             routes=[
                 Route(OPENAI_PATH, self._openai, methods=["POST"]),
                 Route(ANTHROPIC_PATH, self._anthropic, methods=["POST"]),
             ]
         )
+        super().__init__(app, "fake-provider", host=host, port=port, graceful_shutdown_s=1)
 
-    # ----- lifecycle -------------------------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+    # ----- lifecycle: LocalServer's start(), stop(), running, base_url; a start() after a stop()
+    # listens again on the same port.
 
     @property
     def openai_base_url(self) -> str:
@@ -150,47 +143,6 @@ class FakeProviderServer:
     def anthropic_base_url(self) -> str:
         """What `AsyncAnthropic(base_url=...)` wants (the SDK appends /v1/messages)."""
         return self.base_url
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None
-
-    def start(self) -> None:
-        """Listen (again) on the same port; the first start picks a free one."""
-        if self._thread is not None:
-            return
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
-        self.port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self._app,
-            log_level="warning",
-            access_log=False,
-            log_config=None,
-            lifespan="off",
-            timeout_graceful_shutdown=1,
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="fake-provider", daemon=True
-        )
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                sock.close()
-                raise RuntimeError("the fake provider server did not start")
-            time.sleep(0.01)
-        self._server, self._thread = server, thread
-
-    def stop(self) -> None:
-        """Stop listening: connections are refused until `start()`."""
-        if self._server is None or self._thread is None:
-            return
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._server, self._thread = None, None
 
     def reset(self) -> None:
         """Forget queued replies, faults and recorded requests; make sure it is running."""

@@ -6,68 +6,24 @@
 - Brave Search: `GET /res/v1/web/search?q=...&count=N` with `X-Subscription-Token`
   (401 in Brave's error shape for a wrong key, 422 for a count over 20),
 from a small corpus of documents matched by query words. Every request is recorded (path, query
-parameters, headers). `LocalServer` runs a Starlette app with uvicorn in a background thread on
-127.0.0.1; the fake GitHub server uses it too.
+parameters, headers). It runs in a background thread on 127.0.0.1 (`LocalServer`).
 """
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from tests.fakes.local_server import LocalServer
+
 BRAVE_KEY = "brave-test-KEY-0123456789"
-
-
-class LocalServer:
-    """A Starlette app served by uvicorn in a daemon thread on a free port of 127.0.0.1."""
-
-    def __init__(self, app: Starlette, name: str) -> None:
-        self.app = app
-        self.name = name
-        self.host = "127.0.0.1"
-        self.port = 0
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
-        self.port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self.app, log_level="warning", access_log=False, log_config=None, lifespan="off"
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name=self.name, daemon=True
-        )
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                sock.close()
-                raise RuntimeError(f"{self.name} did not start")
-            time.sleep(0.01)
-        self._server, self._thread = server, thread
-
-    def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=10)
-        self._server, self._thread = None, None
 
 
 @dataclass(frozen=True)
@@ -102,7 +58,7 @@ def default_corpus() -> list[Doc]:
     return docs
 
 
-class FakeSearchServer:
+class FakeSearchServer(LocalServer):
     def __init__(self) -> None:
         self.corpus = default_corpus()
         self.brave_key = BRAVE_KEY
@@ -119,17 +75,7 @@ class FakeSearchServer:
                 Route("/res/v1/web/search", self._brave, methods=["GET"]),
             ]
         )
-        self.server = LocalServer(app, "fake-search")
-
-    @property
-    def base_url(self) -> str:
-        return self.server.base_url
-
-    def start(self) -> None:
-        self.server.start()
-
-    def stop(self) -> None:
-        self.server.stop()
+        super().__init__(app, "fake-search")
 
     def _record(self, wire: str, request: Request) -> None:
         with self._lock:

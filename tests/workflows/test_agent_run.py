@@ -36,13 +36,19 @@ def demo_spec(seeded: Any, **changes: Any) -> AgentSpec:
     return replace(spec, **changes)
 
 
-async def run_agent(
-    client: Client, settings: Settings, spec: AgentSpec, text: str
-) -> tuple[str, RunResult]:
+async def start_agent(client: Client, settings: Settings, spec: AgentSpec, text: str) -> str:
+    """Start a run of `spec` on `text` under a new run id; return the id."""
     run_id = f"run-{uuid.uuid4().hex}"
     await start_run(
         client, task_queue=settings.temporal_task_queue, run_id=run_id, agent=spec, input=text
     )
+    return run_id
+
+
+async def run_agent(
+    client: Client, settings: Settings, spec: AgentSpec, text: str
+) -> tuple[str, RunResult]:
+    run_id = await start_agent(client, settings, spec, text)
     result = await client.get_workflow_handle_for(AgentRun.run, run_id).result()
     return run_id, result
 
@@ -162,14 +168,7 @@ async def test_a_model_that_cannot_be_called_fails_the_run_saying_why(
 ) -> None:
     provider = ProviderSpec(name="main", kind="openai", api_key_env="ORCH_TEST_UNSET_KEY")
     spec = demo_spec(seeded, provider=provider, model="gpt-4o-mini")
-    run_id = f"run-{uuid.uuid4().hex}"
-    await start_run(
-        temporal_client,
-        task_queue=orch_settings.temporal_task_queue,
-        run_id=run_id,
-        agent=spec,
-        input="hi",
-    )
+    run_id = await start_agent(temporal_client, orch_settings, spec, "hi")
     with pytest.raises(WorkflowFailureError):
         await temporal_client.get_workflow_handle(run_id).result()
     events = await events_of(temporal_client, run_id)
@@ -216,14 +215,7 @@ async def test_a_cancelled_run_says_so_and_ends_cancelled(
         api_key_env="ORCH_TEST_DEAD_KEY",
     )
     spec = demo_spec(seeded, provider=dead, model="m")
-    run_id = f"run-{uuid.uuid4().hex}"
-    await start_run(
-        temporal_client,
-        task_queue=orch_settings.temporal_task_queue,
-        run_id=run_id,
-        agent=spec,
-        input="hi",
-    )
+    run_id = await start_agent(temporal_client, orch_settings, spec, "hi")
     handle = temporal_client.get_workflow_handle(run_id)
     await asyncio.sleep(1.0)  # the model is unreachable: the step is being retried
     await handle.cancel()

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
 from temporalio.client import Client, WorkflowFailureError
 
 from orch.settings import Settings
-from temporal.runs import get_run, start_run
-from tests.workflows.test_agent_run import demo_spec, events_of, run_agent
+from temporal.runs import get_run
+from tests.workflows.test_agent_run import demo_spec, events_of, run_agent, start_agent
 from workflows.types import ModelPrice, ProviderSpec, ScriptTurn, ToolCall
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -96,14 +95,7 @@ async def test_an_answer_that_stays_invalid_fails_the_run_with_the_errors(
         output_schema=OBJECT,
         max_output_repairs=1,
     )
-    run_id = f"run-{uuid.uuid4().hex}"
-    await start_run(
-        temporal_client,
-        task_queue=orch_settings.temporal_task_queue,
-        run_id=run_id,
-        agent=spec,
-        input="go",
-    )
+    run_id = await start_agent(temporal_client, orch_settings, spec, "go")
     with pytest.raises(WorkflowFailureError):
         await temporal_client.get_workflow_handle(run_id).result()
     events = await events_of(temporal_client, run_id)

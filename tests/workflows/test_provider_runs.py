@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from typing import Any
 
 import pytest
@@ -12,9 +11,9 @@ from temporalio.client import Client, WorkflowFailureError
 
 from config_store.transcript import TranscriptStore
 from orch.settings import Settings
-from temporal.runs import get_run, start_run
+from temporal.runs import get_run
 from tests.fakes.provider_server import FakeProviderServer, FakeReply, FakeToolCall
-from tests.workflows.test_agent_run import demo_spec, events_of
+from tests.workflows.test_agent_run import demo_spec, events_of, start_agent
 from workflows.agent_run import AgentRun
 from workflows.types import ProviderSpec
 
@@ -34,14 +33,6 @@ def provider(fake: FakeProviderServer, kind: str) -> ProviderSpec:
     return ProviderSpec(name=f"fake-{kind}", kind=kind, base_url=base, api_key_env=KEY_ENV)
 
 
-async def start(client: Client, settings: Settings, spec: Any, text: str) -> str:
-    run_id = f"run-{uuid.uuid4().hex}"
-    await start_run(
-        client, task_queue=settings.temporal_task_queue, run_id=run_id, agent=spec, input=text
-    )
-    return run_id
-
-
 @pytest.mark.parametrize("kind", ["openai", "anthropic"])
 async def test_a_run_calls_the_model_and_the_tool_over_the_wire(
     kind: str,
@@ -55,7 +46,7 @@ async def test_a_run_calls_the_model_and_the_tool_over_the_wire(
     )
     fake_provider.queue_text("12*7 is 84.", input_tokens=50, output_tokens=7)
     spec = demo_spec(seeded, provider=provider(fake_provider, kind), model=f"{kind}-model")
-    run_id = await start(temporal_client, orch_settings, spec, "What is 12*7?")
+    run_id = await start_agent(temporal_client, orch_settings, spec, "What is 12*7?")
     result = await temporal_client.get_workflow_handle_for(AgentRun.run, run_id).result()
 
     assert result.answer == "12*7 is 84." and result.tool_calls == 1
@@ -91,7 +82,7 @@ async def test_provider_outage_is_retried_by_temporal_without_rerunning_tools(
     fake_provider.queue_fault(503)
     fake_provider.queue_text("4")
     spec = demo_spec(seeded, provider=provider(fake_provider, "openai"), model="m")
-    run_id = await start(temporal_client, orch_settings, spec, "2+2?")
+    run_id = await start_agent(temporal_client, orch_settings, spec, "2+2?")
     result = await temporal_client.get_workflow_handle_for(AgentRun.run, run_id).result()
 
     assert result.answer == "4"
@@ -108,7 +99,7 @@ async def test_a_rejected_key_fails_the_run_at_once_naming_provider_and_status(
 ) -> None:
     fake_provider.queue_fault(401, message="invalid api key")
     spec = demo_spec(seeded, provider=provider(fake_provider, "anthropic"), model="claude-x")
-    run_id = await start(temporal_client, orch_settings, spec, "hi")
+    run_id = await start_agent(temporal_client, orch_settings, spec, "hi")
     with pytest.raises(WorkflowFailureError):
         await temporal_client.get_workflow_handle(run_id).result()
 
@@ -131,7 +122,7 @@ async def test_a_run_in_progress_reports_its_state(
     fake_provider.queue_tool_calls([FakeToolCall("calculator", {"expression": "1+1"})])
     fake_provider.queue_reply(FakeReply(text="two", delay=3.0))
     spec = demo_spec(seeded, provider=provider(fake_provider, "openai"), model="m")
-    run_id = await start(temporal_client, orch_settings, spec, "1+1?")
+    run_id = await start_agent(temporal_client, orch_settings, spec, "1+1?")
     for _ in range(100):
         view = await get_run(temporal_client, run_id)
         if view.steps == 2:  # in the second model call, which takes 3 s
@@ -157,7 +148,7 @@ async def test_the_answer_streams_as_deltas_before_it_completes(
     answer = "Twelve times seven is 84, as the calculator says."
     fake_provider.queue_reply(FakeReply(text=answer, chunk_delay=0.05))
     spec = demo_spec(seeded, provider=provider(fake_provider, kind), model="m")
-    run_id = await start(temporal_client, orch_settings, spec, "What is 12*7?")
+    run_id = await start_agent(temporal_client, orch_settings, spec, "What is 12*7?")
     result = await temporal_client.get_workflow_handle_for(AgentRun.run, run_id).result()
 
     events = await events_of(temporal_client, run_id, deltas=True)

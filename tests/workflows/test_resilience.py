@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import uuid
 from typing import Any
 
 import pytest
@@ -14,9 +13,9 @@ from temporalio.client import Client, WorkflowFailureError
 
 from config_store.transcript import TranscriptStore
 from orch.settings import Settings
-from temporal.runs import get_run, start_run
+from temporal.runs import get_run
 from tests.fakes.provider_server import FakeProviderServer, FakeToolCall
-from tests.workflows.test_agent_run import demo_spec, events_of
+from tests.workflows.test_agent_run import demo_spec, events_of, run_agent, start_agent
 from workflows.agent_run import AgentRun
 from workflows.types import AgentSpec, ModelChoice, ProviderSpec, RunResult
 
@@ -42,11 +41,7 @@ def calc_then_answer(fake: FakeProviderServer, wire: str | None = None) -> None:
 
 
 async def run(client: Client, settings: Settings, spec: AgentSpec) -> tuple[str, RunResult]:
-    run_id = f"run-{uuid.uuid4().hex}"
-    await start_run(
-        client, task_queue=settings.temporal_task_queue, run_id=run_id, agent=spec, input="6*7?"
-    )
-    return run_id, await client.get_workflow_handle_for(AgentRun.run, run_id).result()
+    return await run_agent(client, settings, spec, "6*7?")
 
 
 def tool_results(seeded: Any, run_id: str) -> list[str]:
@@ -96,15 +91,8 @@ async def test_a_provider_down_for_20_seconds_is_waited_out(
 ) -> None:
     calc_then_answer(fake_provider)
     spec = demo_spec(seeded, provider=provider(fake_provider, "openai"), model="m")
-    run_id = f"run-{uuid.uuid4().hex}"
     fake_provider.stop()  # connection refused from here on
-    await start_run(
-        temporal_client,
-        task_queue=orch_settings.temporal_task_queue,
-        run_id=run_id,
-        agent=spec,
-        input="6*7?",
-    )
+    run_id = await start_agent(temporal_client, orch_settings, spec, "6*7?")
     await asyncio.sleep(20)
     fake_provider.start()
     result = await temporal_client.get_workflow_handle_for(AgentRun.run, run_id).result()
@@ -195,14 +183,7 @@ async def test_secrets_are_nowhere_in_logs_events_or_history(
     calc_then_answer(fake_provider)
     ok_id, _ = await run(temporal_client, orch_settings, spec)
     fake_provider.queue_fault(401, message="bad key")
-    failed_id = f"run-{uuid.uuid4().hex}"
-    await start_run(
-        temporal_client,
-        task_queue=orch_settings.temporal_task_queue,
-        run_id=failed_id,
-        agent=spec,
-        input="hi",
-    )
+    failed_id = await start_agent(temporal_client, orch_settings, spec, "hi")
     with pytest.raises(WorkflowFailureError):
         await temporal_client.get_workflow_handle(failed_id).result()
 

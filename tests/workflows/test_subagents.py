@@ -17,8 +17,8 @@ from config_store.specs import AgentIn, ToolIn
 from config_store.tools import create_tool
 from config_store.transcript import TranscriptStore
 from orch.settings import Settings
-from temporal.runs import get_run, start_run
-from tests.workflows.test_agent_run import events_of, run_agent
+from temporal.runs import get_run
+from tests.workflows.test_agent_run import events_of, run_agent, start_agent
 from workflows.agent_run import AgentRun
 from workflows.types import AGENT_NAME, EVENTS_TOPIC, AgentSpec, RunResult
 
@@ -174,14 +174,7 @@ async def test_on_tool_error_fail_fails_the_parent_with_the_childs_reason(
         {"script": [{"text": "not json"}], "output_schema": strict, "max_output_repairs": 0},
         {"on_tool_error": "fail"},
     )
-    run_id = f"run-{uuid.uuid4().hex}"
-    await start_run(
-        temporal_client,
-        task_queue=orch_settings.temporal_task_queue,
-        run_id=run_id,
-        agent=spec,
-        input="delegate",
-    )
+    run_id = await start_agent(temporal_client, orch_settings, spec, "delegate")
     events = await events_of(temporal_client, run_id)
     assert events[-1]["type"] == "run.failed"
     assert events[-1]["data"]["error_type"] == "ToolFailed"
@@ -193,14 +186,7 @@ async def test_cancelling_the_parent_cancels_the_child(
 ) -> None:
     waits = [{"tool_calls": [{"name": "ask_user", "arguments": {"question": "which one?"}}]}]
     spec = _define(seeded, {"tools": ["ask_user"], "script": waits}, {})
-    run_id = f"run-{uuid.uuid4().hex}"
-    await start_run(
-        temporal_client,
-        task_queue=orch_settings.temporal_task_queue,
-        run_id=run_id,
-        agent=spec,
-        input="delegate",
-    )
+    run_id = await start_agent(temporal_client, orch_settings, spec, "delegate")
     stream = WorkflowStreamClient.create(temporal_client, run_id)
     async for item in stream.subscribe([EVENTS_TOPIC]):
         inner = item.data["data"].get("event", {})

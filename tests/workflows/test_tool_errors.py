@@ -3,15 +3,14 @@ is an error result and an event; the agent's `on_tool_error` decides whether the
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
 from temporalio.client import Client
 
 from orch.settings import Settings
-from temporal.runs import get_run, start_run
-from tests.workflows.test_agent_run import demo_spec, events_of, run_agent
+from temporal.runs import get_run
+from tests.workflows.test_agent_run import demo_spec, events_of, run_agent, start_agent
 from workflows.types import ScriptTurn, ToolCall
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -57,15 +56,8 @@ async def test_errors_are_results_for_the_model_and_counted(
 async def test_on_tool_error_fail_ends_the_run_with_the_tools_error(
     temporal_client: Client, orch_settings: Settings, seeded: Any
 ) -> None:
-    run_id = f"run-{uuid.uuid4().hex}"
     spec = demo_spec(seeded, script=MIXED, on_tool_error="fail")
-    await start_run(
-        temporal_client,
-        task_queue=orch_settings.temporal_task_queue,
-        run_id=run_id,
-        agent=spec,
-        input="go",
-    )
+    run_id = await start_agent(temporal_client, orch_settings, spec, "go")
     events = await events_of(temporal_client, run_id)
     assert events[-1]["type"] == "run.failed"
     assert events[-1]["data"]["error_type"] == "ToolFailed"
