@@ -4,8 +4,7 @@ The parent's workflow cannot read the config store, so this activity does what t
 top-level run: snapshot the agent's version (pinned when the parent started), render its system
 prompt with the call's input and variables, and record the child run with its parent. A problem
 the model could not fix by retrying (the agent was deleted, a variable is missing) fails for good
-with type "SubagentUnavailable"; the parent turns it into an error result for the model. First,
-the call's arguments are checked against the tool's JSON Schema ("InvalidArguments").
+with type "SubagentUnavailable"; the parent turns it into an error result for the model.
 """
 
 from __future__ import annotations
@@ -18,8 +17,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.tools.base import InvalidArguments
-from activities.tools.registry import validate_arguments
 from config_store.agents import snapshot_agent
 from config_store.runs import record_run
 from orch.errors import InvalidConfig, NotFound
@@ -27,7 +24,6 @@ from orch.prompts import render_system_prompt
 from workflows.types import AgentSpec, SubagentRequest
 
 UNAVAILABLE = "SubagentUnavailable"
-INVALID = "InvalidArguments"  # the call's arguments break the tool's JSON Schema
 
 
 class SubagentActivities:
@@ -36,11 +32,6 @@ class SubagentActivities:
 
     @activity.defn(name="resolve_subagent")
     async def resolve_subagent(self, request: SubagentRequest) -> AgentSpec:
-        if request.parameters:
-            try:
-                validate_arguments(request.tool, request.parameters, request.arguments)
-            except InvalidArguments as err:
-                raise ApplicationError(str(err), type=INVALID, non_retryable=True) from None
         try:
             return await asyncio.to_thread(self._resolve, request)
         except (NotFound, InvalidConfig) as err:

@@ -39,7 +39,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.subagents import SubagentActivities
 
 RESOLVE_TIMEOUT = timedelta(seconds=30)
-INVALID_ARGUMENTS_ERROR = "InvalidArguments"  # activities.subagents: the call broke the schema
 
 
 def _failed_usage(err: ChildWorkflowError) -> Usage:
@@ -103,9 +102,6 @@ class Subagents(LoopState):
                     version=tool.config.get("version"),
                     input=text,
                     variables=variables,
-                    tool=tool.name,
-                    parameters=tool.parameters,
-                    arguments=call.arguments,
                 ),
                 start_to_close_timeout=RESOLVE_TIMEOUT,
                 retry_policy=RetryPolicy(maximum_attempts=5),
@@ -113,9 +109,8 @@ class Subagents(LoopState):
         except ActivityError as err:
             if is_cancelled_exception(err):
                 raise
-            reason, error_type = failure_cause(err)
-            kind = INVALID_ARGUMENTS if error_type == INVALID_ARGUMENTS_ERROR else "subagent_failed"
-            return await self._record_failure(seq, call, f"error: {reason}", kind)
+            message = f"error: {failure_cause(err)[0]}"
+            return await self._record_failure(seq, call, message, "subagent_failed")
         child = policy.child_limits(child, self._agent, self._usage, self._remaining(), share)
         self._children[child_id] = call.id
         self._publish(

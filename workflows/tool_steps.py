@@ -18,6 +18,7 @@ from workflows.types import PendingAction, ToolCall, ToolCallInput, ToolOutcome
 
 with workflow.unsafe.imports_passed_through():
     from activities.tools.activity import ToolActivities
+    from activities.tools.registry import argument_problem
 
 # Tool activities heartbeat every 2 s: a dead worker is noticed in 10 s, and a cancel reaches
 # the call in flight.
@@ -69,18 +70,19 @@ class ToolSteps(Subagents):
 
     async def _run_tool(self, seq: int, call: ToolCall, subagents: int) -> ToolOutcome:
         tool = next((t for t in self._agent.tools if t.name == call.name), None)
+        if tool is not None:
+            # Before anything runs, and before a person is asked to approve or answer it.
+            problem = argument_problem(tool, call.arguments)
+            if problem is not None:
+                return await self._record_failure(seq, call, f"error: {problem}", INVALID_ARGUMENTS)
         if tool is not None and tool.kind == ASK_USER:
             return await self._ask_user(seq, call)
-        if tool is not None and tool.kind == SUBAGENT:
-            if tool.requires_approval:
-                refusal = await self._approval(call)
-                if refusal is not None:
-                    return await self._record_failure(seq, call, refusal, "rejected")
-            return await self._run_subagent(seq, call, tool, subagents)
         if tool is not None and tool.requires_approval:
             refusal = await self._approval(call)
             if refusal is not None:
                 return await self._record_failure(seq, call, refusal, "rejected")
+        if tool is not None and tool.kind == SUBAGENT:
+            return await self._run_subagent(seq, call, tool, subagents)
         timeout = timedelta(seconds=tool.timeout_s if tool else 30)
         attempts = tool.retry_attempts if tool else 1
         try:

@@ -367,10 +367,6 @@ class SubagentRequest:
     version: int | None  # pinned when the parent started; None: the current one
     input: str
     variables: dict[str, Any] = field(default_factory=dict)
-    # The call as the model made it, checked against the tool's JSON Schema first.
-    tool: str = ""
-    parameters: dict[str, Any] = field(default_factory=dict)
-    arguments: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

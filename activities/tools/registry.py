@@ -62,6 +62,18 @@ async def execute_tool(spec: ToolSpec, arguments: dict[str, Any], ctx: ToolConte
     return truncate(result, min(spec.max_result_chars, ctx.max_output_chars))
 
 
+def argument_problem(spec: ToolSpec, arguments: dict[str, Any]) -> str | None:
+    """Why `arguments` break the tool's schema, or None. Pure and deterministic: the workflow
+    calls it before an approval, a question or a child run, as the activity does before a tool."""
+    kind = TOOL_KINDS.get(spec.kind)
+    schema = spec.parameters or (kind.parameters if kind is not None else {})
+    try:
+        validate_arguments(spec.name, schema, arguments)
+    except InvalidArguments as err:
+        return str(err)
+    return None
+
+
 @lru_cache(maxsize=256)
 def _validator(schema_json: str) -> Validator | None:
     """A checked validator for a schema (None when the schema itself is invalid).

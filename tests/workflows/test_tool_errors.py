@@ -3,6 +3,7 @@ is an error result and an event; the agent's `on_tool_error` decides whether the
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -80,3 +81,26 @@ async def test_on_tool_error_fail_still_lets_the_model_fix_its_arguments(
     spec = demo_spec(seeded, script=script, on_tool_error="fail")
     _, result = await run_agent(temporal_client, orch_settings, spec, "go")
     assert result.status == "completed" and result.invalid_tool_calls == 1
+
+
+async def test_invalid_arguments_are_refused_before_a_person_is_asked(
+    temporal_client: Client, orch_settings: Settings, seeded: Any
+) -> None:
+    base = demo_spec(seeded)
+    guarded = tuple(dataclasses.replace(t, requires_approval=True) for t in base.tools)
+    script = (
+        ScriptTurn(tool_calls=(ToolCall(id="bad", name="calculator", arguments={"x": 1}),)),
+        ScriptTurn(text="fixed nothing"),
+    )
+    run_id, result = await run_agent(
+        temporal_client,
+        orch_settings,
+        dataclasses.replace(base, tools=guarded, script=script),
+        "go",
+    )
+    assert result.status == "completed" and result.invalid_tool_calls == 1
+    events = await events_of(temporal_client, run_id)
+    assert not [e for e in events if e["type"].startswith("approval.")]
+    done = next(e["data"] for e in events if e["type"] == "tool.completed")
+    assert done["error_type"] == "invalid_arguments"
+    assert "'expression' is a required property" in done["error"]
