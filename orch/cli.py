@@ -65,10 +65,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Commands that use the config store as it is (`up` migrates it itself; `db` changes it).
+_NEEDS_CURRENT_SCHEMA = ("worker", "api", "seed", "run")
+
+
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     from orch import serve
 
     command = args.command
+    if command in _NEEDS_CURRENT_SCHEMA:
+        from config_store.migrate import require_current
+
+        require_current(settings.database_url)
     if command == "up":
         seed = args.seed if args.seed.exists() else None
         if seed is None:

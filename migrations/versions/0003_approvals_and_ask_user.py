@@ -46,23 +46,25 @@ def upgrade() -> None:
     _replace_kind_check(_NEW_KINDS)
 
 
-def _refuse_if_ask_user_tools() -> None:
-    if op.get_context().as_sql:  # offline (--sql): nothing to look at
-        return
+def downgrade_refusal(bind: sa.Connection) -> str | None:
+    """Why this revision cannot be undone now, or None (config_store.migrate asks every
+    revision of a downgrade before the first step, so a refusal changes nothing)."""
     names = list(
-        op.get_bind().scalars(
-            sa.text("SELECT name FROM tools WHERE kind = 'ask_user' ORDER BY name")
-        )
+        bind.scalars(sa.text("SELECT name FROM tools WHERE kind = 'ask_user' ORDER BY name"))
     )
     if names:
-        raise RuntimeError(
+        return (
             "cannot downgrade below 0003: tools of kind 'ask_user' exist "
             f"({', '.join(names)}); delete them first"
         )
+    return None
 
 
 def downgrade() -> None:
-    _refuse_if_ask_user_tools()
+    if not op.get_context().as_sql:  # offline (--sql): nothing to look at
+        refusal = downgrade_refusal(op.get_bind())
+        if refusal is not None:
+            raise RuntimeError(refusal)
     _replace_kind_check(_OLD_KINDS)
     with op.batch_alter_table("agent_versions") as batch:
         batch.drop_column("approval_timeout_s")

@@ -92,23 +92,25 @@ def upgrade() -> None:
     )
 
 
-def _refuse_if_new_kinds() -> None:
-    if op.get_context().as_sql:  # offline (--sql): nothing to look at
-        return
+def downgrade_refusal(bind: sa.Connection) -> str | None:
+    """Why this revision cannot be undone now, or None (asked before a downgrade's first step
+    by config_store.migrate)."""
     names = list(
-        op.get_bind().scalars(
-            sa.text(f"SELECT name FROM tools WHERE {_kinds(_ADDED)} ORDER BY name")
-        )
+        bind.scalars(sa.text(f"SELECT name FROM tools WHERE {_kinds(_ADDED)} ORDER BY name"))
     )
     if names:
-        raise RuntimeError(
+        return (
             "cannot downgrade below 0005: tools of kinds added by 0005 exist "
             f"({', '.join(names)}); delete them first"
         )
+    return None
 
 
 def downgrade() -> None:
-    _refuse_if_new_kinds()
+    if not op.get_context().as_sql:  # offline (--sql): nothing to look at
+        refusal = downgrade_refusal(op.get_bind())
+        if refusal is not None:
+            raise RuntimeError(refusal)
     op.drop_table("mcp_servers")
     with op.batch_alter_table("runs") as batch:
         batch.drop_index(batch.f("ix_runs_parent_run_id"))

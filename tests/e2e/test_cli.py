@@ -37,6 +37,9 @@ def orch(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_db_and_seed_commands(tmp_path: Path) -> None:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/cli.db"}
+    early = orch(env, "seed", str(EXAMPLE_CONFIG))  # before the schema exists
+    assert early.returncode == 2 and "Traceback" not in early.stderr
+    assert "run `orch db upgrade` first" in early.stderr
     assert orch(env, "db", "upgrade").returncode == 0
     assert orch(env, "db", "check").returncode == 0
     first = orch(env, "seed", str(EXAMPLE_CONFIG))
@@ -48,6 +51,7 @@ def test_db_and_seed_commands(tmp_path: Path) -> None:
     assert refused.returncode == 2, refused.stderr
     assert "delete them first" in refused.stderr and "Traceback" not in refused.stderr
 
+    # The refusal changed nothing: still at the newest revision, which `seed` insists on.
     bad = tmp_path / "bad.yaml"
     bad.write_text("agents:\n  - name: x\n    provider: nowhere\n    model: m\n")
     refused = orch(env, "seed", str(bad))
