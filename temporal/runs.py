@@ -242,6 +242,7 @@ class RunSummary:
     status: str  # running | completed | failed | cancelled | terminated | timed_out
     started_at: datetime | None
     closed_at: datetime | None
+    parent_run_id: str | None = None  # a sub-agent's run: the run that started it
 
 
 @dataclass(frozen=True)
@@ -334,4 +335,5 @@ def _summary(execution: WorkflowExecution) -> RunSummary:
         status=_LISTED_STATUS.get(status, "unknown") if status is not None else "unknown",
         started_at=execution.start_time,
         closed_at=execution.close_time,
+        parent_run_id=execution.parent_id,
     )

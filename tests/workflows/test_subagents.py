@@ -3,6 +3,7 @@ whose usage counts against the parent's budget."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -17,7 +18,7 @@ from config_store.specs import AgentIn, ToolIn
 from config_store.tools import create_tool
 from config_store.transcript import TranscriptStore
 from orch.settings import Settings
-from temporal.runs import get_run
+from temporal.runs import get_run, list_runs
 from tests.workflows.test_agent_run import events_of, run_agent, start_agent
 from workflows.agent_run import AgentRun
 from workflows.types import AGENT_NAME, EVENTS_TOPIC, AgentSpec, RunResult
@@ -106,6 +107,14 @@ async def test_a_sub_agent_runs_as_a_child_workflow_and_reports_to_the_parent(
     view = await get_run(temporal_client, child_id)
     assert (view.parent_run_id, view.status, view.answer) == (run_id, "completed", child.answer)
     assert (await get_run(temporal_client, run_id)).parent_run_id is None
+    for _ in range(100):  # visibility is eventually consistent
+        page = await list_runs(
+            temporal_client, agent=child.agent, status=None, page_size=5, page_token=None
+        )
+        if page.runs:
+            break
+        await asyncio.sleep(0.1)
+    assert [(r.run_id, r.parent_run_id) for r in page.runs] == [(child_id, run_id)]
     with seeded() as session:
         row = session.scalar(select(Run).where(Run.run_id == child_id))
     assert row is not None and row.parent_run_id == run_id
