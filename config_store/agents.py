@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from config_store.mcp_servers import MCP_KIND, with_server_spec
 from config_store.models import Agent, AgentVersion, Provider, Route
-from config_store.providers import Outcome, find_provider
+from config_store.providers import find_provider
+from config_store.rows import Outcome
 from config_store.snapshot import provider_spec, script_turns, tool_spec
 from config_store.specs import AgentIn
 from config_store.tools import find_tool

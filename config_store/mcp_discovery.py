@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from activities.tools.mcp_spec import RemoteTool, ServerSpec
 from config_store.mcp_servers import MCP_KIND, get_server, server_spec, server_tools
 from config_store.models import utcnow
-from config_store.providers import Outcome
+from config_store.rows import Outcome
 from config_store.specs import ToolIn
 from config_store.tools import agents_using_tool, find_tool, upsert_tool
 from config_store.validation import check_json_schema

@@ -19,11 +19,10 @@ from sqlalchemy.orm import Session
 
 from activities.tools.mcp_spec import ServerSpec
 from config_store.models import MCP_TRANSPORTS, McpServer, Tool
-from config_store.providers import Outcome
-from config_store.rows import copy_fields, insert_unique
+from config_store.rows import NamedResource, copy_fields
 from config_store.tools import agents_using_tool, check_tool_name
 from config_store.validation import check_choice, check_range
-from orch.errors import Conflict, InvalidConfig, NotFound
+from orch.errors import Conflict, InvalidConfig
 from workflows.types import ToolSpec
 
 MCP_KIND = "mcp"
@@ -146,50 +145,21 @@ def _apply(row: McpServer, spec: McpServerIn) -> bool:
     return copy_fields(row, spec.model_dump())
 
 
-def find_server(session: Session, name: str) -> McpServer | None:
-    return session.scalar(select(McpServer).where(McpServer.name == name))
-
-
-def get_server(session: Session, name: str) -> McpServer:
-    row = find_server(session, name)
-    if row is None:
-        raise NotFound(f"no MCP server named {name!r}")
-    return row
-
-
-def list_servers(session: Session) -> list[McpServer]:
-    return list(session.scalars(select(McpServer).order_by(McpServer.name)))
-
-
-def create_server(session: Session, name: str, spec: McpServerIn) -> McpServer:
-    check_server_name(name)
-    _validate(spec)
-    if find_server(session, name) is not None:
-        raise Conflict(f"an MCP server named {name!r} already exists")
-    row = McpServer(name=name)
-    _apply(row, spec)
-    insert_unique(session, row, f"an MCP server named {name!r} already exists")
-    return row
-
-
-def update_server(session: Session, name: str, spec: McpServerIn) -> McpServer:
-    row = get_server(session, name)
-    _validate(spec)
-    if _apply(row, spec):
-        session.flush()
-    return row
-
-
-def upsert_server(session: Session, name: str, spec: McpServerIn) -> Outcome:
-    if find_server(session, name) is None:
-        create_server(session, name, spec)
-        return "created"
-    row = get_server(session, name)
-    _validate(spec)
-    if _apply(row, spec):
-        session.flush()
-        return "updated"
-    return "unchanged"
+_SERVERS: NamedResource[McpServer, McpServerIn] = NamedResource(
+    lambda name: McpServer(name=name),
+    McpServer.name,
+    "MCP server",
+    "an MCP server",
+    check_name=check_server_name,
+    validate=_validate,
+    apply=_apply,
+)
+find_server = _SERVERS.find
+get_server = _SERVERS.get
+list_servers = _SERVERS.list
+create_server = _SERVERS.create
+update_server = _SERVERS.update
+upsert_server = _SERVERS.upsert
 
 
 def server_tools(session: Session, name: str) -> list[Tool]:

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from config_store.models import PROVIDER_KINDS, AgentVersion, Provider
-from config_store.rows import copy_fields, insert_unique
+from config_store.rows import NamedResource, copy_fields
 from config_store.specs import ModelPriceIn, ProviderIn
 from config_store.validation import check_above, check_choice, check_name
-from orch.errors import Conflict, InvalidConfig, NotFound
-
-Outcome = Literal["created", "updated", "unchanged"]
+from orch.errors import Conflict, InvalidConfig
 
 MAX_TIMEOUT_S = 600.0
 # RFC 9110 field names ("token").
@@ -84,50 +81,21 @@ def _apply(row: Provider, spec: ProviderIn) -> bool:
     return copy_fields(row, spec.model_dump())
 
 
-def find_provider(session: Session, name: str) -> Provider | None:
-    return session.scalar(select(Provider).where(Provider.name == name))
-
-
-def get_provider(session: Session, name: str) -> Provider:
-    row = find_provider(session, name)
-    if row is None:
-        raise NotFound(f"no provider named {name!r}")
-    return row
-
-
-def list_providers(session: Session) -> list[Provider]:
-    return list(session.scalars(select(Provider).order_by(Provider.name)))
-
-
-def create_provider(session: Session, name: str, spec: ProviderIn) -> Provider:
-    check_name(name)
-    _validate(spec)
-    if find_provider(session, name) is not None:
-        raise Conflict(f"a provider named {name!r} already exists")
-    row = Provider(name=name)
-    _apply(row, spec)
-    insert_unique(session, row, f"a provider named {name!r} already exists")
-    return row
-
-
-def update_provider(session: Session, name: str, spec: ProviderIn) -> Provider:
-    row = get_provider(session, name)
-    _validate(spec)
-    if _apply(row, spec):
-        session.flush()
-    return row
-
-
-def upsert_provider(session: Session, name: str, spec: ProviderIn) -> Outcome:
-    row = find_provider(session, name)
-    if row is None:
-        create_provider(session, name, spec)
-        return "created"
-    _validate(spec)
-    if _apply(row, spec):
-        session.flush()
-        return "updated"
-    return "unchanged"
+_PROVIDERS: NamedResource[Provider, ProviderIn] = NamedResource(
+    lambda name: Provider(name=name),
+    Provider.name,
+    "provider",
+    "a provider",
+    check_name=check_name,
+    validate=_validate,
+    apply=_apply,
+)
+find_provider = _PROVIDERS.find
+get_provider = _PROVIDERS.get
+list_providers = _PROVIDERS.list
+create_provider = _PROVIDERS.create
+update_provider = _PROVIDERS.update
+upsert_provider = _PROVIDERS.upsert
 
 
 def delete_provider(session: Session, name: str) -> None:

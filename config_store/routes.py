@@ -7,8 +7,7 @@ from sqlalchemy.orm import Session
 
 from config_store.agents import find_agent
 from config_store.models import Agent, Route
-from config_store.providers import Outcome
-from config_store.rows import insert_unique
+from config_store.rows import Outcome, insert_unique
 from config_store.specs import RouteIn
 from config_store.validation import check_name
 from orch.errors import Conflict, InvalidConfig, NotFound

@@ -36,8 +36,9 @@ from config_store.agents import upsert_agent
 from config_store.mcp_discovery import record_discovery
 from config_store.mcp_servers import McpServerIn, get_server, server_spec, upsert_server
 from config_store.models import Agent, McpServer, Provider, Route, Tool
-from config_store.providers import Outcome, upsert_provider
+from config_store.providers import upsert_provider
 from config_store.routes import upsert_route
+from config_store.rows import Outcome
 from config_store.specs import AgentIn, ProviderIn, RouteIn, ToolIn
 from config_store.tools import upsert_tool
 from orch.errors import InvalidConfig

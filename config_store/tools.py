@@ -11,11 +11,10 @@ from sqlalchemy.orm import Session
 from activities.tools.base import ToolConfigError
 from activities.tools.registry import TOOL_KINDS as BUILTIN_KINDS
 from config_store.models import TOOL_KINDS, Agent, AgentVersion, Tool
-from config_store.providers import Outcome
-from config_store.rows import copy_fields, insert_unique
+from config_store.rows import NamedResource, copy_fields
 from config_store.specs import ToolIn
 from config_store.validation import check_choice, check_json_schema, check_name, check_range
-from orch.errors import Conflict, InvalidConfig, NotFound
+from orch.errors import Conflict, InvalidConfig
 
 
 def check_tool_name(name: str) -> None:
@@ -57,50 +56,21 @@ def _apply(row: Tool, spec: ToolIn) -> bool:
     return copy_fields(row, _with_defaults(spec).model_dump())
 
 
-def find_tool(session: Session, name: str) -> Tool | None:
-    return session.scalar(select(Tool).where(Tool.name == name))
-
-
-def get_tool(session: Session, name: str) -> Tool:
-    row = find_tool(session, name)
-    if row is None:
-        raise NotFound(f"no tool named {name!r}")
-    return row
-
-
-def list_tools(session: Session) -> list[Tool]:
-    return list(session.scalars(select(Tool).order_by(Tool.name)))
-
-
-def create_tool(session: Session, name: str, spec: ToolIn) -> Tool:
-    check_tool_name(name)
-    _validate(spec)
-    if find_tool(session, name) is not None:
-        raise Conflict(f"a tool named {name!r} already exists")
-    row = Tool(name=name)
-    _apply(row, spec)
-    insert_unique(session, row, f"a tool named {name!r} already exists")
-    return row
-
-
-def update_tool(session: Session, name: str, spec: ToolIn) -> Tool:
-    row = get_tool(session, name)
-    _validate(spec)
-    if _apply(row, spec):
-        session.flush()
-    return row
-
-
-def upsert_tool(session: Session, name: str, spec: ToolIn) -> Outcome:
-    row = find_tool(session, name)
-    if row is None:
-        create_tool(session, name, spec)
-        return "created"
-    _validate(spec)
-    if _apply(row, spec):
-        session.flush()
-        return "updated"
-    return "unchanged"
+_TOOLS: NamedResource[Tool, ToolIn] = NamedResource(
+    lambda name: Tool(name=name),
+    Tool.name,
+    "tool",
+    "a tool",
+    check_name=check_tool_name,
+    validate=_validate,
+    apply=_apply,
+)
+find_tool = _TOOLS.find
+get_tool = _TOOLS.get
+list_tools = _TOOLS.list
+create_tool = _TOOLS.create
+update_tool = _TOOLS.update
+upsert_tool = _TOOLS.upsert
 
 
 def agents_using_tool(session: Session, name: str) -> list[str]:
