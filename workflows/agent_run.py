@@ -85,7 +85,7 @@ class AgentRun(ToolSteps):
         self._depth = input.depth
         self._outbox: list[RunEvent] = []
         self._forwarding = False
-        self._forwarder: asyncio.Task[None] | None = None
+        self._forwarder: asyncio.Task[None] | None = None  # a reference keeps the task alive
         self._children: dict[str, str] = {}  # child run id -> the call that started it
 
     @workflow.query

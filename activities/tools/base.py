@@ -57,7 +57,6 @@ class ToolContext:
     """Where a tool call runs. The worker builds one; the activity adds the call's identity."""
 
     workspace_dir: Path
-    max_output_chars: int = 100_000
     # Environment the tools read `${VAR}` references and `*_env` names from (never logged).
     env: Mapping[str, str] = field(default_factory=dict)
     outbound: OutboundPolicy = field(default_factory=OutboundPolicy)

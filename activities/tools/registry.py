@@ -59,7 +59,7 @@ async def execute_tool(spec: ToolSpec, arguments: dict[str, Any], ctx: ToolConte
         raise ToolError(f"tool '{spec.name}' has an unknown kind {spec.kind!r}")
     validate_arguments(spec.name, spec.parameters or kind.parameters, arguments)
     result = await kind.run(arguments, ctx, spec.config)
-    return truncate(result, min(spec.max_result_chars, ctx.max_output_chars))
+    return truncate(result, spec.max_result_chars)
 
 
 def argument_problem(spec: ToolSpec, arguments: dict[str, Any]) -> str | None:

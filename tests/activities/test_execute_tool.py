@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from workflows.types import ToolSpec
 @pytest.fixture
 def ctx(tmp_path: Path) -> ToolContext:
     (tmp_path / "a.txt").write_text("x" * 50, encoding="utf-8")
-    return ToolContext(workspace_dir=tmp_path, max_output_chars=20)
+    return ToolContext(workspace_dir=tmp_path)
 
 
 async def _problem(spec: ToolSpec, arguments: dict[str, object], ctx: ToolContext) -> str:
@@ -28,8 +29,10 @@ async def test_runs_the_calculator(ctx: ToolContext) -> None:
     assert await execute_tool(CALCULATOR, {"expression": "12*7"}, ctx) == "84"
 
 
-async def test_reads_a_file_and_truncates(ctx: ToolContext) -> None:
-    result = await execute_tool(READ_FILE, {"path": "a.txt"}, ctx)
+async def test_reads_a_file_and_truncates_at_the_tools_max_result_chars(ctx: ToolContext) -> None:
+    result = await execute_tool(
+        dataclasses.replace(READ_FILE, max_result_chars=20), {"path": "a.txt"}, ctx
+    )
 
     assert result == "x" * 20 + "\n[truncated: 30 more characters]"
 
