@@ -1,7 +1,7 @@
 """Sub-agents: an agent called as another agent's tool runs as a child workflow.
 
-The parent pins nothing but the version (when it starts); an activity resolves the child's
-snapshot. The child's budgets are capped by what the parent has left, and its usage is added to
+The parent's snapshot pins the child agent's version; an activity resolves the child's
+snapshot when the call comes. The child's budgets are capped by what the parent has left, and its usage is added to
 the parent's. A child forwards its events to its parent in ordered signal batches; the parent
 relays them on its own stream as `subagent.event`.
 """
@@ -37,6 +37,7 @@ from workflows.types import (
 
 with workflow.unsafe.imports_passed_through():
     from activities.subagents import SubagentActivities
+    from activities.transcript import usage_of
 
 RESOLVE_TIMEOUT = timedelta(seconds=30)
 
@@ -47,15 +48,7 @@ def _failed_usage(err: ChildWorkflowError) -> Usage:
     if not isinstance(cause, ApplicationError) or not cause.details:
         return Usage()
     details = cause.details[0]
-    usage = details.get("usage") if isinstance(details, dict) else None
-    if not isinstance(usage, dict):
-        return Usage()
-    return Usage(
-        input_tokens=int(usage.get("input_tokens", 0)),
-        output_tokens=int(usage.get("output_tokens", 0)),
-        cached_input_tokens=int(usage.get("cached_input_tokens", 0)),
-        cost_usd=float(usage.get("cost_usd", 0.0)),
-    )
+    return usage_of(details) if isinstance(details, dict) else Usage()
 
 
 class Subagents(LoopState):
