@@ -1,9 +1,9 @@
 """Sub-agents: an agent called as another agent's tool runs as a child workflow.
 
-The parent's snapshot pins the child agent's version; an activity resolves the child's
-snapshot when the call comes. The child's budgets are capped by what the parent has left, and its usage is added to
-the parent's. A child forwards its events to its parent in ordered signal batches; the parent
-relays them on its own stream as `subagent.event`.
+The parent's snapshot pins the child agent's version; an activity resolves the child's snapshot
+when the call comes. The child's budgets are capped by what the parent has left, and its usage
+is added to the parent's. A child forwards its events to its parent in ordered signal batches;
+the parent relays them on its own stream as `subagent.event`.
 """
 
 from __future__ import annotations
