@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy import (
     JSON,
@@ -21,6 +21,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from config_store.specs import ProviderKind, ToolKind
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -29,23 +31,10 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-PROVIDER_KINDS = ("openai", "anthropic", "openai_compatible", "scripted")
-TOOL_KINDS = (
-    "calculator",
-    "read_file",
-    "ask_user",
-    "write_file",
-    "list_files",
-    "http",
-    "http_request",
-    "web_search",
-    "doc_search",
-    "github",
-    "mcp",
-    "agent",
-)
+# The allowed values of the kind columns are the input shapes' own (one list for both).
+PROVIDER_KINDS: tuple[str, ...] = get_args(ProviderKind)
+TOOL_KINDS: tuple[str, ...] = get_args(ToolKind)
 MCP_TRANSPORTS = ("stdio", "http")
-ON_TOOL_ERROR = ("continue", "fail")
 
 
 def utcnow() -> datetime:
