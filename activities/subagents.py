@@ -19,8 +19,8 @@ from temporalio.exceptions import ApplicationError
 
 from config_store.agents import snapshot_agent
 from config_store.runs import record_run
-from orch.errors import InvalidConfig, NotFound
-from orch.prompts import render_system_prompt
+from core.errors import InvalidConfig, NotFound
+from core.prompts import render_system_prompt
 from workflows.types import AgentSpec, SubagentRequest
 
 UNAVAILABLE = "SubagentUnavailable"

@@ -21,7 +21,7 @@ from api.routes import (
 )
 from api.sse import EventHub
 from config_store.db import make_engine, make_session_factory
-from orch.settings import Settings, get_settings
+from core.settings import Settings, get_settings
 from temporal.client import connect
 
 API_VERSION = "0.1.0"

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
 from api.sse import EventHub
-from orch.settings import Settings
+from core.settings import Settings
 
 
 def get_session(request: Request) -> Iterator[Session]:

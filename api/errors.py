@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from orch.errors import OrchError
+from core.errors import OrchError
 
 log = logging.getLogger(__name__)
 

@@ -14,12 +14,11 @@ from config_store.specs import (
     ModelChoiceIn,
     ModelPriceIn,
     ProviderIn,
-    ProviderKind,
     RouteIn,
     ScriptTurnIn,
     ToolIn,
-    ToolKind,
 )
+from workflows.kinds import ProviderKind, ToolKind
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
 

@@ -32,9 +32,9 @@ from temporalio.testing import WorkflowEnvironment
 from config_store.agents import snapshot_agent
 from config_store.db import make_engine, make_session_factory
 from config_store.migrate import upgrade
-from config_store.seed import load_config_file
 from config_store.transcript import TranscriptStore
-from orch.settings import Settings
+from core.settings import Settings
+from services.seed import load_config_file
 from temporal.client import SEARCH_ATTRIBUTES
 from temporal.devserver import dev_server_extra_args, temporal_binary
 from temporal.runs import start_run

@@ -24,8 +24,8 @@ from config_store.snapshot import provider_spec, script_turns, tool_spec
 from config_store.specs import AgentIn
 from config_store.tools import find_tool
 from config_store.validation import check_above, check_json_schema, check_name, check_range
-from orch.errors import Conflict, InvalidConfig, NotFound
-from orch.prompts import check_template, check_variable_names
+from core.errors import Conflict, InvalidConfig, NotFound
+from core.prompts import check_template, check_variable_names
 from workflows.types import AgentSpec, ModelChoice, ToolSpec
 
 MAX_STEPS_LIMIT = 1000

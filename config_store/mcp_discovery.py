@@ -24,14 +24,14 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from activities.tools.mcp_spec import RemoteTool, ServerSpec
 from config_store.mcp_servers import MCP_KIND, get_server, server_spec, server_tools
+from config_store.mcp_spec import RemoteTool, ServerSpec
 from config_store.models import utcnow
 from config_store.rows import Outcome
 from config_store.specs import ToolIn
 from config_store.tools import agents_using_tool, find_tool, upsert_tool
 from config_store.validation import check_json_schema
-from orch.errors import Conflict, InvalidConfig
+from core.errors import Conflict, InvalidConfig
 
 MAX_TOOL_NAME = 64
 SEPARATOR = "__"

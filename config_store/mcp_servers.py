@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from activities.tools.mcp_spec import ServerSpec
-from config_store.models import MCP_TRANSPORTS, McpServer, Tool
+from config_store.mcp_spec import ServerSpec
+from config_store.models import McpServer, Tool
 from config_store.rows import NamedResource, copy_fields
 from config_store.tools import agents_using_tool, check_tool_name
 from config_store.validation import check_choice, check_range
-from orch.errors import Conflict, InvalidConfig
+from core.errors import Conflict, InvalidConfig
+from workflows.kinds import MCP_TRANSPORTS, McpTransport
 from workflows.types import ToolSpec
 
 MCP_KIND = "mcp"
@@ -44,7 +44,7 @@ class McpServerIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    transport: Literal["stdio", "http"]
+    transport: McpTransport
     command: str | None = Field(default=None, description="stdio: the program to run.")
     args: list[str] = Field(default_factory=list, description="stdio: its arguments.")
     env: dict[str, str] = Field(

@@ -12,7 +12,7 @@ from alembic.util.exc import CommandError
 
 import migrations
 from config_store.db import make_engine, normalize_url
-from orch.errors import OrchError
+from core.errors import OrchError
 
 SCRIPT_LOCATION = Path(migrations.__file__).parent
 

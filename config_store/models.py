@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, get_args
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from config_store.specs import ProviderKind, ToolKind
+from workflows.kinds import MCP_TRANSPORTS, PROVIDER_KINDS, TOOL_KINDS, McpTransport
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -30,11 +30,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-# The allowed values of the kind columns are the input shapes' own (one list for both).
-PROVIDER_KINDS: tuple[str, ...] = get_args(ProviderKind)
-TOOL_KINDS: tuple[str, ...] = get_args(ToolKind)
-MCP_TRANSPORTS = ("stdio", "http")
 
 
 def utcnow() -> datetime:
@@ -120,7 +115,7 @@ class McpServer(Timestamped, Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
-    transport: Mapped[str] = mapped_column(String(16))
+    transport: Mapped[McpTransport] = mapped_column(String(16))
     command: Mapped[str | None] = mapped_column(String(1024))  # stdio
     args: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Env of the server process; a value may reference the worker's env as ${VAR}.

@@ -7,11 +7,12 @@ import re
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from config_store.models import PROVIDER_KINDS, AgentVersion, Provider
+from config_store.models import AgentVersion, Provider
 from config_store.rows import NamedResource, copy_fields
 from config_store.specs import ModelPriceIn, ProviderIn
 from config_store.validation import check_above, check_choice, check_name
-from orch.errors import Conflict, InvalidConfig
+from core.errors import Conflict, InvalidConfig
+from workflows.kinds import PROVIDER_KINDS
 
 MAX_TIMEOUT_S = 600.0
 # RFC 9110 field names ("token").

@@ -10,7 +10,7 @@ from config_store.models import Agent, Route
 from config_store.rows import Outcome, insert_unique
 from config_store.specs import RouteIn
 from config_store.validation import check_name
-from orch.errors import Conflict, InvalidConfig, NotFound
+from core.errors import Conflict, InvalidConfig, NotFound
 
 
 def _target(session: Session, spec: RouteIn) -> Agent:

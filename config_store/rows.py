@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from orch.errors import Conflict, NotFound
+from core.errors import Conflict, NotFound
 
 
 def copy_fields(row: object, values: dict[str, Any]) -> bool:

@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config_store.models import Run
-from orch.errors import Conflict, NotFound
+from core.errors import Conflict, NotFound
 
 
 def record_run(

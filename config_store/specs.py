@@ -10,21 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ProviderKind = Literal["openai", "anthropic", "openai_compatible", "scripted"]
-ToolKind = Literal[
-    "calculator",
-    "read_file",
-    "ask_user",
-    "write_file",
-    "list_files",
-    "http",
-    "http_request",
-    "web_search",
-    "doc_search",
-    "github",
-    "mcp",
-    "agent",
-]
+from workflows.kinds import ProviderKind, ToolKind
 
 
 class _Input(BaseModel):

@@ -1,20 +1,21 @@
-"""Tools an agent may call. Not versioned: a run snapshots the tool as it is when it starts."""
+"""Tools an agent may call. Not versioned: a run snapshots the tool as it is when it starts.
+
+What every tool shares is checked here; a kind's own settings and defaults are checked by
+services/tools.py (the kinds' implementations live in activities/tools/), which the API and the
+seed file save through.
+"""
 
 from __future__ import annotations
-
-import copy
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from activities.tools.base import ToolConfigError
-from activities.tools.registry import TOOL_KINDS as BUILTIN_KINDS
-from config_store.models import TOOL_KINDS, Agent, AgentVersion, Tool
+from config_store.models import Agent, AgentVersion, Tool
 from config_store.rows import NamedResource, copy_fields
 from config_store.specs import ToolIn
 from config_store.validation import check_choice, check_json_schema, check_name, check_range
-from orch.errors import Conflict, InvalidConfig
+from core.errors import Conflict, InvalidConfig
+from workflows.kinds import TOOL_KINDS
 
 
 def check_tool_name(name: str) -> None:
@@ -24,19 +25,6 @@ def check_tool_name(name: str) -> None:
         raise InvalidConfig("name", "tool names may not contain '.': model providers reject it")
 
 
-def _with_defaults(spec: ToolIn) -> ToolIn:
-    """A tool that does not describe its arguments (or itself) gets its kind's description."""
-    kind = BUILTIN_KINDS.get(spec.kind)
-    if kind is None:
-        return spec
-    update: dict[str, Any] = {}
-    if spec.parameters is None:
-        update["parameters"] = copy.deepcopy(dict(kind.parameters))
-    if not spec.description:
-        update["description"] = kind.description
-    return spec.model_copy(update=update)
-
-
 def _validate(spec: ToolIn) -> None:
     check_choice(spec.kind, TOOL_KINDS, "kind")
     if spec.parameters is not None:
@@ -44,16 +32,10 @@ def _validate(spec: ToolIn) -> None:
     check_range(spec.timeout_s, "timeout_s", 0.001, 86400)
     check_range(spec.retry_attempts, "retry_attempts", 1, 100, integer=True)
     check_range(spec.max_result_chars, "max_result_chars", 100, 1_000_000, integer=True)
-    kind = BUILTIN_KINDS.get(spec.kind)
-    if kind is not None:
-        try:
-            kind.check_config(spec.config)
-        except ToolConfigError as err:
-            raise InvalidConfig(f"config.{err.field}", err.message) from err
 
 
 def _apply(row: Tool, spec: ToolIn) -> bool:
-    return copy_fields(row, _with_defaults(spec).model_dump())
+    return copy_fields(row, spec.model_dump())
 
 
 _TOOLS: NamedResource[Tool, ToolIn] = NamedResource(

@@ -32,7 +32,7 @@ def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str |
 def _include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     """Leave the document index (migration 0006) out of the model comparison: it has no models,
     as its full-text parts are dialect-specific (an FTS5 table and its shadow tables on SQLite, a
-    tsvector column with a GIN index on Postgres). config_store/doc_index.py owns its SQL."""
+    tsvector column with a GIN index on Postgres). docsearch/index.py owns its SQL."""
     return not (type_ == "table" and name is not None and name.startswith("doc_index_"))
 
 

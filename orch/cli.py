@@ -13,8 +13,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import NoReturn
 
-from orch.errors import OrchError
-from orch.settings import Settings, get_settings
+from core.errors import OrchError
+from core.settings import Settings, get_settings
 
 DEFAULT_SEED = Path("examples/config.yaml")
 
@@ -135,7 +135,7 @@ def _variable(text: str) -> tuple[str, str]:
 
 def _seed(path: Path, settings: Settings) -> int:
     from config_store.db import make_engine, make_session_factory
-    from config_store.seed import load_config_file
+    from services.seed import load_config_file
 
     engine = make_engine(settings.database_url)
     try:

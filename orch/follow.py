@@ -19,10 +19,10 @@ from temporalio.contrib.workflow_streams import WorkflowStreamClient
 
 from api.sse import TERMINAL_EVENTS
 from config_store.db import make_engine, make_session_factory
-from orch.errors import OrchError
-from orch.launch import launch_run
-from orch.settings import Settings
+from core.errors import OrchError
+from core.settings import Settings
 from orch.terminal import format_event
+from services.runs import launch_run
 from temporal.client import connect, workflow_ui_url
 from temporal.control import cancel_run, provide_input, resolve_approval
 from workflows.types import EVENTS_TOPIC, ApprovalDecision, UserInput

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import uvicorn
 
-from orch.errors import OrchError
-from orch.settings import Settings
+from core.errors import OrchError
+from core.settings import Settings
 
 log = logging.getLogger("orch")
 LOCAL_HOSTS = ("127.0.0.1", "0.0.0.0", "localhost")
@@ -106,8 +106,8 @@ async def run_up(settings: Settings, seed_file: Path | None) -> None:
     """Everything on one machine: dev server, migrations, example config, worker and API."""
     from config_store.db import make_engine, make_session_factory
     from config_store.migrate import upgrade
-    from config_store.seed import is_empty, load_config_file
     from config_store.transcript import TranscriptStore
+    from services.seed import is_empty, load_config_file
     from temporal.client import connect
     from temporal.devserver import DevServer
     from temporal.worker import build_worker

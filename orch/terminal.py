@@ -6,7 +6,7 @@ import json
 import sys
 from typing import Any
 
-from orch.settings import Settings
+from core.settings import Settings
 from temporal.client import connect
 from temporal.runs import decode_page_token, list_runs, runs_query
 

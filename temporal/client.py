@@ -5,8 +5,8 @@ from __future__ import annotations
 from temporalio.client import Client
 from temporalio.service import TLSConfig
 
-from orch.errors import OrchError
-from orch.settings import Settings
+from core.errors import OrchError
+from core.settings import Settings
 from workflows.types import AGENT_NAME
 
 # Custom search attributes the project sets on every run, sub-agents' included (registered by

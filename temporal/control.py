@@ -9,7 +9,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from orch.errors import Conflict
+from core.errors import Conflict
 from temporal.runs import ended_status, temporal_errors
 from workflows.agent_run import AgentRun
 from workflows.types import (

@@ -9,7 +9,7 @@ from pathlib import Path
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from orch.errors import OrchError
+from core.errors import OrchError
 from workflows.agent_run import AgentRun
 
 

@@ -28,7 +28,7 @@ from temporalio.converter import value_to_type
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from orch.errors import InvalidConfig, NotFound, OrchError
+from core.errors import InvalidConfig, NotFound, OrchError
 from temporal.client import TemporalUnavailable
 from workflows.agent_run import AgentRun
 from workflows.types import AGENT_NAME, AgentSpec, RunInput, RunResult, RunState

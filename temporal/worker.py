@@ -20,7 +20,7 @@ from activities.tools.mcp_pool import McpPool
 from activities.transcript import TranscriptActivities
 from config_store.db import make_engine, make_session_factory
 from config_store.transcript import TranscriptStore
-from orch.settings import Settings, allow_hosts
+from core.settings import Settings, allow_hosts
 from workflows.agent_run import AgentRun
 
 # Our deterministic modules need no fresh copy per workflow run: passing them through spares

@@ -117,3 +117,10 @@ def session_factory(db_url: str) -> Iterator[sessionmaker[Session]]:
         yield make_session_factory(engine)
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session whose writes the test commits itself (or not)."""
+    with session_factory() as s:
+        yield s

@@ -12,9 +12,9 @@ from activities.llm.errors import invalid_provider_config, missing_api_key
 from activities.llm.headers import resolve_headers
 from activities.llm.openai_provider import OpenAIProvider
 from activities.llm.scripted import ScriptedProvider
+from workflows.kinds import PROVIDER_KINDS
 from workflows.types import ProviderSpec
 
-PROVIDER_KINDS = ("openai", "anthropic", "openai_compatible", "scripted")
 # Local OpenAI-compatible servers (vLLM, Ollama, llama.cpp) often need no key, but the SDK
 # insists on one.
 PLACEHOLDER_API_KEY = "no-key"

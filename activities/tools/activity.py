@@ -18,7 +18,7 @@ from temporalio.exceptions import ApplicationError
 from activities.heartbeat import heartbeating
 from activities.tools.base import InvalidArguments, ToolContext, ToolError
 from activities.tools.net import UpstreamUnavailable
-from activities.tools.registry import TOOL_KINDS, execute_tool
+from activities.tools.registry import IMPLEMENTATIONS, execute_tool
 from activities.tools.secrets import redact, secret_values
 from activities.transcript import from_body, to_body
 from config_store.transcript import TranscriptStore
@@ -76,7 +76,7 @@ class ToolActivities:
         context = replace(
             self._context, run_id=input.run_id, call_id=input.call.id, tool_name=tool.name
         )
-        kind = TOOL_KINDS.get(tool.kind)
+        kind = IMPLEMENTATIONS.get(tool.kind)
         secrets = secret_values(tool.config, context.env, kind.secret_envs if kind else ())
         try:
             work = execute_tool(tool, input.call.arguments, context)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from activities.tools.base import ToolContext, ToolError, ToolKind
+from activities.tools.base import ToolContext, ToolError, ToolImplementation
 
 PARAMETERS: Mapping[str, Any] = {
     "type": "object",
@@ -24,7 +24,7 @@ async def run(arguments: Mapping[str, Any], ctx: ToolContext, config: Mapping[st
     )
 
 
-KIND = ToolKind(
+KIND = ToolImplementation(
     kind="ask_user",
     run=run,
     description="Ask the person running the agent a question and wait for the answer.",

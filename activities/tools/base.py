@@ -81,7 +81,7 @@ def no_config(config: Mapping[str, Any]) -> None:
 
 
 @dataclass(frozen=True)
-class ToolKind:
+class ToolImplementation:
     """One kind of tool: its implementation and what it offers the model by default."""
 
     kind: str

@@ -8,7 +8,7 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from activities.tools.base import ToolContext, ToolError, ToolKind
+from activities.tools.base import ToolContext, ToolError, ToolImplementation
 
 MAX_EXPRESSION_CHARS = 500
 MAX_EXPONENT = 1000
@@ -122,7 +122,7 @@ async def run(arguments: Mapping[str, Any], ctx: ToolContext, config: Mapping[st
     return format_number(evaluate(expression))
 
 
-KIND = ToolKind(
+KIND = ToolImplementation(
     kind="calculator",
     run=run,
     description="Evaluate an arithmetic expression and return the number.",

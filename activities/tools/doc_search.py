@@ -1,6 +1,6 @@
 """doc_search: ranked full-text search over a configured folder of documents.
 
-The index lives in the config store (config_store/doc_index.py: SQLite FTS5 or Postgres full-text
+The index lives in the config store (docsearch/index.py: SQLite FTS5 or Postgres full-text
 search, whichever DATABASE_URL is). With `reindex: on_call` (the default) every call first syncs
 the folder, which costs a directory walk and one SELECT when nothing changed, so the model always
 searches what is on disk. The folder is the operator's choice, never the model's: the model only
@@ -17,8 +17,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from activities.tools.base import ToolConfigError, ToolContext, ToolError, ToolKind
-from config_store.doc_index import (
+from activities.tools.base import ToolConfigError, ToolContext, ToolError, ToolImplementation
+from config_store.models import utcnow
+from docsearch.index import (
     DEFAULT_EXTENSIONS,
     DocHit,
     DocIndex,
@@ -26,8 +27,7 @@ from config_store.doc_index import (
     DocSearch,
     IndexOptions,
 )
-from config_store.doc_query import parse_query
-from config_store.models import utcnow
+from docsearch.query import parse_query
 
 MAX_RESULTS_LIMIT = 50
 REINDEX_MODES = ("on_call", "interval")
@@ -210,7 +210,7 @@ def _hit_lines(hits: list[DocHit], first: int) -> list[str]:
     return lines
 
 
-KIND = ToolKind(
+KIND = ToolImplementation(
     kind="doc_search",
     run=run,
     description=(

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 from activities.tools import github_format as fmt
-from activities.tools.base import ToolConfigError, ToolContext, ToolError, ToolKind
+from activities.tools.base import ToolConfigError, ToolContext, ToolError, ToolImplementation
 from activities.tools.net import HttpResult, UpstreamUnavailable, check_status, fetch
 from activities.tools.search_backends import check_base_url
 from activities.tools.secrets import redact, secret_values
@@ -282,7 +282,7 @@ async def run(arguments: Mapping[str, Any], ctx: ToolContext, config: Mapping[st
         raise
 
 
-KIND = ToolKind(
+KIND = ToolImplementation(
     kind="github",
     run=run,
     description=(

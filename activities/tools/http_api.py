@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from activities.tools import net
-from activities.tools.base import ToolConfigError, ToolContext, ToolError, ToolKind
+from activities.tools.base import ToolConfigError, ToolContext, ToolError, ToolImplementation
 from activities.tools.http_request import body_text, is_json
 from activities.tools.secrets import ENV_REFERENCE, substitute_env
 
@@ -292,7 +292,7 @@ async def run(arguments: Mapping[str, Any], ctx: ToolContext, config: Mapping[st
     return result_text(result, checked.response_pointer)
 
 
-KIND = ToolKind(
+KIND = ToolImplementation(
     kind="http",
     run=run,
     description="Call an HTTP API with the given arguments.",

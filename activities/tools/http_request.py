@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from activities.tools import net
-from activities.tools.base import ToolConfigError, ToolContext, ToolError, ToolKind
+from activities.tools.base import ToolConfigError, ToolContext, ToolError, ToolImplementation
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 DEFAULT_METHODS = ("GET", "HEAD")
@@ -132,7 +132,7 @@ async def run(arguments: Mapping[str, Any], ctx: ToolContext, config: Mapping[st
     return f"HTTP {result.status}\ncontent-type: {content_type}\n\n{body_text(result)}"
 
 
-KIND = ToolKind(
+KIND = ToolImplementation(
     kind="http_request",
     run=run,
     description=(

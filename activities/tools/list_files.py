@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from activities.tools import workspace
-from activities.tools.base import ToolConfigError, ToolContext, ToolError, ToolKind
+from activities.tools.base import ToolConfigError, ToolContext, ToolError, ToolImplementation
 
 DEFAULT_MAX_ENTRIES = 500
 MAX_MAX_ENTRIES = 100_000
@@ -185,7 +185,7 @@ async def run(arguments: Mapping[str, Any], ctx: ToolContext, config: Mapping[st
     )
 
 
-KIND = ToolKind(
+KIND = ToolImplementation(
     kind="list_files",
     run=run,
     description="List the files and folders in a workspace folder (folders end with '/', files "

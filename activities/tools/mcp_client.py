@@ -22,14 +22,9 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.message import SessionMessage
 
 from activities.tools.base import ToolError
-from activities.tools.mcp_spec import (
-    McpUnavailable,
-    RemoteTool,
-    ResolvedServer,
-    ServerSpec,
-    resolve,
-)
+from activities.tools.mcp_spec import McpUnavailable, ResolvedServer, resolve
 from activities.tools.secrets import redact
+from config_store.mcp_spec import RemoteTool, ServerSpec
 
 CLIENT_INFO = types.Implementation(name="orch", version="0.1.0")
 MAX_TOOL_PAGES = 50  # a server that keeps handing out cursors is not listed forever

@@ -26,7 +26,7 @@ from temporalio.plugin import SimplePlugin
 
 from activities.tools.base import ToolError
 from activities.tools.mcp_client import describe_error, open_session, render_result
-from activities.tools.mcp_spec import McpUnavailable, ResolvedServer, ServerSpec, resolve
+from activities.tools.mcp_spec import McpUnavailable, ResolvedServer, resolve, server_of
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ class McpPool:
         ToolError: the tool answered with an error, or rejected the call (unknown tool, invalid
         arguments). McpUnavailable: the server could not be used; another attempt may work.
         """
-        server = resolve(ServerSpec.from_config(server_spec), self._env)
+        server = resolve(server_of(server_spec), self._env)
         connection = self._connection(server)
         session = await connection.ready()
         try:
@@ -133,7 +133,7 @@ class McpPool:
 
     def is_connected(self, server_spec: Mapping[str, Any]) -> bool:
         """Whether a live session to this server is open (for tests and diagnostics)."""
-        key = resolve(ServerSpec.from_config(server_spec), self._env).key
+        key = resolve(server_of(server_spec), self._env).key
         connection = self._connections.get(key)
         return connection is not None and not connection.dead and connection.session is not None
 

@@ -1,12 +1,12 @@
-"""How to reach an MCP server, as stored (templates) and as used (resolved), without the SDK.
+"""How to reach an MCP server as used (resolved), without the SDK; the stored form is
+config_store/mcp_spec.py.
 
-A server's spec travels in each of its tools' snapshot (`config["server_spec"]`), so the worker
-needs no database read per call. It holds secrets only as `${VAR}` references in `env` and
+A server's spec holds secrets only as `${VAR}` references in `env` and
 `headers`; `resolve` substitutes them from the environment of the process that connects (the
 worker for calls, the API for discovery). The resolved form never leaves the process: it is
 only hashed into the key of the worker's session.
 
-Kept free of the `mcp` SDK (a second of imports) so the config store and the CLI stay light.
+Kept free of the `mcp` SDK (a second of imports).
 """
 
 from __future__ import annotations
@@ -15,69 +15,17 @@ import hashlib
 import json
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from activities.tools.base import ToolError
 from activities.tools.secrets import secret_values, substitute_env
-
-TRANSPORTS = ("stdio", "http")
-DEFAULT_TIMEOUT_S = 30.0
+from config_store.mcp_spec import ServerSpec
 
 
 class McpUnavailable(Exception):
     """The MCP server cannot be reached or used right now (it does not start, the connection
     drops, a request times out). Not a ToolError: Temporal retries the call."""
-
-
-@dataclass(frozen=True)
-class ServerSpec:
-    """A server's connection settings as stored: `${VAR}` references unresolved."""
-
-    name: str
-    transport: str  # "stdio" | "http"
-    command: str | None = None
-    args: tuple[str, ...] = ()
-    env: Mapping[str, str] = field(default_factory=dict)
-    url: str | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)
-    timeout_s: float = DEFAULT_TIMEOUT_S
-
-    @classmethod
-    def from_config(cls, data: Mapping[str, Any]) -> ServerSpec:
-        """The spec a tool snapshot carries; ToolError if it is not one (a tool saved by hand
-        whose run was started before its server existed)."""
-        try:
-            transport = str(data["transport"])
-            if transport not in TRANSPORTS:
-                raise ValueError(f"unknown transport {transport!r}")
-            needed = "command" if transport == "stdio" else "url"
-            if not data.get(needed):
-                raise ValueError(f"no {needed} for transport {transport}")
-            return cls(
-                name=str(data.get("name", "")),
-                transport=transport,
-                command=None if data.get("command") is None else str(data["command"]),
-                args=tuple(str(arg) for arg in data.get("args") or ()),
-                env={str(k): str(v) for k, v in (data.get("env") or {}).items()},
-                url=None if data.get("url") is None else str(data["url"]),
-                headers={str(k): str(v) for k, v in (data.get("headers") or {}).items()},
-                timeout_s=float(data.get("timeout_s") or DEFAULT_TIMEOUT_S),
-            )
-        except (KeyError, TypeError, ValueError, AttributeError) as err:
-            raise ToolError(f"the MCP server settings of this tool are incomplete: {err}") from None
-
-    def to_config(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "transport": self.transport,
-            "command": self.command,
-            "args": list(self.args),
-            "env": dict(self.env),
-            "url": self.url,
-            "headers": dict(self.headers),
-            "timeout_s": self.timeout_s,
-        }
 
 
 @dataclass(frozen=True)
@@ -115,6 +63,14 @@ def local_command(command: str | None) -> str | None:
     return sys.executable if command in ("python", "python3") else command
 
 
+def server_of(config: Mapping[str, Any]) -> ServerSpec:
+    """The server spec a tool snapshot carries; ToolError if it is not one."""
+    try:
+        return ServerSpec.from_config(config)
+    except ValueError as err:
+        raise ToolError(f"the MCP server settings of this tool are incomplete: {err}") from None
+
+
 def resolve(spec: ServerSpec, env: Mapping[str, str]) -> ResolvedServer:
     """Substitute `${VAR}` in the server's env and headers from `env`; ToolError naming the
     server and the missing variable."""
@@ -130,12 +86,3 @@ def resolve(spec: ServerSpec, env: Mapping[str, str]) -> ResolvedServer:
         timeout_s=spec.timeout_s,
         secrets=secret_values({"env": dict(spec.env), "headers": dict(spec.headers)}, env),
     )
-
-
-@dataclass(frozen=True)
-class RemoteTool:
-    """A tool as an MCP server lists it."""
-
-    name: str
-    description: str
-    input_schema: dict[str, Any]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from activities.tools.base import ToolConfigError, ToolContext, ToolError, ToolKind
+from activities.tools.base import ToolConfigError, ToolContext, ToolError, ToolImplementation
 
 CONFIG_KEYS = ("server", "tool", "stale")
 
@@ -36,7 +36,7 @@ async def run(arguments: Mapping[str, Any], ctx: ToolContext, config: Mapping[st
     return await ctx.mcp.call_tool(server_spec, str(config.get("tool", "")), arguments)
 
 
-KIND = ToolKind(
+KIND = ToolImplementation(
     kind="mcp",
     run=run,
     description="A tool of an MCP server.",

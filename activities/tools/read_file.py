@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from activities.tools import workspace
-from activities.tools.base import ToolConfigError, ToolContext, ToolError, ToolKind
+from activities.tools.base import ToolConfigError, ToolContext, ToolError, ToolImplementation
 
 DEFAULT_MAX_BYTES = 1_000_000
 MAX_MAX_BYTES = 100_000_000
@@ -102,7 +102,7 @@ async def run(arguments: Mapping[str, Any], ctx: ToolContext, config: Mapping[st
     return await asyncio.to_thread(read_text, ctx.workspace_dir, path, max_bytes=max_bytes)
 
 
-KIND = ToolKind(
+KIND = ToolImplementation(
     kind="read_file",
     run=run,
     description="Read a UTF-8 text file from the workspace. Paths are relative to the workspace.",

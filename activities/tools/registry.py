@@ -27,7 +27,7 @@ from activities.tools import (
     web_search,
     write_file,
 )
-from activities.tools.base import InvalidArguments, ToolContext, ToolError, ToolKind
+from activities.tools.base import InvalidArguments, ToolContext, ToolError, ToolImplementation
 from workflows.types import ToolSpec
 
 _KINDS = (
@@ -44,7 +44,9 @@ _KINDS = (
     http_request.KIND,
     mcp_tool.KIND,
 )
-TOOL_KINDS: Mapping[str, ToolKind] = MappingProxyType({kind.kind: kind for kind in _KINDS})
+IMPLEMENTATIONS: Mapping[str, ToolImplementation] = MappingProxyType(
+    {kind.kind: kind for kind in _KINDS}
+)
 
 
 async def execute_tool(spec: ToolSpec, arguments: dict[str, Any], ctx: ToolContext) -> str:
@@ -54,7 +56,7 @@ async def execute_tool(spec: ToolSpec, arguments: dict[str, Any], ctx: ToolConte
     match the tool's JSON Schema (`spec.parameters`, else the kind's default: InvalidArguments),
     or the tool's own complaint.
     """
-    kind = TOOL_KINDS.get(spec.kind)
+    kind = IMPLEMENTATIONS.get(spec.kind)
     if kind is None:
         raise ToolError(f"tool '{spec.name}' has an unknown kind {spec.kind!r}")
     validate_arguments(spec.name, spec.parameters or kind.parameters, arguments)
@@ -65,7 +67,7 @@ async def execute_tool(spec: ToolSpec, arguments: dict[str, Any], ctx: ToolConte
 def argument_problem(spec: ToolSpec, arguments: dict[str, Any]) -> str | None:
     """Why `arguments` break the tool's schema, or None. Pure and deterministic: the workflow
     calls it before an approval, a question or a child run, as the activity does before a tool."""
-    kind = TOOL_KINDS.get(spec.kind)
+    kind = IMPLEMENTATIONS.get(spec.kind)
     schema = spec.parameters or (kind.parameters if kind is not None else {})
     try:
         validate_arguments(spec.name, schema, arguments)

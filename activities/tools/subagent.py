@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from activities.tools.base import ToolConfigError, ToolContext, ToolError, ToolKind
+from activities.tools.base import ToolConfigError, ToolContext, ToolError, ToolImplementation
 
 PARAMETERS: Mapping[str, Any] = {
     "type": "object",
@@ -39,7 +39,7 @@ async def run(arguments: Mapping[str, Any], ctx: ToolContext, config: Mapping[st
     raise ToolError("an agent tool runs as a child workflow, not as a tool activity")
 
 
-KIND = ToolKind(
+KIND = ToolImplementation(
     kind="agent",
     run=run,
     description="Hand a task to another agent and get its answer.",

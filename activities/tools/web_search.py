@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from activities.tools.base import ToolConfigError, ToolContext, ToolError, ToolKind
+from activities.tools.base import ToolConfigError, ToolContext, ToolError, ToolImplementation
 from activities.tools.search_backends import BACKENDS, BRAVE_KEY_ENV, SearchResults, clean
 from activities.tools.secrets import redact, secret_values
 
@@ -108,7 +108,7 @@ async def run(arguments: Mapping[str, Any], ctx: ToolContext, config: Mapping[st
     return redact(format_results(query.strip(), results), secrets)
 
 
-KIND = ToolKind(
+KIND = ToolImplementation(
     kind="web_search",
     run=run,
     description=(

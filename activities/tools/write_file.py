@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from activities.tools import workspace
-from activities.tools.base import ToolConfigError, ToolContext, ToolError, ToolKind
+from activities.tools.base import ToolConfigError, ToolContext, ToolError, ToolImplementation
 
 DEFAULT_MAX_BYTES = 1_000_000
 MAX_MAX_BYTES = 100_000_000
@@ -234,7 +234,7 @@ async def run(arguments: Mapping[str, Any], ctx: ToolContext, config: Mapping[st
     )
 
 
-KIND = ToolKind(
+KIND = ToolImplementation(
     kind="write_file",
     run=run,
     description="Write a UTF-8 text file in the workspace (overwrite, append or create). "

@@ -18,15 +18,13 @@ from typing import TypeVar
 from fastapi import APIRouter, Response, status
 from sqlalchemy.orm import Session, sessionmaker
 
-from activities.tools.mcp_client import list_remote_tools
-from activities.tools.mcp_spec import McpUnavailable, RemoteTool, ServerSpec
 from api.deps import SessionDep, SessionFactoryDep, SettingsDep
 from api.schemas import McpDiscovery, McpServerCreate, McpServerRead, McpServerUpdate
 from config_store import mcp_servers as service
-from config_store.mcp_discovery import record_discovery
 from config_store.mcp_servers import McpServerIn
-from orch.errors import OrchError
-from orch.settings import Settings
+from core.errors import OrchError
+from core.settings import Settings
+from services.mcp import discover
 
 router = APIRouter(prefix="/v1/mcp-servers", tags=["mcp-servers"])
 
@@ -39,26 +37,15 @@ def _in_transaction(factory: sessionmaker[Session], work: Callable[[Session], T]
 
 
 async def _discover(factory: sessionmaker[Session], name: str) -> McpServerRead:
-    """List the server's tools, then store them (two short transactions around the I/O)."""
+    """Discover the server's tools, then read it back as the answer."""
+    found = await discover(factory, name, os.environ)
 
-    def spec_of(session: Session) -> ServerSpec:
-        return service.server_spec(service.get_server(session, name))
-
-    spec = await asyncio.to_thread(_in_transaction, factory, spec_of)
-    tools: list[RemoteTool] | None = None
-    error: str | None = None
-    try:
-        tools = await list_remote_tools(spec, os.environ)
-    except McpUnavailable as err:
-        error = str(err)
-
-    def store(session: Session) -> McpServerRead:
-        changes = record_discovery(session, name, spec, tools, error)
-        discovery = McpDiscovery(**asdict(changes)) if tools is not None else None
+    def read(session: Session) -> McpServerRead:
+        discovery = McpDiscovery(**asdict(found.changes)) if found.listed else None
         row = service.get_server(session, name)
         return McpServerRead.of(row, service.server_tools(session, name), discovery)
 
-    return await asyncio.to_thread(_in_transaction, factory, store)
+    return await asyncio.to_thread(_in_transaction, factory, read)
 
 
 def _check_stdio_allowed(spec: McpServerIn, settings: Settings) -> None:

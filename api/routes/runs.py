@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
 from api.deps import EventsDep, SessionFactoryDep, SettingsDep, TemporalDep
-from orch.launch import launch_run
-from orch.settings import Settings
+from core.settings import Settings
+from services.runs import launch_run
 from temporal.client import workflow_ui_url
 from temporal.runs import (
     MAX_PAGE_SIZE,

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from api.deps import SessionFactoryDep
 from config_store.runs import thread_runs
 from config_store.transcript import TranscriptStore
-from orch.errors import NotFound
+from core.errors import NotFound
 
 router = APIRouter(prefix="/v1/threads", tags=["threads"])
 

@@ -6,8 +6,9 @@ from fastapi import APIRouter, Response, status
 
 from api.deps import SessionDep
 from api.schemas import ToolCreate, ToolRead, ToolUpdate
-from config_store import tools as service
+from config_store import tools as store
 from config_store.specs import ToolIn
+from services import tools as service
 
 router = APIRouter(prefix="/v1/tools", tags=["tools"])
 
@@ -20,12 +21,12 @@ def create_tool(body: ToolCreate, session: SessionDep) -> ToolRead:
 
 @router.get("")
 def list_tools(session: SessionDep) -> list[ToolRead]:
-    return [ToolRead.of(row) for row in service.list_tools(session)]
+    return [ToolRead.of(row) for row in store.list_tools(session)]
 
 
 @router.get("/{name}")
 def get_tool(name: str, session: SessionDep) -> ToolRead:
-    return ToolRead.of(service.get_tool(session, name))
+    return ToolRead.of(store.get_tool(session, name))
 
 
 @router.put("/{name}")
@@ -35,5 +36,5 @@ def update_tool(name: str, body: ToolUpdate, session: SessionDep) -> ToolRead:
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_tool(name: str, session: SessionDep) -> Response:
-    service.delete_tool(session, name)
+    store.delete_tool(session, name)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

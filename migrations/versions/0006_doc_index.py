@@ -1,4 +1,4 @@
-"""The document index of the doc_search tool (config_store/doc_index.py).
+"""The document index of the doc_search tool (docsearch/index.py).
 
 Portable part, on both backends:
 - doc_index_folders: one row per indexed folder (its resolved path, when it was last synced);

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from activities.tools.base import InvalidArguments, ToolContext, ToolError
-from activities.tools.registry import TOOL_KINDS, execute_tool
-from config_store.doc_index import DocIndex, IndexOptions
+from activities.tools.registry import IMPLEMENTATIONS, execute_tool
 from config_store.specs import ToolIn
-from config_store.tools import create_tool
-from orch.errors import InvalidConfig
+from core.errors import InvalidConfig
+from docsearch.index import DocIndex, IndexOptions
+from services.tools import create_tool
 from workflows.types import ToolSpec
 
 HOSTILE = ['"', "*", "NEAR(", "') OR 1=1 --", "a AND OR", "retry NOT", "^", "col:retry"]
@@ -160,7 +160,7 @@ def test_config_is_checked_when_the_tool_is_saved(session_factory: sessionmaker[
     assert field({"folder": "d", "path": "x"}) == "config.path"
     with session_factory() as session:  # existence is checked at call time, not here
         row = create_tool(session, "docs", ToolIn(kind="doc_search", config={"folder": "/nope"}))
-        assert row.parameters == dict(TOOL_KINDS["doc_search"].parameters)
+        assert row.parameters == dict(IMPLEMENTATIONS["doc_search"].parameters)
 
 
 def test_sync_cost_when_nothing_changed(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from activities.tools.base import ToolContext, ToolError
-from activities.tools.registry import TOOL_KINDS, execute_tool
+from activities.tools.registry import IMPLEMENTATIONS, execute_tool
 from tests.activities.helpers import CALCULATOR, READ_FILE
 from workflows.types import ToolSpec
 
@@ -110,7 +110,7 @@ async def test_ask_user_never_runs_as_an_activity(ctx: ToolContext) -> None:
 
 
 def test_tool_kinds() -> None:
-    assert set(TOOL_KINDS) == {
+    assert set(IMPLEMENTATIONS) == {
         "calculator",
         "read_file",
         "write_file",
@@ -124,11 +124,11 @@ def test_tool_kinds() -> None:
         "http_request",
         "mcp",
     }
-    assert TOOL_KINDS["ask_user"].parameters == {
+    assert IMPLEMENTATIONS["ask_user"].parameters == {
         "type": "object",
         "properties": {"question": {"type": "string", "description": "the question to ask"}},
         "required": ["question"],
         "additionalProperties": False,
     }
-    for kind in TOOL_KINDS.values():
+    for kind in IMPLEMENTATIONS.values():
         assert kind.parameters["type"] == "object"

@@ -15,8 +15,8 @@ from activities.tools.github import REQUIRED
 from activities.tools.net import BlockedDestination, UpstreamUnavailable
 from activities.tools.registry import execute_tool
 from config_store.specs import ToolIn
-from config_store.tools import create_tool
-from orch.errors import InvalidConfig
+from core.errors import InvalidConfig
+from services.tools import create_tool
 from tests.fakes.github_server import GITHUB_TOKEN, PRIVATE, PUBLIC, FakeGitHubServer
 from workflows.types import ToolSpec
 

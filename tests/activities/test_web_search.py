@@ -14,8 +14,8 @@ from activities.tools.net import BlockedDestination, UpstreamUnavailable
 from activities.tools.registry import execute_tool
 from activities.tools.web_search import PARAMETERS
 from config_store.specs import ToolIn
-from config_store.tools import create_tool
-from orch.errors import InvalidConfig
+from core.errors import InvalidConfig
+from services.tools import create_tool
 from tests.fakes.search_servers import BRAVE_KEY, FakeSearchServer
 from workflows.types import ToolSpec
 

@@ -21,8 +21,8 @@ from activities.tools.read_file import read_text
 from activities.tools.registry import execute_tool
 from activities.tools.write_file import write_text
 from config_store.specs import ToolIn
-from config_store.tools import create_tool
-from orch.errors import InvalidConfig
+from core.errors import InvalidConfig
+from services.tools import create_tool
 from workflows.types import ToolSpec
 
 SECRET = "top secret\n"

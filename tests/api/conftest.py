@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from orch.settings import Settings
+from core.settings import Settings
 
 
 @pytest.fixture

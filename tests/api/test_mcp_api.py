@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from orch.settings import Settings
+from core.settings import Settings
 from tests.fakes.mcp_server import HttpMcpProcess, stdio_settings
 
 TOKEN = "tok-SECRET-0123456789"

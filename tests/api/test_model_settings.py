@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
 from config_store.runs import list_runs
-from orch.settings import Settings
+from core.settings import Settings
 
 PROMPT = "You help {{ customer }}.\n{% if tone is defined %}Be {{ tone }}.{% endif %}"
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from config_store.providers import create_provider
 from config_store.specs import ProviderIn, ToolIn
@@ -16,13 +14,6 @@ CALC_PARAMS = {
     "properties": {"expression": {"type": "string"}},
     "required": ["expression"],
 }
-
-
-@pytest.fixture
-def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A session whose writes the test commits itself (or not)."""
-    with session_factory() as s:
-        yield s
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from config_store import agents, providers, routes, tools
 from config_store.models import AgentVersion
 from config_store.specs import AgentIn, ProviderIn, RouteIn, ScriptTurnIn, ToolCallIn
-from orch.errors import Conflict, InvalidConfig, NotFound
+from core.errors import Conflict, InvalidConfig, NotFound
 from workflows.types import ScriptTurn, ToolCall
 
 

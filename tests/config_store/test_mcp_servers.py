@@ -12,15 +12,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from activities.tools.base import ToolContext
 from activities.tools.mcp_client import list_remote_tools
 from activities.tools.mcp_pool import McpPool
-from activities.tools.mcp_spec import McpUnavailable, RemoteTool
+from activities.tools.mcp_spec import McpUnavailable
 from activities.tools.registry import execute_tool
 from config_store import mcp_servers as servers
 from config_store.agents import create_agent, snapshot_agent
 from config_store.mcp_discovery import DiscoveryChanges, local_tool_names, record_discovery
-from config_store.seed import load_config
+from config_store.mcp_spec import RemoteTool
 from config_store.specs import AgentIn, ToolIn
 from config_store.tools import create_tool, find_tool, get_tool, update_tool
-from orch.errors import Conflict, InvalidConfig
+from core.errors import Conflict, InvalidConfig
+from services.seed import load_config
 from tests.fakes.mcp_server import HttpMcpProcess, stdio_settings
 
 ENV = {"MCP_TOKEN": "tok-SECRET-0123456789"}

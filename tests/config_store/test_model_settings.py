@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from config_store import agents, providers
 from config_store.models import AgentVersion
 from config_store.specs import AgentIn, ProviderIn
-from orch.errors import Conflict, InvalidConfig
+from core.errors import Conflict, InvalidConfig
 from workflows.types import AgentSpec, ModelChoice, ModelPrice, ProviderSpec
 
 PRICES = [

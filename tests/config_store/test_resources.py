@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from config_store import providers, routes, runs, tools
+from config_store import providers, routes, runs
 from config_store.agents import create_agent
-from config_store.specs import AgentIn, ProviderIn, RouteIn, ToolIn
-from orch.errors import Conflict, InvalidConfig, NotFound
+from config_store.specs import AgentIn, ProviderIn, RouteIn
+from core.errors import Conflict, InvalidConfig, NotFound
 
 
 def test_provider_round_trip(session: Session) -> None:
@@ -60,28 +60,6 @@ def test_provider_validation(
 def test_provider_kind_is_checked_by_the_service(session: Session) -> None:
     with pytest.raises(InvalidConfig) as err:
         providers.create_provider(session, "x", ProviderIn.model_construct(kind="gemini"))  # type: ignore[arg-type]
-    assert err.value.field == "kind"
-
-
-def test_tool_defaults_and_validation(session: Session) -> None:
-    row = tools.create_tool(session, "calc", ToolIn(kind="calculator"))
-    # No schema given: the kind's own, so models are told what arguments the tool takes.
-    assert row.parameters["required"] == ["expression"]
-    assert row.description.startswith("Evaluate")
-    assert (row.timeout_s, row.retry_attempts, row.requires_approval) == (30.0, 3, False)
-    cases: list[tuple[str, dict[str, Any], str]] = [
-        ("x", {"kind": "calculator", "parameters": {"type": "nope"}}, "parameters"),
-        ("x", {"kind": "calculator", "parameters": {"type": "string"}}, "parameters"),
-        ("x", {"kind": "calculator", "timeout_s": 0}, "timeout_s"),
-        ("x", {"kind": "calculator", "retry_attempts": 0}, "retry_attempts"),
-        ("a.b", {"kind": "calculator"}, "name"),
-    ]
-    for name, values, field in cases:
-        with pytest.raises(InvalidConfig) as err:
-            tools.create_tool(session, name, ToolIn.model_validate(values))
-        assert err.value.field == field, values
-    with pytest.raises(InvalidConfig) as err:
-        tools.create_tool(session, "x", ToolIn.model_construct(kind="shell", parameters={}))  # type: ignore[arg-type]
     assert err.value.field == "kind"
 
 

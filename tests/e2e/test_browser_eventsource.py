@@ -26,7 +26,7 @@ import uvicorn
 from temporalio.client import Client
 
 from api.app import create_app
-from orch.settings import Settings
+from core.settings import Settings
 from temporal.runs import start_run
 from tests.e2e.sse_client import read_events
 from tests.e2e.test_run_control import guarded

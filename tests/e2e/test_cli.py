@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from orch.settings import Settings
+from core.settings import Settings
 from tests.fixtures_temporal import EXAMPLE_CONFIG
 
 

@@ -10,7 +10,7 @@ import pytest
 from temporalio.client import Client
 
 from config_store.agents import snapshot_agent
-from orch.settings import Settings
+from core.settings import Settings
 from tests.fixtures_temporal import REPO
 from tests.workflows.test_agent_run import events_of, run_agent
 

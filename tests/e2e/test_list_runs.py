@@ -17,7 +17,7 @@ import httpx
 import pytest
 from temporalio.client import Client
 
-from orch.settings import Settings
+from core.settings import Settings
 from temporal.runs import start_run
 from tests.e2e.sse_client import read_events
 from tests.e2e.test_cli import orch, orch_env

@@ -12,7 +12,7 @@ import pytest
 from temporalio.client import Client
 
 from config_store.transcript import TranscriptStore
-from orch.settings import Settings
+from core.settings import Settings
 from temporal.runs import start_run
 from tests.e2e.sse_client import Event, read_events
 from tests.workflows.test_agent_run import demo_spec

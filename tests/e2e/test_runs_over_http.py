@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from temporalio.client import Client
 
 from api.app import create_app
-from orch.settings import Settings
+from core.settings import Settings
 from temporal.devserver import temporal_binary
 from temporal.runs import start_run
 from tests.e2e.sse_client import read_events

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from temporalio.service import TLSConfig
 
-from orch.settings import Settings
+from core.settings import Settings
 from temporal.client import tls_config, workflow_ui_url
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orch.errors import InvalidConfig
+from core.errors import InvalidConfig
 from temporal.runs import decode_page_token, encode_page_token, runs_query
 
 

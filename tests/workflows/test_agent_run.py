@@ -15,7 +15,7 @@ from temporalio.exceptions import CancelledError
 
 from config_store.agents import snapshot_agent
 from config_store.transcript import TranscriptStore
-from orch.settings import Settings
+from core.settings import Settings
 from temporal.runs import get_run, start_run
 from workflows.agent_run import AgentRun
 from workflows.types import (

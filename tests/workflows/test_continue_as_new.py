@@ -11,7 +11,7 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from config_store.transcript import TranscriptStore
-from orch.settings import Settings
+from core.settings import Settings
 from temporal.client import SEARCH_ATTRIBUTES
 from temporal.devserver import dev_server_extra_args, temporal_binary
 from temporal.runs import get_run

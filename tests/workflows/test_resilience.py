@@ -12,7 +12,7 @@ import pytest
 from temporalio.client import Client, WorkflowFailureError
 
 from config_store.transcript import TranscriptStore
-from orch.settings import Settings
+from core.settings import Settings
 from temporal.runs import get_run
 from tests.fakes.provider_server import FakeProviderServer, FakeToolCall
 from tests.workflows.test_agent_run import demo_spec, events_of, run_agent, start_agent

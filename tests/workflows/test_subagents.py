@@ -15,9 +15,9 @@ from temporalio.contrib.workflow_streams import WorkflowStreamClient
 from config_store.agents import create_agent, snapshot_agent
 from config_store.models import Run
 from config_store.specs import AgentIn, ToolIn
-from config_store.tools import create_tool
 from config_store.transcript import TranscriptStore
-from orch.settings import Settings
+from core.settings import Settings
+from services.tools import create_tool
 from temporal.runs import get_run, list_runs
 from tests.workflows.test_agent_run import events_of, run_agent, start_agent
 from workflows.agent_run import AgentRun

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from temporalio.client import Client
 
-from orch.settings import Settings
+from core.settings import Settings
 from temporal.runs import get_run
 from tests.workflows.test_agent_run import demo_spec, events_of, run_agent, start_agent
 from workflows.types import ScriptTurn, ToolCall

@@ -15,7 +15,7 @@ import pytest_asyncio
 from temporalio.client import Client
 
 from config_store.transcript import TranscriptStore
-from orch.settings import Settings
+from core.settings import Settings
 from temporal.worker import build_worker
 from tests.fakes.http_api_server import Canned, FakeHttpApiServer
 from tests.workflows.test_agent_run import demo_spec, events_of, run_agent

@@ -33,15 +33,15 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config_store.agents import upsert_agent
-from config_store.mcp_discovery import record_discovery
-from config_store.mcp_servers import McpServerIn, get_server, server_spec, upsert_server
+from config_store.mcp_servers import McpServerIn, upsert_server
 from config_store.models import Agent, McpServer, Provider, Route, Tool
 from config_store.providers import upsert_provider
 from config_store.routes import upsert_route
 from config_store.rows import Outcome
 from config_store.specs import AgentIn, ProviderIn, RouteIn, ToolIn
-from config_store.tools import upsert_tool
-from orch.errors import InvalidConfig
+from core.errors import InvalidConfig
+from services.mcp import discover_in
+from services.tools import upsert_tool
 
 SECTIONS = ("providers", "mcp_servers", "tools", "agents", "routes")
 
@@ -156,19 +156,13 @@ def load_config(
 
 def _discover(session: Session, name: str, env: Mapping[str, str], report: SeedReport) -> None:
     """List the server's tools and store them; a failure is a warning, not an error."""
-    from activities.tools.mcp_client import list_remote_tools_blocking  # the SDK: on use only
-    from activities.tools.mcp_spec import McpUnavailable
-
-    spec = server_spec(get_server(session, name))
-    try:
-        tools = list_remote_tools_blocking(spec, env)
-    except McpUnavailable as err:
-        record_discovery(session, name, spec, None, str(err))
+    found = discover_in(session, name, env)
+    if not found.listed:
         report.warnings.append(
-            f"mcp_servers/{name}: not discovered, its tools are unchanged: {err}"
+            f"mcp_servers/{name}: not discovered, its tools are unchanged: {found.error}"
         )
         return
-    changes = record_discovery(session, name, spec, tools)
+    changes = found.changes
     report.created.extend(f"tools/{tool}" for tool in changes.created)
     report.updated.extend(f"tools/{tool}" for tool in changes.updated)
     report.unchanged.extend(f"tools/{tool}" for tool in changes.unchanged)

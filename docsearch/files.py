@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from config_store.doc_text import decode_text
+from docsearch.text import decode_text
 
 DEFAULT_EXTENSIONS = frozenset({".md", ".markdown", ".txt", ".rst", ".html", ".htm"})
 

@@ -17,8 +17,8 @@ from config_store.routes import resolve_route
 from config_store.runs import record_run, thread_runs
 from config_store.transcript import TranscriptStore
 from config_store.validation import check_name
-from orch.errors import Conflict
-from orch.prompts import render_system_prompt
+from core.errors import Conflict
+from core.prompts import render_system_prompt
 from temporal.runs import ended_status, start_run
 from workflows.types import AgentSpec
 

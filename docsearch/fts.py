@@ -1,6 +1,6 @@
 """The full-text queries of the document index, one small function per dialect side by side.
 
-Both take the parsed query (config_store/doc_query.py), never the model's text, and pass it as a
+Both take the parsed query (docsearch/query.py), never the model's text, and pass it as a
 bound parameter: SQLite as an FTS5 MATCH expression of quoted terms, Postgres as the input of
 `websearch_to_tsquery`, which accepts any text without a syntax error. Both return the best chunk
 of each document, best first, with its snippet.
@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Row, text
 from sqlalchemy.orm import Session
 
-from config_store.doc_query import ParsedQuery
+from docsearch.query import ParsedQuery
 
 SNIPPET_OPEN, SNIPPET_CLOSE, SNIPPET_ELLIPSIS = "«", "»", "…"
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from orch.errors import InvalidConfig
-from orch.prompts import check_template, check_variable_names, render_system_prompt
+from core.errors import InvalidConfig
+from core.prompts import check_template, check_variable_names, render_system_prompt
 
 DAY = date(2026, 11, 25)
 

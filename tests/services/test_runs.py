@@ -13,8 +13,8 @@ from config_store.agents import create_agent
 from config_store.providers import create_provider
 from config_store.runs import list_runs
 from config_store.specs import AgentIn, ProviderIn
-from orch.errors import InvalidConfig
-from orch.launch import launch_run
+from core.errors import InvalidConfig
+from services.runs import launch_run
 from workflows.types import RunInput
 
 PROMPT = "{{ agent }} for {{ customer }} on {{ date }}: {{ input }}"

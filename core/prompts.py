@@ -31,7 +31,7 @@ from jinja2 import (
 )
 from jinja2.sandbox import SandboxedEnvironment
 
-from orch.errors import InvalidConfig
+from core.errors import InvalidConfig
 
 BUILTINS = ("input", "agent", "date")
 

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config_store.agents import get_agent, list_versions, snapshot_agent
 from config_store.routes import resolve_route
-from config_store.seed import is_empty, load_config, load_config_file, read_config_file
 from config_store.tools import get_tool
-from orch.errors import InvalidConfig
+from core.errors import InvalidConfig
+from services.seed import is_empty, load_config, load_config_file, read_config_file
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "config.yaml"
 EXAMPLE_AGENTS = ("demo", "librarian", "lead", "scribe", "researcher", "wordsmith")

@@ -13,9 +13,9 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from config_store.db import make_engine
-from config_store.doc_index import DocIndex, DocIndexError, IndexOptions, chunks, files
-from config_store.doc_text import chunk
 from config_store.migrate import check, downgrade, upgrade
+from docsearch.index import DocIndex, DocIndexError, IndexOptions, chunks, files
+from docsearch.text import chunk
 
 FILLER = " ".join(f"lorem{n} ipsum dolor sit amet" for n in range(25))
 HOSTILE = [
@@ -383,7 +383,7 @@ def test_migration_0006_down_and_up(db_url: str, docs: Path) -> None:
 
 
 def test_query_words_reach_the_engine_only_as_quoted_terms() -> None:
-    from config_store.doc_query import parse_query
+    from docsearch.query import parse_query
 
     parsed = parse_query('NEAR(retry "Policy* of" -x) OR 1=1 --; "unclosed phrase')
 

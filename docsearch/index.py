@@ -9,7 +9,7 @@ holds a lock for the folder: SQLite's write lock (its first statement is a write
 advisory lock keyed by the folder. It re-reads the index under the lock and applies the scan's
 changes idempotently, so two syncs of the same folder at once leave a consistent index.
 
-The table layout is in migration 0006. The full-text queries are in config_store/doc_fts.py
+The table layout is in migration 0006. The full-text queries are in docsearch/fts.py
 (`text()` with bound parameters, one small function per dialect side by side); the rest is
 SQLAlchemy Core.
 """
@@ -39,11 +39,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from config_store.doc_files import DEFAULT_EXTENSIONS, DocIndexError, read_document, scan_folder
-from config_store.doc_fts import DocHit, search_postgres, search_sqlite
-from config_store.doc_query import parse_query
-from config_store.doc_text import chunk, extract
 from config_store.models import UTCDateTime, utcnow
+from docsearch.files import DEFAULT_EXTENSIONS, DocIndexError, read_document, scan_folder
+from docsearch.fts import DocHit, search_postgres, search_sqlite
+from docsearch.query import parse_query
+from docsearch.text import chunk, extract
 
 __all__ = [
     "DEFAULT_EXTENSIONS",

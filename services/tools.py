@@ -1,0 +1,52 @@
+"""Saving a tool, as the API and the seed file do it: the store's checks plus its kind's own.
+
+The config store checks what every tool shares (name, kind, JSON Schema, ranges); a kind's own
+settings are known to its implementation in activities/tools/, so they are checked here, before
+the row is written, and a tool that describes neither its arguments nor itself gets its kind's.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from activities.tools.base import ToolConfigError
+from activities.tools.registry import IMPLEMENTATIONS
+from config_store import tools as store
+from config_store.models import Tool
+from config_store.rows import Outcome
+from config_store.specs import ToolIn
+from core.errors import InvalidConfig
+
+
+def checked(spec: ToolIn) -> ToolIn:
+    """`spec` with its kind's defaults filled in; InvalidConfig (`config.<field>`) if the kind
+    refuses its settings. An unknown kind passes through: the store names it."""
+    kind = IMPLEMENTATIONS.get(spec.kind)
+    if kind is None:
+        return spec
+    try:
+        kind.check_config(spec.config)
+    except ToolConfigError as err:
+        raise InvalidConfig(f"config.{err.field}", err.message) from err
+    update: dict[str, Any] = {}
+    if spec.parameters is None:
+        update["parameters"] = copy.deepcopy(dict(kind.parameters))
+    if not spec.description:
+        update["description"] = kind.description
+    return spec.model_copy(update=update)
+
+
+def create_tool(session: Session, name: str, spec: ToolIn) -> Tool:
+    store.check_tool_name(name)
+    return store.create_tool(session, name, checked(spec))
+
+
+def update_tool(session: Session, name: str, spec: ToolIn) -> Tool:
+    return store.update_tool(session, name, checked(spec))
+
+
+def upsert_tool(session: Session, name: str, spec: ToolIn) -> Outcome:
+    return store.upsert_tool(session, name, checked(spec))
