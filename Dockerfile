@@ -19,7 +19,11 @@ ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 # Metadata first; README.md is optional here (setuptools only warns when it is missing).
 COPY pyproject.toml README.md* ./
+COPY core ./core
 COPY orch ./orch
+COPY services ./services
+COPY docsearch ./docsearch
+COPY examples ./examples
 COPY workflows ./workflows
 COPY activities ./activities
 COPY api ./api

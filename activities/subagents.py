@@ -10,17 +10,15 @@ with type "SubagentUnavailable"; the parent turns it into an error result for th
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from config_store.agents import snapshot_agent
+from config_store.prepared import prepared_agent
 from config_store.runs import record_run
 from core.errors import InvalidConfig, NotFound
-from core.prompts import render_system_prompt
 from workflows.types import AgentSpec, SubagentRequest
 
 UNAVAILABLE = "SubagentUnavailable"
@@ -43,14 +41,13 @@ class SubagentActivities:
 
     def _resolve(self, request: SubagentRequest) -> AgentSpec:
         with self._session_factory.begin() as session:
-            spec = snapshot_agent(session, request.agent, request.version)
-            rendered = render_system_prompt(
-                spec.system_prompt,
-                agent=spec.name,
+            spec = prepared_agent(
+                session,
+                request.agent,
                 input=request.input,
-                date=datetime.now(UTC).date(),
+                today=datetime.now(UTC).date(),
                 variables=request.variables,
-                declared=spec.prompt_variables,
+                version=request.version,
             )
             record_run(
                 session,
@@ -61,7 +58,7 @@ class SubagentActivities:
                 request.input,
                 parent_run_id=request.parent_run_id,
             )
-        return dataclasses.replace(spec, system_prompt=rendered)
+        return spec
 
 
 def _problem(err: NotFound | InvalidConfig) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
@@ -12,13 +11,12 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
-from config_store.agents import snapshot_agent
+from config_store.prepared import prepared_agent
 from config_store.routes import resolve_route
 from config_store.runs import record_run, thread_runs
 from config_store.transcript import TranscriptStore
 from config_store.validation import check_name
 from core.errors import Conflict
-from core.prompts import render_system_prompt
 from temporal.runs import ended_status, start_run
 from workflows.types import AgentSpec
 
@@ -59,18 +57,12 @@ async def launch_run(
     def prepare() -> tuple[AgentSpec, str | None]:
         with factory() as session:
             name = agent if agent is not None else resolve_route(session, route or "")
-            spec = snapshot_agent(session, name)
+            spec = prepared_agent(
+                session, name, input=text, today=run_date, variables=variables or {}
+            )
             earlier = thread_runs(session, thread) if thread is not None else []
-        rendered = render_system_prompt(
-            spec.system_prompt,
-            agent=spec.name,
-            input=text,
-            date=run_date,
-            variables=variables or {},
-            declared=spec.prompt_variables,
-        )
         last = earlier[-1].run_id if earlier else None
-        return dataclasses.replace(spec, system_prompt=rendered), last
+        return spec, last
 
     spec, last = await asyncio.to_thread(prepare)
     run_id = new_run_id()

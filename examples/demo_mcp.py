@@ -1,6 +1,6 @@
 """A tiny MCP server that ships with orch, so the example configuration shows MCP tools offline.
 
-    python -m orch.demo_mcp          # speaks MCP over stdio
+    python -m examples.demo_mcp          # speaks MCP over stdio
 
 Registered in examples/config.yaml as the `text` server (`command: python`, which runs the
 worker's own interpreter): its tools become `text__word_count` and `text__slugify`.

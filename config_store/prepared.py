@@ -1,0 +1,42 @@
+"""The agent a run starts with: its version's snapshot, with the system prompt rendered.
+
+Both ways a run starts share it: a top-level run (services/runs.py) and a sub-agent run
+(activities/subagents.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from config_store.agents import snapshot_agent
+from core.prompts import render_system_prompt
+from workflows.types import AgentSpec
+
+
+def prepared_agent(
+    session: Session,
+    name: str,
+    *,
+    input: str,
+    today: date,
+    variables: Mapping[str, Any],
+    version: int | None = None,
+) -> AgentSpec:
+    """Snapshot agent `name` (at `version`, default the current one) and render its prompt
+    template with `input`, the agent's name, `today` and `variables`. NotFound for an unknown
+    agent or version; InvalidConfig for a prompt that does not render."""
+    spec = snapshot_agent(session, name, version)
+    rendered = render_system_prompt(
+        spec.system_prompt,
+        agent=spec.name,
+        input=input,
+        date=today,
+        variables=variables,
+        declared=spec.prompt_variables,
+    )
+    return dataclasses.replace(spec, system_prompt=rendered)
