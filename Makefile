@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: up test lint typecheck unit bench clean
+.PHONY: up test lint typecheck contracts unit bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,8 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 up: $(VENV)/.installed
 	$(BIN)/orch up
 
-## Lint, format check, type check, then the whole test suite.
-test: lint typecheck unit
+## Lint, format check, type check, the import contracts, then the whole test suite.
+test: lint typecheck contracts unit
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
@@ -26,6 +26,10 @@ lint: $(VENV)/.installed
 
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy
+
+## The layer contracts in pyproject.toml ([tool.importlinter]): imports only point down.
+contracts: $(VENV)/.installed
+	$(BIN)/lint-imports --no-cache
 
 unit: $(VENV)/.installed
 	$(BIN)/pytest -q
