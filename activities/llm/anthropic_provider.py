@@ -11,7 +11,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import anthropic
 import anyio
@@ -23,6 +23,7 @@ from anthropic.types import (
     RawMessageStreamEvent,
     ToolParam,
     ToolResultBlockParam,
+    ToolUnionParam,
 )
 from anthropic.types import Usage as AnthropicUsage
 
@@ -39,6 +40,26 @@ from workflows.types import (
 )
 
 EMPTY_OBJECT_SCHEMA: dict[str, Any] = {"type": "object", "properties": {}}
+
+
+class _MessageParams(TypedDict):
+    model: str
+    max_tokens: int
+    messages: list[MessageParam]
+    system: str | anthropic.Omit
+    tools: list[ToolUnionParam] | anthropic.Omit
+
+
+def _params(request: ModelRequest) -> _MessageParams:
+    """What a request sends, streamed or not. `request.temperature` is not sent: the SDK's API
+    version (2026-10-21) rejects sampling parameters, and the SDK no longer offers them."""
+    return _MessageParams(
+        model=request.model,
+        max_tokens=request.max_tokens,
+        messages=to_wire_messages(request.messages),
+        system=request.system_prompt or anthropic.omit,
+        tools=[tool_param(t) for t in request.tools] if request.tools else anthropic.omit,
+    )
 
 
 class AnthropicProvider:
@@ -67,17 +88,8 @@ class AnthropicProvider:
     async def complete(self, request: ModelRequest) -> LlmStepResult:
         if request.on_delta is not None:
             return await self._stream(request, request.on_delta)
-        # `request.temperature` is not sent: the SDK's API version (2026-10-21) rejects sampling
-        # parameters, and the SDK no longer offers them.
         try:
-            message = await self._client.messages.create(
-                model=request.model,
-                max_tokens=request.max_tokens,
-                messages=to_wire_messages(request.messages),
-                system=request.system_prompt or anthropic.omit,
-                tools=[tool_param(t) for t in request.tools] if request.tools else anthropic.omit,
-                stream=False,
-            )
+            message = await self._client.messages.create(**_params(request), stream=False)
         except anthropic.AnthropicError as exc:
             raise map_anthropic_error(exc, self._spec, request.model, redact=self._redact) from None
         return parse_message(message, request.model)
@@ -91,14 +103,7 @@ class AnthropicProvider:
         same ones, TLS failures included, that the openai SDK wraps itself)."""
         reply = _StreamedMessage()
         try:
-            stream = await self._client.messages.create(
-                model=request.model,
-                max_tokens=request.max_tokens,
-                messages=to_wire_messages(request.messages),
-                system=request.system_prompt or anthropic.omit,
-                tools=[tool_param(t) for t in request.tools] if request.tools else anthropic.omit,
-                stream=True,
-            )
+            stream = await self._client.messages.create(**_params(request), stream=True)
             async with stream:
                 try:
                     async for event in stream:

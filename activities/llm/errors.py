@@ -26,15 +26,19 @@ exception is not chained as the cause (its text quotes the raw response body).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Generic, TypeVar
 
 import anthropic
 import openai
 from temporalio.exceptions import ApplicationError
 
 from workflows.types import ProviderSpec
+
+StatusT = TypeVar("StatusT", bound=Exception)
 
 PROVIDER_RATE_LIMITED = "ProviderRateLimited"
 PROVIDER_UNAVAILABLE = "ProviderUnavailable"
@@ -144,6 +148,53 @@ def _status_error(
     return ApplicationError(message, type=PROVIDER_REJECTED, non_retryable=True)
 
 
+@dataclass(frozen=True)
+class _SdkErrors(Generic[StatusT]):
+    """The exception classes of one SDK: openai and anthropic have the same four."""
+
+    timeout: type[Exception]
+    connection: type[Exception]
+    status: type[StatusT]
+    validation: type[Exception]
+
+
+_OPENAI_ERRORS = _SdkErrors(
+    openai.APITimeoutError,
+    openai.APIConnectionError,
+    openai.APIStatusError,
+    openai.APIResponseValidationError,
+)
+_ANTHROPIC_ERRORS = _SdkErrors(
+    anthropic.APITimeoutError,
+    anthropic.APIConnectionError,
+    anthropic.APIStatusError,
+    anthropic.APIResponseValidationError,
+)
+
+
+def _map_sdk_error(
+    exc: Exception,
+    who: str,
+    secrets: tuple[str, ...],
+    sdk: _SdkErrors[StatusT],
+    on_status: Callable[[StatusT], ApplicationError],
+) -> ApplicationError:
+    if isinstance(exc, sdk.timeout):  # before `connection`: a timeout is a connection error
+        return ApplicationError(f"{who} timed out", type=PROVIDER_UNAVAILABLE)
+    if isinstance(exc, sdk.connection):
+        problem = _clean(str(getattr(exc, "message", exc)), secrets)
+        return ApplicationError(f"{who} is unreachable: {problem}", type=PROVIDER_UNAVAILABLE)
+    if isinstance(exc, sdk.status):
+        return on_status(exc)
+    if isinstance(exc, sdk.validation):
+        return ApplicationError(
+            f"{who} sent a response that does not match the API schema", type=PROVIDER_ERROR
+        )
+    return ApplicationError(
+        f"{who} failed: {type(exc).__name__}: {_clean(str(exc), secrets)}", type=PROVIDER_ERROR
+    )
+
+
 def map_openai_error(
     exc: openai.OpenAIError,
     provider: ProviderSpec,
@@ -154,13 +205,8 @@ def map_openai_error(
     """Classify an exception raised by the `openai` SDK (OpenAI or an OpenAI-compatible server)."""
     secrets = tuple(redact)
     who = _who(provider, model)
-    if isinstance(exc, openai.APITimeoutError):
-        return ApplicationError(f"{who} timed out", type=PROVIDER_UNAVAILABLE)
-    if isinstance(exc, openai.APIConnectionError):
-        return ApplicationError(
-            f"{who} is unreachable: {_clean(exc.message, secrets)}", type=PROVIDER_UNAVAILABLE
-        )
-    if isinstance(exc, openai.APIStatusError):
+
+    def on_status(exc: openai.APIStatusError) -> ApplicationError:
         body = exc.body  # the SDK already unwrapped {"error": {...}}
         if isinstance(body, Mapping) and isinstance(body.get("message"), str):
             detail = str(body["message"])
@@ -175,13 +221,8 @@ def map_openai_error(
             headers=exc.response.headers,
             context_length_exceeded=exc.code == "context_length_exceeded",
         )
-    if isinstance(exc, openai.APIResponseValidationError):
-        return ApplicationError(
-            f"{who} sent a response that does not match the API schema", type=PROVIDER_ERROR
-        )
-    return ApplicationError(
-        f"{who} failed: {type(exc).__name__}: {_clean(str(exc), secrets)}", type=PROVIDER_ERROR
-    )
+
+    return _map_sdk_error(exc, who, secrets, _OPENAI_ERRORS, on_status)
 
 
 def map_anthropic_error(
@@ -194,13 +235,8 @@ def map_anthropic_error(
     """Classify an exception raised by the `anthropic` SDK."""
     secrets = tuple(redact)
     who = _who(provider, model)
-    if isinstance(exc, anthropic.APITimeoutError):
-        return ApplicationError(f"{who} timed out", type=PROVIDER_UNAVAILABLE)
-    if isinstance(exc, anthropic.APIConnectionError):
-        return ApplicationError(
-            f"{who} is unreachable: {_clean(exc.message, secrets)}", type=PROVIDER_UNAVAILABLE
-        )
-    if isinstance(exc, anthropic.APIStatusError):
+
+    def on_status(exc: anthropic.APIStatusError) -> ApplicationError:
         if exc.api_message:
             detail = exc.api_message
         elif isinstance(exc.body, str):
@@ -212,18 +248,10 @@ def map_anthropic_error(
             status = _ANTHROPIC_TYPE_STATUS.get(exc.type or "", 500)
             detail = f"{exc.type or 'error'} in the stream: {detail}"
         return _status_error(
-            who=who,
-            status=status,
-            detail=_clean(detail, secrets),
-            headers=exc.response.headers,
+            who=who, status=status, detail=_clean(detail, secrets), headers=exc.response.headers
         )
-    if isinstance(exc, anthropic.APIResponseValidationError):
-        return ApplicationError(
-            f"{who} sent a response that does not match the API schema", type=PROVIDER_ERROR
-        )
-    return ApplicationError(
-        f"{who} failed: {type(exc).__name__}: {_clean(str(exc), secrets)}", type=PROVIDER_ERROR
-    )
+
+    return _map_sdk_error(exc, who, secrets, _ANTHROPIC_ERRORS, on_status)
 
 
 def incomplete_stream(provider: ProviderSpec, model: str) -> ApplicationError:

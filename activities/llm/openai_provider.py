@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import openai
 from openai.types.chat import (
@@ -20,6 +20,7 @@ from openai.types.chat import (
     ChatCompletionFunctionToolParam,
     ChatCompletionMessageFunctionToolCallParam,
     ChatCompletionMessageParam,
+    ChatCompletionToolUnionParam,
 )
 from openai.types.completion_usage import CompletionUsage
 from openai.types.shared_params import FunctionDefinition
@@ -37,6 +38,15 @@ from workflows.types import (
 )
 
 EMPTY_OBJECT_SCHEMA: dict[str, Any] = {"type": "object", "properties": {}}
+
+
+class _ChatParams(TypedDict):
+    model: str
+    messages: list[ChatCompletionMessageParam]
+    tools: list[ChatCompletionToolUnionParam] | openai.Omit
+    temperature: float | None | openai.Omit
+    max_completion_tokens: int | None | openai.Omit
+    max_tokens: int | None | openai.Omit
 
 
 class OpenAIProvider:
@@ -65,44 +75,37 @@ class OpenAIProvider:
     async def complete(self, request: ModelRequest) -> LlmStepResult:
         if request.on_delta is not None:
             return await self._stream(request, request.on_delta)
-        # OpenAI's own API wants max_completion_tokens (reasoning models reject max_tokens);
-        # OpenAI-compatible servers widely understand only max_tokens.
-        native = self._spec.kind == "openai"
         try:
             response = await self._client.chat.completions.create(
-                model=request.model,
-                messages=to_wire_messages(request.system_prompt, request.messages),
-                tools=[tool_param(t) for t in request.tools] if request.tools else openai.omit,
-                temperature=(
-                    request.temperature if request.temperature is not None else openai.omit
-                ),
-                max_completion_tokens=request.max_tokens if native else openai.omit,
-                max_tokens=openai.omit if native else request.max_tokens,
-                stream=False,
+                **self._params(request), stream=False
             )
         except openai.OpenAIError as exc:
             raise map_openai_error(exc, self._spec, request.model, redact=self._redact) from None
         return self._parse(response, request.model)
+
+    def _params(self, request: ModelRequest) -> _ChatParams:
+        """What a request sends, streamed or not."""
+        # OpenAI's own API wants max_completion_tokens (reasoning models reject max_tokens);
+        # OpenAI-compatible servers widely understand only max_tokens.
+        native = self._spec.kind == "openai"
+        return _ChatParams(
+            model=request.model,
+            messages=to_wire_messages(request.system_prompt, request.messages),
+            tools=[tool_param(t) for t in request.tools] if request.tools else openai.omit,
+            temperature=request.temperature if request.temperature is not None else openai.omit,
+            max_completion_tokens=request.max_tokens if native else openai.omit,
+            max_tokens=openai.omit if native else request.max_tokens,
+        )
 
     async def _stream(
         self, request: ModelRequest, on_delta: Callable[[str], None]
     ) -> LlmStepResult:
         """The same request with `stream=True`. An error raised while opening the stream or
         while reading it (one that breaks off mid-way: a connection error) is mapped alike."""
-        native = self._spec.kind == "openai"
         reply = _StreamedReply()
         try:
             stream = await self._client.chat.completions.create(
-                model=request.model,
-                messages=to_wire_messages(request.system_prompt, request.messages),
-                tools=[tool_param(t) for t in request.tools] if request.tools else openai.omit,
-                temperature=(
-                    request.temperature if request.temperature is not None else openai.omit
-                ),
-                max_completion_tokens=request.max_tokens if native else openai.omit,
-                max_tokens=openai.omit if native else request.max_tokens,
-                stream=True,
-                stream_options={"include_usage": True},
+                **self._params(request), stream=True, stream_options={"include_usage": True}
             )
             async with stream:
                 async for chunk in stream:
