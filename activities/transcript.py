@@ -12,6 +12,7 @@ from typing import Any
 from temporalio import activity
 
 from config_store.transcript import TranscriptStore
+from workflows.kinds import ROLES, parse
 from workflows.types import RecordInput, ToolCall, TranscriptMessage, Usage
 
 
@@ -43,7 +44,7 @@ def to_body(
 
 def from_body(body: dict[str, Any]) -> TranscriptMessage:
     return TranscriptMessage(
-        role=str(body["role"]),
+        role=parse(ROLES, body["role"], "transcript role"),
         text=str(body.get("text", "")),
         tool_calls=tuple(
             ToolCall(id=str(c["id"]), name=str(c["name"]), arguments=dict(c.get("arguments", {})))
@@ -52,16 +53,6 @@ def from_body(body: dict[str, Any]) -> TranscriptMessage:
         tool_call_id=body.get("tool_call_id"),
         tool_name=body.get("tool_name"),
         is_error=bool(body.get("is_error", False)),
-    )
-
-
-def usage_of(body: dict[str, Any]) -> Usage:
-    raw = body.get("usage") or {}
-    return Usage(
-        input_tokens=int(raw.get("input_tokens", 0)),
-        output_tokens=int(raw.get("output_tokens", 0)),
-        cached_input_tokens=int(raw.get("cached_input_tokens", 0)),
-        cost_usd=float(raw.get("cost_usd", 0.0)),
     )
 
 

@@ -18,14 +18,13 @@ from typing import Any
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.workflow_streams import WorkflowStreamClient
 
+from workflows.events import TERMINAL_EVENTS
 from workflows.types import EVENTS_TOPIC
 
 # Pause between two polls while a run is publishing. A caught-up poll waits in the workflow for
 # the next event (no busy loop on an idle run); the SDK's default 100 ms pause adds up to that
 # much to every event's delivery. Measured with bench/stream_latency.py.
 POLL_COOLDOWN = timedelta(milliseconds=20)
-
-TERMINAL_EVENTS = frozenset({"run.completed", "run.failed", "run.stopped", "run.cancelled"})
 
 log = logging.getLogger(__name__)
 

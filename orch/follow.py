@@ -17,7 +17,6 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.contrib.workflow_streams import WorkflowStreamClient
 
-from api.sse import TERMINAL_EVENTS
 from config_store.db import make_engine, make_session_factory
 from core.errors import OrchError
 from core.settings import Settings
@@ -25,6 +24,7 @@ from orch.terminal import format_event
 from services.runs import launch_run
 from temporal.client import connect, workflow_ui_url
 from temporal.control import cancel_run, provide_input, resolve_approval
+from workflows.events import TERMINAL_EVENTS
 from workflows.types import EVENTS_TOPIC, ApprovalDecision, UserInput
 
 QUIET_S = 10.0  # say "still waiting" after this long without an event

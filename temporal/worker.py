@@ -26,11 +26,17 @@ from workflows.agent_run import AgentRun
 # Our deterministic modules need no fresh copy per workflow run: passing them through spares
 # every run re-importing them in its sandbox.
 RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules(
+    "workflows.kinds",
     "workflows.types",
+    "workflows.events",
     "workflows.policy",
-    "workflows.loop_state",
+    "workflows.run_state",
+    "workflows.publisher",
+    "workflows.records",
+    "workflows.people",
     "workflows.subagents",
     "workflows.tool_steps",
+    "workflows.model_steps",
 )
 
 

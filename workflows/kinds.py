@@ -1,4 +1,6 @@
-"""The closed sets of the system, each written once: kinds of providers, tools and MCP transports.
+"""The closed sets of the system, each written once: kinds of providers, tools and MCP transports,
+and the run's own: its status, why it stopped, what it waits on a person for, how a tool call
+failed, the roles of its transcript.
 
 The boundary types (workflows/types.py), the SQL CHECK constraints (config_store/models.py), the
 API schemas and the docs take their values from here, so mypy and the tests catch a set that
@@ -7,7 +9,7 @@ drifts. `get_args(ToolKind)` gives the values as a tuple where a list is needed.
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Literal, TypeVar, get_args
 
 ProviderKind = Literal["openai", "anthropic", "openai_compatible", "scripted"]
 ToolKind = Literal[
@@ -26,6 +28,46 @@ ToolKind = Literal[
 ]
 McpTransport = Literal["stdio", "http"]
 
+# Where a run is: "running" until it ends one of the other four ways.
+RunStatus = Literal["running", "completed", "stopped", "failed", "cancelled"]
+# Why a run ended (workflows/policy.py names each): "answer" when the model answered, a budget,
+# "error" for a failed run, "cancelled".
+StopReason = Literal[
+    "answer", "max_steps", "budget_tokens", "budget_cost", "deadline", "error", "cancelled"
+]
+# What a run waits on a person for: an approval of a tool call, or an answer to `ask_user`.
+PendingKind = Literal["approval", "input"]
+# A person's decision on a call waiting for approval; "expired": nobody decided in time.
+ApprovalVerdict = Literal["approved", "rejected"]
+ApprovalResolution = Literal["approved", "rejected", "expired"]
+# How a tool call failed (ToolOutcome.error_type): its arguments broke the tool's schema, the
+# agent has no such tool, the tool reported an error, it never reported (timed out), a person
+# rejected it (or nobody answered), a sub-agent run failed.
+ToolErrorType = Literal[
+    "invalid_arguments", "unknown_tool", "tool_error", "timeout", "rejected", "subagent_failed"
+]
+# Who a transcript message is from.
+Role = Literal["user", "assistant", "tool"]
+
 PROVIDER_KINDS: tuple[ProviderKind, ...] = get_args(ProviderKind)
 TOOL_KINDS: tuple[ToolKind, ...] = get_args(ToolKind)
 MCP_TRANSPORTS: tuple[McpTransport, ...] = get_args(McpTransport)
+RUN_STATUSES: tuple[RunStatus, ...] = get_args(RunStatus)
+STOP_REASONS: tuple[StopReason, ...] = get_args(StopReason)
+TOOL_ERROR_TYPES: tuple[ToolErrorType, ...] = get_args(ToolErrorType)
+ROLES: tuple[Role, ...] = get_args(Role)
+
+K = TypeVar("K", bound=str)
+
+
+def member(values: tuple[K, ...], value: object) -> K | None:
+    """`value` as one of `values` (a closed set read back from JSON), or None when it is not."""
+    return next((v for v in values if v == value), None)
+
+
+def parse(values: tuple[K, ...], value: object, what: str) -> K:
+    """`value` as one of `values`; ValueError naming `what` when it is not."""
+    found = member(values, value)
+    if found is None:
+        raise ValueError(f"{value!r} is not a {what}: expected one of {', '.join(values)}")
+    return found

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Final
 
+from workflows.kinds import StopReason, ToolErrorType
 from workflows.types import AgentSpec, ModelChoice, ScriptTurn, Usage
 
 # Why a run ended. "answer": the model responded without asking for tools.
-ANSWER = "answer"
-MAX_STEPS = "max_steps"
-BUDGET_TOKENS = "budget_tokens"
-BUDGET_COST = "budget_cost"
-DEADLINE = "deadline"
-ERROR = "error"
-CANCELLED = "cancelled"
+ANSWER: Final[StopReason] = "answer"
+MAX_STEPS: Final[StopReason] = "max_steps"
+BUDGET_TOKENS: Final[StopReason] = "budget_tokens"
+BUDGET_COST: Final[StopReason] = "budget_cost"
+DEADLINE: Final[StopReason] = "deadline"
+ERROR: Final[StopReason] = "error"
+CANCELLED: Final[StopReason] = "cancelled"
 
 # Model failures that move a step to the next fallback once its retry budget is spent:
 # the provider is overloaded, rate limited, erroring or unreachable. A rejected request
@@ -26,12 +28,12 @@ FAILOVER_ERROR_TYPES = frozenset({"ProviderUnavailable", "ProviderRateLimited", 
 # fails on: the tool itself broke. Invalid arguments, an unknown tool name and a person's
 # rejection are the model's (or the person's) to handle, never a reason to fail the run.
 FAIL_ON_TOOL_ERROR = "fail"
-TOOL_FAILURES = frozenset({"tool_error", "timeout", "subagent_failed"})
+TOOL_FAILURES: frozenset[ToolErrorType] = frozenset({"tool_error", "timeout", "subagent_failed"})
 
 
 def stop_before_tools(
     agent: AgentSpec, steps_taken: int, usage: Usage, now: datetime, deadline: datetime | None
-) -> str | None:
+) -> StopReason | None:
     """Whether to stop instead of running the tools the model just asked for.
 
     Each limit is checked before the work that would pass it: `max_steps` counts model calls,
@@ -45,7 +47,7 @@ def stop_before_tools(
 
 def budget_spent(
     agent: AgentSpec, usage: Usage, now: datetime, deadline: datetime | None
-) -> str | None:
+) -> StopReason | None:
     """The budget the run has used up, if any; checked before every model call."""
     if agent.max_total_tokens is not None and usage.total_tokens >= agent.max_total_tokens:
         return BUDGET_TOKENS

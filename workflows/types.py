@@ -14,6 +14,15 @@ from typing import Any
 from temporalio.common import SearchAttributeKey
 from temporalio.contrib.workflow_streams import WorkflowStreamState
 
+from workflows.kinds import (
+    ApprovalVerdict,
+    PendingKind,
+    Role,
+    RunStatus,
+    StopReason,
+    ToolErrorType,
+)
+
 # The topic every run event is published on.
 EVENTS_TOPIC = "events"
 # The search attribute every run carries: its agent's name (Web UI and GET /v1/runs filter on it).
@@ -156,9 +165,26 @@ class Usage:
         )
 
 
+def usage_of(body: dict[str, Any]) -> Usage:
+    """The `usage` of a JSON object: a transcript body, or a RunResult as failure details."""
+    raw = body.get("usage") or {}
+    return Usage(
+        input_tokens=int(raw.get("input_tokens", 0)),
+        output_tokens=int(raw.get("output_tokens", 0)),
+        cached_input_tokens=int(raw.get("cached_input_tokens", 0)),
+        cost_usd=float(raw.get("cost_usd", 0.0)),
+    )
+
+
 @dataclass(frozen=True)
-class RunCarry:
-    """Loop state handed from one workflow run to the next on continue-as-new."""
+class LoopState:
+    """The run's state, all of it but what waits on a person (workflows/people.py): the loop
+    replaces it as the run goes (workflows/run_state.py), the `state` query and the result are
+    read from it, and continue-as-new carries it whole as `RunInput.carry`.
+
+    Its JSON is that of the `RunCarry` older runs carried (the same fields, new ones defaulted),
+    so a run continued by older code decodes.
+    """
 
     steps: int = 0
     next_seq: int = 0
@@ -170,6 +196,9 @@ class RunCarry:
     model_choice: int = 0  # index in policy.model_choices: > 0 once failed over
     tool_errors: int = 0  # tool calls that ended in an error result (invalid arguments included)
     invalid_tool_calls: int = 0  # of those, calls whose arguments broke the tool's schema
+    status: RunStatus = "running"
+    stop_reason: StopReason | None = None  # set when the run ends
+    error: str | None = None  # why it failed
 
 
 @dataclass(frozen=True)
@@ -183,7 +212,7 @@ class RunInput:
     # thread, copied there when the run started. Its own messages follow them.
     history: int = 0
     # Carried across continue-as-new; empty on a fresh start.
-    carry: RunCarry | None = None
+    carry: LoopState | None = None
     stream_state: WorkflowStreamState | None = None
     # A sub-agent run: the run whose tool call started it (its events are forwarded there),
     # and how deep in the tree of sub-agents it is (a top-level run: 0).
@@ -198,16 +227,16 @@ class RunResult:
     run_id: str
     agent: str
     agent_version: int
-    status: str  # "completed" | "stopped" | "failed"
-    stop_reason: str  # "answer" | "max_steps" | "error"
+    status: RunStatus  # "completed", "stopped" or "failed"
+    stop_reason: StopReason
     answer: str = ""
     steps: int = 0
     tool_calls: int = 0
     usage: Usage = field(default_factory=Usage)
     error: str | None = None
-    output: Any = None
+    output: Any = None  # the parsed answer, when the agent declares an output schema
     tool_errors: int = 0
-    invalid_tool_calls: int = 0  # the parsed answer, when the agent declares an output schema
+    invalid_tool_calls: int = 0
 
 
 @dataclass(frozen=True)
@@ -217,12 +246,12 @@ class RunState:
     run_id: str
     agent: str
     agent_version: int
-    status: str  # "running" | "completed" | "stopped" | "failed"
+    status: RunStatus
     steps: int = 0
     tool_calls: int = 0
     usage: Usage = field(default_factory=Usage)
     last_text: str = ""
-    stop_reason: str | None = None
+    stop_reason: StopReason | None = None
     tool_errors: int = 0
     invalid_tool_calls: int = 0
     error: str | None = None
@@ -233,10 +262,10 @@ class RunState:
 class TranscriptMessage:
     """One message of a run's conversation, as kept in the transcript store.
 
-    role: "user" | "assistant" | "tool". A tool message answers `tool_call_id`.
+    A tool message answers `tool_call_id`.
     """
 
-    role: str
+    role: Role
     text: str = ""
     tool_calls: tuple[ToolCall, ...] = ()
     tool_call_id: str | None = None
@@ -288,9 +317,7 @@ class ToolOutcome:
     preview: str
     truncated: bool = False
     error: str | None = None
-    # Why it failed: "invalid_arguments" | "unknown_tool" | "tool_error" | "timeout" |
-    # "rejected" | "subagent_failed"; None when ok.
-    error_type: str | None = None
+    error_type: ToolErrorType | None = None  # why it failed; None when ok
 
 
 @dataclass(frozen=True)
@@ -317,7 +344,7 @@ class RunEvent:
 class PendingAction:
     """What a run waits on a person for: an approval of a tool call, or an answer."""
 
-    kind: str  # "approval" | "input"
+    kind: PendingKind
     call_id: str
     tool: str
     arguments: dict[str, Any] = field(default_factory=dict)
@@ -338,7 +365,7 @@ class ApprovalDecision:
 class ApprovalOutcome:
     call_id: str
     tool: str
-    decision: str  # "approved" | "rejected"
+    decision: ApprovalVerdict
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from activities.llm.deltas import DeltaPublisher
 from activities.llm.pricing import find_price, price
 from activities.llm.registry import build_provider
 from activities.llm.structured import check_output, instructions
-from activities.transcript import from_body, to_body, usage_of
+from activities.transcript import from_body, to_body
 from config_store.transcript import TranscriptStore
 from workflows.types import (
     AgentSpec,
@@ -28,6 +28,7 @@ from workflows.types import (
     LlmStepResult,
     ProviderSpec,
     TranscriptMessage,
+    usage_of,
 )
 
 ProviderFactory = Callable[[ProviderSpec, Mapping[str, str]], ModelProvider]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from datetime import timedelta
+from typing import Final
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -22,14 +23,15 @@ from activities.tools.registry import IMPLEMENTATIONS, execute_tool
 from activities.tools.secrets import redact, secret_values
 from activities.transcript import from_body, to_body
 from config_store.transcript import TranscriptStore
+from workflows.kinds import TOOL_ERROR_TYPES, ToolErrorType, member
 from workflows.types import ToolCallInput, ToolOutcome, TranscriptMessage
 
 # How much of a result travels in the workflow history and the events; the transcript has it all.
 PREVIEW_CHARS = 2000
 # Stored with an error result (the transcript body's `error_type`), returned in ToolOutcome.
-INVALID_ARGUMENTS = "invalid_arguments"
-UNKNOWN_TOOL = "unknown_tool"
-TOOL_ERROR = "tool_error"
+INVALID_ARGUMENTS: Final = "invalid_arguments"
+UNKNOWN_TOOL: Final = "unknown_tool"
+TOOL_ERROR: Final = "tool_error"
 
 
 class ToolActivities:
@@ -56,7 +58,8 @@ class ToolActivities:
             appended = await asyncio.to_thread(self._store.append, input.run_id, input.seq, [body])
             stored = appended[0]
         message = from_body(stored)  # first write wins: maybe an earlier attempt's
-        error_type = str(stored.get("error_type") or TOOL_ERROR) if message.is_error else None
+        stored_type = member(TOOL_ERROR_TYPES, stored.get("error_type")) or TOOL_ERROR
+        error_type = stored_type if message.is_error else None
         preview = message.text[:PREVIEW_CHARS]
         return ToolOutcome(
             call_id=input.call.id,
@@ -68,7 +71,7 @@ class ToolActivities:
             error_type=error_type,
         )
 
-    async def _execute(self, input: ToolCallInput) -> tuple[str, str | None]:
+    async def _execute(self, input: ToolCallInput) -> tuple[str, ToolErrorType | None]:
         """(result text, error type or None). Raises only to ask Temporal for another attempt."""
         tool = input.tool
         if tool is None:
