@@ -37,6 +37,9 @@ RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules(
     "workflows.subagents",
     "workflows.tool_steps",
     "workflows.model_steps",
+    "workflows.tool_parameters",
+    "workflows.arguments",  # and the JSON Schema validator it uses, with its cache
+    "jsonschema",
 )
 
 

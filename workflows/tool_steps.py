@@ -11,6 +11,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 from workflows import events, policy
+from workflows.arguments import argument_problem
 from workflows.people import People
 from workflows.publisher import Publisher
 from workflows.records import record_failure
@@ -20,7 +21,6 @@ from workflows.types import ToolCall, ToolCallInput, ToolOutcome
 
 with workflow.unsafe.imports_passed_through():
     from activities.tools.activity import ToolActivities
-    from activities.tools.registry import argument_problem
 
 # Tool activities heartbeat every 2 s: a dead worker is noticed in 10 s, and a cancel reaches
 # the call in flight.

@@ -8,13 +8,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from activities.tools.base import ToolContext, ToolError, ToolImplementation
+from workflows import tool_parameters
 
-PARAMETERS: Mapping[str, Any] = {
-    "type": "object",
-    "properties": {"question": {"type": "string", "description": "the question to ask"}},
-    "required": ["question"],
-    "additionalProperties": False,
-}
+PARAMETERS = tool_parameters.ASK_USER
 
 
 async def run(arguments: Mapping[str, Any], ctx: ToolContext, config: Mapping[str, Any]) -> str:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from activities.tools.base import ToolContext, ToolError, ToolImplementation
+from workflows import tool_parameters
 
 MAX_EXPRESSION_CHARS = 500
 MAX_EXPONENT = 1000
@@ -29,17 +30,7 @@ _UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {
     ast.USub: operator.neg,
 }
 
-PARAMETERS: Mapping[str, Any] = {
-    "type": "object",
-    "properties": {
-        "expression": {
-            "type": "string",
-            "description": "An arithmetic expression, e.g. (12 + 3) * 7 / 2 or 2 ** 10",
-        }
-    },
-    "required": ["expression"],
-    "additionalProperties": False,
-}
+PARAMETERS = tool_parameters.CALCULATOR
 
 
 def evaluate(expression: str) -> Number:

@@ -28,33 +28,13 @@ from docsearch.index import (
     IndexOptions,
 )
 from docsearch.query import parse_query
+from workflows import tool_parameters
+from workflows.tool_parameters import MAX_RESULTS_LIMIT
 
-MAX_RESULTS_LIMIT = 50
 REINDEX_MODES = ("on_call", "interval")
 _EXTENSION = re.compile(r"\.?[A-Za-z0-9_+-]{1,16}")
 
-PARAMETERS: Mapping[str, Any] = {
-    "type": "object",
-    "properties": {
-        "query": {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": 1000,
-            "description": (
-                "Words to look for (stemmed: 'running' also finds 'runs'); put a phrase in "
-                "double quotes to match it exactly. Documents with every word rank first."
-            ),
-        },
-        "max_results": {
-            "type": "integer",
-            "minimum": 1,
-            "maximum": MAX_RESULTS_LIMIT,
-            "description": "How many documents to return at most (capped by the tool's config)",
-        },
-    },
-    "required": ["query"],
-    "additionalProperties": False,
-}
+PARAMETERS = tool_parameters.DOC_SEARCH
 
 
 @dataclass(frozen=True)

@@ -23,51 +23,17 @@ from activities.tools.base import ToolConfigError, ToolContext, ToolError, ToolI
 from activities.tools.net import HttpResult, UpstreamUnavailable, check_status, fetch
 from activities.tools.search_backends import check_base_url
 from activities.tools.secrets import redact, secret_values
+from workflows import tool_parameters
+from workflows.tool_parameters import MAX_COMMENT_CHARS, REPO_PATTERN, REQUIRED
 
 API_BASE = "https://api.github.com"
 TOKEN_ENV = "GITHUB_TOKEN"
 USER_AGENT = "orch-github-tool"
 API_VERSION = "2022-11-28"
-MAX_COMMENT_CHARS = 65_536  # GitHub's own limit on a comment body
-REPO_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$"
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-REQUIRED: Mapping[str, tuple[str, ...]] = {
-    "get_issue": ("repo", "number"),
-    "list_issues": ("repo",),
-    "search_issues": ("query",),
-    "get_pull": ("repo", "number"),
-    "list_pulls": ("repo",),
-    "get_file": ("repo", "path"),
-    "comment_issue": ("repo", "number", "body"),
-}
 WRITES = frozenset({"comment_issue"})
 
-PARAMETERS: Mapping[str, Any] = {
-    "type": "object",
-    "properties": {
-        "operation": {
-            "type": "string",
-            "enum": list(REQUIRED),
-            "description": (
-                "get_issue (repo, number), list_issues (repo, state), search_issues (query, "
-                "optional repo; GitHub search syntax, issues and pull requests), get_pull (repo, "
-                "number), list_pulls (repo, state), get_file (repo, path, optional ref), "
-                "comment_issue (repo, number, body)"
-            ),
-        },
-        "repo": {"type": "string", "pattern": REPO_PATTERN, "description": "owner/name"},
-        "number": {"type": "integer", "minimum": 1, "description": "issue or pull number"},
-        "state": {"type": "string", "enum": ["open", "closed", "all"], "default": "open"},
-        "query": {"type": "string", "minLength": 1, "maxLength": 1000},
-        "path": {"type": "string", "maxLength": 1000, "description": "file path in the repo"},
-        "ref": {"type": "string", "maxLength": 250, "description": "branch, tag or commit"},
-        "body": {"type": "string", "minLength": 1, "maxLength": MAX_COMMENT_CHARS},
-        "per_page": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10},
-    },
-    "required": ["operation"],
-    "additionalProperties": False,
-}
+PARAMETERS = tool_parameters.GITHUB
 
 
 def check_config(config: Mapping[str, Any]) -> None:

@@ -21,6 +21,7 @@ from activities.tools import net
 from activities.tools.base import ToolConfigError, ToolContext, ToolError, ToolImplementation
 from activities.tools.http_request import body_text, is_json
 from activities.tools.secrets import ENV_REFERENCE, substitute_env
+from workflows import tool_parameters
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 KEYS = ("method", "url", "headers", "query", "body", "max_response_bytes", "response_pointer")
@@ -32,7 +33,7 @@ PLACEHOLDER = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 CREDENTIAL_WORDS = ("auth", "key", "token", "secret", "password", "cookie", "session", "signature")
 URL_START = re.compile(r"^(https?)://([^/?#]*)", re.IGNORECASE)
 
-PARAMETERS: Mapping[str, Any] = {"type": "object"}
+PARAMETERS = tool_parameters.HTTP_API
 
 
 @dataclass(frozen=True)

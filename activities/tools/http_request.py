@@ -14,6 +14,7 @@ from typing import Any
 
 from activities.tools import net
 from activities.tools.base import ToolConfigError, ToolContext, ToolError, ToolImplementation
+from workflows import tool_parameters
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 DEFAULT_METHODS = ("GET", "HEAD")
@@ -22,21 +23,7 @@ MAX_MAX_RESPONSE_BYTES = 100_000_000
 IDEMPOTENCY = "idempotency-key"
 TEXT_MEDIA = ("json", "xml", "javascript", "yaml", "csv", "x-www-form-urlencoded")
 
-PARAMETERS: Mapping[str, Any] = {
-    "type": "object",
-    "properties": {
-        "url": {"type": "string", "description": "An http:// or https:// URL"},
-        "method": {"type": "string", "description": "The HTTP method (default GET)"},
-        "headers": {
-            "type": "object",
-            "additionalProperties": {"type": "string"},
-            "description": "Request headers",
-        },
-        "body": {"type": "string", "description": "The request body, as text"},
-    },
-    "required": ["url"],
-    "additionalProperties": False,
-}
+PARAMETERS = tool_parameters.HTTP_REQUEST
 
 
 def settings(config: Mapping[str, Any]) -> tuple[tuple[str, ...], int | None]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from activities.tools import workspace
 from activities.tools.base import ToolConfigError, ToolContext, ToolError, ToolImplementation
+from workflows import tool_parameters
 
 DEFAULT_MAX_ENTRIES = 500
 MAX_MAX_ENTRIES = 100_000
@@ -25,27 +26,7 @@ SCAN_LIMIT = 200_000  # entries looked at before a recursive listing stops count
 MAX_DEPTH = 32  # folder levels a recursive listing goes down (one open descriptor each)
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
-PARAMETERS: Mapping[str, Any] = {
-    "type": "object",
-    "properties": {
-        "path": {
-            "type": "string",
-            "default": ".",
-            "description": "Folder to list, relative to the workspace ('.' is the workspace)",
-        },
-        "recursive": {
-            "type": "boolean",
-            "default": False,
-            "description": "Also list the contents of sub-folders",
-        },
-        "pattern": {
-            "type": "string",
-            "description": "Only entries whose name matches this glob, e.g. *.md "
-            "(with a '/', matched against the path below the listed folder)",
-        },
-    },
-    "additionalProperties": False,
-}
+PARAMETERS = tool_parameters.LIST_FILES
 
 
 @dataclass

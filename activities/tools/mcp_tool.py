@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from activities.tools.base import ToolConfigError, ToolContext, ToolError, ToolImplementation
+from workflows import tool_parameters
 
 CONFIG_KEYS = ("server", "tool", "stale")
 
@@ -40,6 +41,6 @@ KIND = ToolImplementation(
     kind="mcp",
     run=run,
     description="A tool of an MCP server.",
-    parameters={"type": "object"},
+    parameters=tool_parameters.MCP,
     check_config=check_config,
 )

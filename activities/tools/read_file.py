@@ -11,23 +11,14 @@ from typing import Any
 
 from activities.tools import workspace
 from activities.tools.base import ToolConfigError, ToolContext, ToolError, ToolImplementation
+from workflows import tool_parameters
 
 DEFAULT_MAX_BYTES = 1_000_000
 MAX_MAX_BYTES = 100_000_000
 # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
 _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
-PARAMETERS: Mapping[str, Any] = {
-    "type": "object",
-    "properties": {
-        "path": {
-            "type": "string",
-            "description": "Path of the file, relative to the workspace directory",
-        }
-    },
-    "required": ["path"],
-    "additionalProperties": False,
-}
+PARAMETERS = tool_parameters.READ_FILE
 
 
 def read_text(workspace_dir: Path, relative: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> str:

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError, ValidationError, best_match
-from jsonschema.protocols import Validator
-from jsonschema.validators import validator_for
 
 from activities.tools import (
     ask_user,
@@ -28,6 +21,7 @@ from activities.tools import (
     write_file,
 )
 from activities.tools.base import InvalidArguments, ToolContext, ToolError, ToolImplementation
+from workflows.arguments import InvalidSchema, schema_problem
 from workflows.types import ToolSpec
 
 _KINDS = (
@@ -64,44 +58,15 @@ async def execute_tool(spec: ToolSpec, arguments: dict[str, Any], ctx: ToolConte
     return truncate(result, spec.max_result_chars)
 
 
-def argument_problem(spec: ToolSpec, arguments: dict[str, Any]) -> str | None:
-    """Why `arguments` break the tool's schema, or None. Pure and deterministic: the workflow
-    calls it before an approval, a question or a child run, as the activity does before a tool."""
-    kind = IMPLEMENTATIONS.get(spec.kind)
-    schema = spec.parameters or (kind.parameters if kind is not None else {})
-    try:
-        validate_arguments(spec.name, schema, arguments)
-    except InvalidArguments as err:
-        return str(err)
-    return None
-
-
-@lru_cache(maxsize=256)
-def _validator(schema_json: str) -> Validator | None:
-    """A checked validator for a schema (None when the schema itself is invalid).
-
-    Checking a schema against its meta-schema costs more than a tool call: done once per schema.
-    """
-    schema = json.loads(schema_json)
-    validator_class = validator_for(schema, default=Draft202012Validator)
-    try:
-        validator_class.check_schema(schema)
-    except SchemaError:
-        return None
-    validator: Validator = validator_class(schema)
-    return validator
-
-
 def validate_arguments(tool: str, parameters: Mapping[str, Any], arguments: dict[str, Any]) -> None:
     """InvalidArguments naming the argument path and the problem when `arguments` break the
-    schema."""
-    validator = _validator(json.dumps(parameters))  # key order kept: it orders the errors
-    if validator is None:
-        raise ToolError(f"tool '{tool}' is misconfigured: invalid parameters schema")
-    error: ValidationError | None = best_match(validator.iter_errors(arguments))
-    if error is not None:
-        where = "arguments" if not error.path else f"argument {error.json_path}"
-        raise InvalidArguments(f"invalid arguments for tool '{tool}': {where}: {error.message}")
+    schema; ToolError when the schema itself is invalid."""
+    try:
+        problem = schema_problem(tool, parameters, arguments)
+    except InvalidSchema as err:
+        raise ToolError(str(err)) from None
+    if problem is not None:
+        raise InvalidArguments(problem)
 
 
 def truncate(text: str, limit: int) -> str:

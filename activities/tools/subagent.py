@@ -11,19 +11,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from activities.tools.base import ToolConfigError, ToolContext, ToolError, ToolImplementation
+from workflows import tool_parameters
 
-PARAMETERS: Mapping[str, Any] = {
-    "type": "object",
-    "properties": {
-        "input": {"type": "string", "minLength": 1, "description": "The task for the agent"},
-        "variables": {
-            "type": "object",
-            "description": "Values of the variables the agent's prompt declares, if any",
-        },
-    },
-    "required": ["input"],
-    "additionalProperties": False,
-}
+PARAMETERS = tool_parameters.SUBAGENT
 
 
 def check_config(config: Mapping[str, Any]) -> None:

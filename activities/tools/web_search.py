@@ -14,32 +14,14 @@ from typing import Any
 from activities.tools.base import ToolConfigError, ToolContext, ToolError, ToolImplementation
 from activities.tools.search_backends import BACKENDS, BRAVE_KEY_ENV, SearchResults, clean
 from activities.tools.secrets import redact, secret_values
+from workflows import tool_parameters
+from workflows.tool_parameters import MAX_QUERY_CHARS, MAX_RESULTS
 
-MAX_QUERY_CHARS = 400  # Brave's own limit; longer queries are not searches
-MAX_RESULTS = 20
 DEFAULT_MAX_RESULTS = 5
 SNIPPET_CHARS = 300
 TITLE_CHARS = 200
 
-PARAMETERS: Mapping[str, Any] = {
-    "type": "object",
-    "properties": {
-        "query": {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": MAX_QUERY_CHARS,
-            "description": "What to search the web for",
-        },
-        "max_results": {
-            "type": "integer",
-            "minimum": 1,
-            "maximum": MAX_RESULTS,
-            "description": "How many results to return (the tool's configured maximum caps it)",
-        },
-    },
-    "required": ["query"],
-    "additionalProperties": False,
-}
+PARAMETERS = tool_parameters.WEB_SEARCH
 
 
 def check_config(config: Mapping[str, Any]) -> None:

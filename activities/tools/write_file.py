@@ -21,10 +21,11 @@ from typing import Any
 
 from activities.tools import workspace
 from activities.tools.base import ToolConfigError, ToolContext, ToolError, ToolImplementation
+from workflows import tool_parameters
+from workflows.tool_parameters import MODES
 
 DEFAULT_MAX_BYTES = 1_000_000
 MAX_MAX_BYTES = 100_000_000
-MODES = ("overwrite", "append", "create")
 # Hard links refused by the file system: `create` falls back to check-then-replace.
 _NO_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.EXDEV}
 _NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -32,25 +33,7 @@ _NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CL
 _APPEND_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
 _APPEND_FLAGS |= os.O_CLOEXEC
 
-PARAMETERS: Mapping[str, Any] = {
-    "type": "object",
-    "properties": {
-        "path": {
-            "type": "string",
-            "description": "Path of the file, relative to the workspace directory",
-        },
-        "content": {"type": "string", "description": "The text to write (UTF-8)"},
-        "mode": {
-            "type": "string",
-            "enum": list(MODES),
-            "default": "overwrite",
-            "description": "overwrite (default) replaces the file, append adds to its end, "
-            "create fails if the file exists",
-        },
-    },
-    "required": ["path", "content"],
-    "additionalProperties": False,
-}
+PARAMETERS = tool_parameters.WRITE_FILE
 
 
 def write_text(
