@@ -5,8 +5,8 @@ from __future__ import annotations
 from anthropic.types import Usage as AnthropicUsage
 
 from activities.llm.anthropic_provider import AnthropicProvider, parse_usage
-from tests.activities.helpers import API_KEY, CALCULATOR, anthropic_spec, request
 from tests.fakes import FakeProviderServer, FakeReply, FakeToolCall
+from tests.support.llm import API_KEY, CALCULATOR, anthropic_spec, request
 from workflows.types import ToolCall, TranscriptMessage, Usage
 
 MODEL = "claude-test-model"

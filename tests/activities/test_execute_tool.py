@@ -9,7 +9,7 @@ import pytest
 
 from activities.tools.base import ToolContext, ToolError
 from activities.tools.registry import IMPLEMENTATIONS, execute_tool
-from tests.activities.helpers import CALCULATOR, READ_FILE
+from tests.support.llm import CALCULATOR, READ_FILE
 from workflows.types import ToolSpec
 
 

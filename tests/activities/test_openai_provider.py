@@ -5,8 +5,8 @@ from __future__ import annotations
 from openai.types.completion_usage import CompletionUsage, PromptTokensDetails
 
 from activities.llm.openai_provider import OpenAIProvider, parse_usage
-from tests.activities.helpers import API_KEY, CALCULATOR, openai_spec, request
 from tests.fakes import FakeProviderServer, FakeToolCall
+from tests.support.llm import API_KEY, CALCULATOR, openai_spec, request
 from workflows.types import ToolCall, TranscriptMessage, Usage
 
 

@@ -18,9 +18,9 @@ from activities.llm.errors import (
 )
 from activities.llm.headers import resolve_headers
 from activities.llm.registry import build_provider
-from tests.activities.helpers import API_KEY, anthropic_spec, openai_spec, request
 from tests.fakes import FakeProviderServer, FakeReply
 from tests.fakes.provider_server import Wire
+from tests.support.llm import API_KEY, anthropic_spec, openai_spec, request
 from workflows.types import ProviderSpec
 
 HEADER_SECRET = "hdr-SECRET-4f2a9c"

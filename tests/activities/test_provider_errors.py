@@ -24,8 +24,8 @@ from activities.llm.errors import (
 from activities.llm.openai_provider import OpenAIProvider
 from activities.llm.registry import PLACEHOLDER_API_KEY, build_provider
 from activities.llm.scripted import ScriptedProvider
-from tests.activities.helpers import API_KEY, anthropic_spec, openai_spec, request
 from tests.fakes import FakeProviderServer
+from tests.support.llm import API_KEY, anthropic_spec, openai_spec, request
 from workflows.types import ProviderSpec
 
 CLAUDE = "claude-test-model"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from activities.llm.base import ModelRequest
 from activities.llm.scripted import ScriptedProvider, find_expression
-from tests.activities.helpers import CALCULATOR, READ_FILE
+from tests.support.llm import CALCULATOR, READ_FILE
 from workflows.types import (
     LlmStepResult,
     ProviderSpec,

@@ -21,8 +21,8 @@ from activities.llm.errors import (
     map_anthropic_error,
 )
 from activities.llm.openai_provider import OpenAIProvider
-from tests.activities.helpers import API_KEY, anthropic_spec, openai_spec, request
 from tests.fakes import FakeProviderServer, FakeReply, FakeToolCall
+from tests.support.llm import API_KEY, anthropic_spec, openai_spec, request
 from workflows.types import LlmStepResult, ProviderSpec, ToolCall, Usage
 
 CLAUDE = "claude-test-model"

@@ -1,26 +1,3 @@
-"""Shared helpers for the config store tests."""
+"""The config store tests start from the rows of tests/support/store.py."""
 
-from __future__ import annotations
-
-import pytest
-from sqlalchemy.orm import Session
-
-from config_store.providers import create_provider
-from config_store.specs import ProviderIn, ToolIn
-from config_store.tools import create_tool
-
-CALC_PARAMS = {
-    "type": "object",
-    "properties": {"expression": {"type": "string"}},
-    "required": ["expression"],
-}
-
-
-@pytest.fixture
-def basics(session: Session) -> Session:
-    """A provider `p` (default model m-default) and tools `calc` and `read`, committed."""
-    create_provider(session, "p", ProviderIn(kind="scripted", default_model="m-default"))
-    create_tool(session, "calc", ToolIn(kind="calculator", parameters=CALC_PARAMS))
-    create_tool(session, "read", ToolIn(kind="read_file", timeout_s=5, requires_approval=True))
-    session.commit()
-    return session
+from tests.support.store import basics as basics

@@ -1,40 +1,24 @@
-"""MCP servers in the config store: registration checks, discovery into `tools`, deletion,
-snapshots that carry the server's settings, and the seed file's `mcp_servers` section."""
+"""MCP servers in the config store: registration checks, discovered tools recorded into
+`tools`, deletion, and snapshots of tools whose server is gone. Discovery over the wire and the
+seed file's `mcp_servers` section are tests/services/test_mcp.py's."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from activities.tools.base import ToolContext
-from activities.tools.mcp_client import list_remote_tools
-from activities.tools.mcp_pool import McpPool
-from activities.tools.mcp_spec import McpUnavailable
-from activities.tools.registry import execute_tool
 from config_store import mcp_servers as servers
 from config_store.agents import create_agent, snapshot_agent
-from config_store.mcp_discovery import DiscoveryChanges, local_tool_names, record_discovery
+from config_store.mcp_discovery import local_tool_names, record_discovery
 from config_store.mcp_spec import RemoteTool
 from config_store.specs import AgentIn, ToolIn
 from config_store.tools import create_tool, find_tool, get_tool, update_tool
 from core.errors import Conflict, InvalidConfig
-from services.seed import load_config
-from tests.fakes.mcp_server import HttpMcpProcess, stdio_settings
+from tests.support.mcp import stdio_in
 
-ENV = {"MCP_TOKEN": "tok-SECRET-0123456789"}
 SCHEMA = {"type": "object", "properties": {"x": {"type": "string"}}}
-
-
-def stdio_in(**changes: Any) -> servers.McpServerIn:
-    return servers.McpServerIn.model_validate({**stdio_settings(), **changes})
-
-
-async def discover(session: Session, name: str) -> DiscoveryChanges:
-    spec = servers.server_spec(servers.get_server(session, name))
-    return record_discovery(session, name, spec, await list_remote_tools(spec, ENV))
 
 
 def remote(*names: str) -> list[RemoteTool]:
@@ -111,43 +95,6 @@ def test_local_tool_names() -> None:
     assert names["x y"].startswith("gh__x_y_") and names["x_y"].startswith("gh__x_y_")
     assert len(names[long]) == 64
     assert len(set(names.values())) == 5
-
-
-async def test_stdio_discovery_stores_the_tools(session: Session) -> None:
-    servers.create_server(session, "fake", stdio_in())
-    changes = await discover(session, "fake")
-    session.commit()
-
-    assert "fake__add" in changes.created and "fake__pid" in changes.created
-    add = get_tool(session, "fake__add")
-    assert (add.kind, add.description) == ("mcp", "Add two integers.")
-    assert add.parameters["required"] == ["a", "b"]
-    assert add.parameters["properties"]["a"]["type"] == "integer"
-    assert add.config == {"server": "fake", "tool": "add"}
-    assert add.timeout_s == 40.0  # twice the server's request timeout
-    row = servers.get_server(session, "fake")
-    assert row.discovered_at is not None and row.discovery_error is None
-    again = await discover(session, "fake")
-    assert again.created == [] and "fake__add" in again.unchanged
-
-
-async def test_http_discovery(session: Session, mcp_http_server: HttpMcpProcess) -> None:
-    spec = servers.McpServerIn(
-        transport="http", url=mcp_http_server.url, headers={"Authorization": "Bearer ${MCP_TOKEN}"}
-    )
-    servers.create_server(session, "web", spec)
-    await discover(session, "web")
-
-    assert get_tool(session, "web__echo").parameters["required"] == ["text"]
-
-
-async def test_unreachable_server_is_reported(session: Session) -> None:
-    servers.create_server(session, "down", stdio_in(command="/nonexistent/server"))
-    spec = servers.server_spec(servers.get_server(session, "down"))
-
-    with pytest.raises(McpUnavailable, match="MCP server 'down'") as caught:
-        await list_remote_tools(spec, ENV)
-    assert "nonexistent" in str(caught.value)
 
 
 def test_a_tool_name_taken_by_another_kind_is_skipped(session: Session) -> None:
@@ -244,30 +191,6 @@ def test_delete_server(basics: Session) -> None:
     assert find_tool(session, "solo__a") is None and servers.find_server(session, "solo") is None
 
 
-async def test_snapshot_carries_the_server_settings(basics: Session, tmp_path: Path) -> None:
-    session = basics
-    settings = stdio_settings()
-    settings["env"] = {**settings["env"], "FAKE_MCP_TOKEN": "${MCP_TOKEN}"}
-    servers.create_server(session, "fake", servers.McpServerIn.model_validate(settings))
-    await discover(session, "fake")
-    create_agent(session, "calc", AgentIn(provider="p", tools=["fake__add", "fake__env_token"]))
-    session.commit()
-
-    spec = snapshot_agent(session, "calc")
-    session.close()
-
-    add, token = spec.tools
-    assert add.config["server_spec"]["env"]["FAKE_MCP_TOKEN"] == "${MCP_TOKEN}"  # no secret
-    assert add.config["server_spec"]["command"] == settings["command"]
-    pool = McpPool(ENV)
-    ctx = ToolContext(workspace_dir=tmp_path, env=ENV, mcp=pool)  # no database
-    try:
-        assert await execute_tool(add, {"a": 20, "b": 22}, ctx) == "42"
-        assert await execute_tool(token, {}, ctx) == "len=21 tail=89"
-    finally:
-        await pool.close()
-
-
 def test_snapshot_of_a_tool_whose_server_is_gone(basics: Session) -> None:
     session = basics
     create_tool(session, "ghost__x", ToolIn(kind="mcp", config={"server": "ghost", "tool": "x"}))
@@ -277,35 +200,6 @@ def test_snapshot_of_a_tool_whose_server_is_gone(basics: Session) -> None:
         snapshot_agent(session, "a")
     assert caught.value.field == "tools[1]"
     assert "MCP server 'ghost', which no longer exists" in caught.value.problem
-
-
-def test_seed_discovers_servers_before_agents_use_their_tools(
-    session_factory: sessionmaker[Session],
-) -> None:
-    data = {
-        "providers": [{"name": "p", "kind": "scripted", "default_model": "m"}],
-        "mcp_servers": [
-            {"name": "fake", **stdio_settings()},
-            {"name": "down", **stdio_settings(), "command": "/nonexistent/server"},
-        ],
-        "agents": [{"name": "adder", "provider": "p", "tools": ["fake__add"]}],
-    }
-    with session_factory.begin() as session:
-        report = load_config(session, data, env=ENV)
-
-    assert {"mcp_servers/fake", "mcp_servers/down", "tools/fake__add"} <= set(report.created)
-    assert len(report.warnings) == 1
-    assert report.warnings[0].startswith("mcp_servers/down: not discovered")
-    with session_factory() as session:
-        assert snapshot_agent(session, "adder").tools[0].config["tool"] == "add"
-        assert "nonexistent" in (servers.get_server(session, "down").discovery_error or "")
-
-
-def test_seed_reports_a_bad_server_by_path(session_factory: sessionmaker[Session]) -> None:
-    data = {"mcp_servers": [{"name": "web", "transport": "http", "url": "gopher://x"}]}
-    with pytest.raises(InvalidConfig) as caught, session_factory.begin() as session:
-        load_config(session, data, env=ENV)
-    assert caught.value.field == "mcp_servers[0].url"
 
 
 def test_a_tool_saved_by_hand_under_another_name_is_kept(basics: Session) -> None:

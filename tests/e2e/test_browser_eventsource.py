@@ -28,10 +28,9 @@ from temporalio.client import Client
 from api.app import create_app
 from core.settings import Settings
 from temporal.runs import start_run
-from tests.e2e.sse_client import read_events
-from tests.e2e.test_run_control import guarded
-from tests.fixtures_temporal import free_port
-from tests.workflows.test_agent_run import demo_spec
+from tests.support.runs import demo_spec, guarded
+from tests.support.sse import read_events
+from tests.support.temporal import free_port
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -12,27 +11,8 @@ from pathlib import Path
 import pytest
 
 from core.settings import Settings
-from tests.fixtures_temporal import EXAMPLE_CONFIG
-
-
-def orch_env(settings: Settings) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "TEMPORAL_ADDRESS": settings.temporal_address,
-        "TEMPORAL_TASK_QUEUE": settings.temporal_task_queue,
-        "WORKSPACE_DIR": str(settings.workspace_dir),
-    }
-
-
-def orch(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "orch.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+from tests.support.cli import orch, orch_env
+from tests.support.temporal import EXAMPLE_CONFIG
 
 
 def test_db_and_seed_commands(tmp_path: Path) -> None:

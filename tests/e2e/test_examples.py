@@ -11,8 +11,8 @@ from temporalio.client import Client
 
 from config_store.agents import snapshot_agent
 from core.settings import Settings
-from tests.fixtures_temporal import REPO
-from tests.workflows.test_agent_run import events_of, run_agent
+from tests.support.runs import events_of, run_agent
+from tests.support.temporal import REPO
 
 pytestmark = pytest.mark.usefixtures("worker")
 

@@ -19,9 +19,9 @@ from temporalio.client import Client
 
 from core.settings import Settings
 from temporal.runs import start_run
-from tests.e2e.sse_client import read_events
-from tests.e2e.test_cli import orch, orch_env
-from tests.workflows.test_agent_run import demo_spec
+from tests.support.cli import orch, orch_env
+from tests.support.runs import demo_spec
+from tests.support.sse import read_events
 from workflows.types import ProviderSpec
 
 pytestmark = pytest.mark.timeout(120)

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from temporal.devserver import temporal_binary
-from tests.fixtures_temporal import EXAMPLE_CONFIG, free_port
+from tests.support.temporal import EXAMPLE_CONFIG, free_port
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -14,8 +14,8 @@ from temporalio.client import Client
 from config_store.transcript import TranscriptStore
 from core.settings import Settings
 from temporal.runs import start_run
-from tests.e2e.sse_client import Event, read_events
-from tests.workflows.test_agent_run import demo_spec
+from tests.support.runs import demo_spec, guarded
+from tests.support.sse import Event, read_events
 from workflows.types import AgentSpec, ProviderSpec, ScriptTurn, ToolCall, ToolSpec
 
 pytestmark = pytest.mark.timeout(90)
@@ -42,14 +42,6 @@ async def wait_for(http: httpx.AsyncClient, run_id: str, event: str) -> Event:
                 name, _, value = line.partition(":")
                 fields[name] = value.strip()
     raise AssertionError(f"the stream ended without {event}")
-
-
-def guarded(spec: AgentSpec, **changes: Any) -> AgentSpec:
-    """The demo agent with its calculator behind an approval."""
-    tools = tuple(
-        replace(t, requires_approval=True) if t.name == "calculator" else t for t in spec.tools
-    )
-    return replace(spec, tools=tools, **changes)
 
 
 async def test_cancel_ends_the_run_cancelled_and_is_idempotent(
@@ -181,7 +173,7 @@ async def test_a_client_that_leaves_releases_the_run_subscription(
     import uvicorn
 
     from api.app import create_app
-    from tests.fixtures_temporal import free_port
+    from tests.support.temporal import free_port
 
     port = free_port()
     app = create_app(orch_settings.model_copy(update={"api_port": port}))

@@ -20,8 +20,8 @@ from api.app import create_app
 from core.settings import Settings
 from temporal.devserver import temporal_binary
 from temporal.runs import start_run
-from tests.e2e.sse_client import read_events
-from tests.workflows.test_agent_run import demo_spec
+from tests.support.runs import demo_spec
+from tests.support.sse import read_events
 from workflows.types import ProviderSpec
 
 pytestmark = pytest.mark.timeout(120)

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.sse_client import read_events
+from tests.support.sse import read_events
 
 pytestmark = pytest.mark.timeout(90)
 

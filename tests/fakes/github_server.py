@@ -43,7 +43,9 @@ FILES: dict[str, dict[str, dict[str, bytes]]] = {
 }
 
 
-def _issue(number: int, title: str, state: str, login: str, body: str, **extra: Any) -> dict:
+def _issue(
+    number: int, title: str, state: str, login: str, body: str, **extra: Any
+) -> dict[str, Any]:
     return {
         "number": number,
         "title": title,

@@ -3,67 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from temporalio.client import Client, WorkflowFailureError
-from temporalio.contrib.workflow_streams import WorkflowStreamClient
 from temporalio.exceptions import CancelledError
 
-from config_store.agents import snapshot_agent
 from config_store.transcript import TranscriptStore
 from core.settings import Settings
-from temporal.runs import get_run, start_run
-from workflows.agent_run import AgentRun
+from temporal.runs import get_run
+from tests.support.runs import demo_spec, events_of, run_agent, start_agent
 from workflows.types import (
-    EVENTS_TOPIC,
-    AgentSpec,
     ProviderSpec,
-    RunResult,
     ScriptTurn,
     ToolCall,
 )
 
 pytestmark = pytest.mark.usefixtures("worker")
-
-
-def demo_spec(seeded: Any, **changes: Any) -> AgentSpec:
-    with seeded() as session:
-        spec = snapshot_agent(session, "demo")
-    return replace(spec, **changes)
-
-
-async def start_agent(client: Client, settings: Settings, spec: AgentSpec, text: str) -> str:
-    """Start a run of `spec` on `text` under a new run id; return the id."""
-    run_id = f"run-{uuid.uuid4().hex}"
-    await start_run(
-        client, task_queue=settings.temporal_task_queue, run_id=run_id, agent=spec, input=text
-    )
-    return run_id
-
-
-async def run_agent(
-    client: Client, settings: Settings, spec: AgentSpec, text: str
-) -> tuple[str, RunResult]:
-    run_id = await start_agent(client, settings, spec, text)
-    result = await client.get_workflow_handle_for(AgentRun.run, run_id).result()
-    return run_id, result
-
-
-async def events_of(client: Client, run_id: str, *, deltas: bool = False) -> list[dict[str, Any]]:
-    """The run's events, read from its stream until the terminal one; token deltas only when
-    asked for (they are best-effort and come in however many pieces the model sent)."""
-    stream = WorkflowStreamClient.create(client, run_id)
-    events = []
-    async for item in stream.subscribe([EVENTS_TOPIC]):
-        if deltas or item.data["type"] != "llm.delta":
-            events.append(item.data)
-        if item.data["type"] in ("run.completed", "run.failed", "run.stopped", "run.cancelled"):
-            break
-    return events
 
 
 async def test_demo_agent_answers_with_the_calculator(

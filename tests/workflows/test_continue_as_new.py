@@ -16,7 +16,7 @@ from temporal.client import SEARCH_ATTRIBUTES
 from temporal.devserver import dev_server_extra_args, temporal_binary
 from temporal.runs import get_run
 from temporal.worker import build_worker
-from tests.workflows.test_agent_run import demo_spec, events_of, run_agent
+from tests.support.runs import demo_spec, events_of, run_agent
 from workflows.types import ScriptTurn, ToolCall
 
 pytestmark = pytest.mark.timeout(180)

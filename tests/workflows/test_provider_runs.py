@@ -13,7 +13,7 @@ from config_store.transcript import TranscriptStore
 from core.settings import Settings
 from temporal.runs import get_run
 from tests.fakes.provider_server import FakeProviderServer, FakeReply, FakeToolCall
-from tests.workflows.test_agent_run import demo_spec, events_of, start_agent
+from tests.support.runs import demo_spec, events_of, start_agent
 from workflows.agent_run import AgentRun
 from workflows.types import ProviderSpec
 

@@ -11,7 +11,7 @@ from temporalio.client import Client
 
 from core.settings import Settings
 from temporal.runs import get_run
-from tests.workflows.test_agent_run import demo_spec, events_of, run_agent, start_agent
+from tests.support.runs import demo_spec, events_of, run_agent, start_agent
 from workflows.types import ScriptTurn, ToolCall
 
 pytestmark = pytest.mark.usefixtures("worker")

@@ -18,7 +18,7 @@ from config_store.transcript import TranscriptStore
 from core.settings import Settings
 from temporal.worker import build_worker
 from tests.fakes.http_api_server import Canned, FakeHttpApiServer
-from tests.workflows.test_agent_run import demo_spec, events_of, run_agent
+from tests.support.runs import demo_spec, events_of, run_agent
 from workflows.types import ScriptTurn, ToolCall, ToolSpec
 
 SECRET = "sk-live-TOPSECRET-4242424242"

@@ -7,13 +7,14 @@ import asyncio
 import shutil
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 import uvicorn
 from sqlalchemy import make_url
+from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -25,9 +26,9 @@ from services.seed import load_config_file
 from temporal.client import SEARCH_ATTRIBUTES
 from temporal.devserver import dev_server_extra_args, temporal_binary
 from temporal.worker import build_worker
-from tests.fixtures_db import sqlite_url_for
+from tests.support.db import sqlite_url_for
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 EXAMPLE_CONFIG = REPO / "examples" / "config.yaml"
 
 
@@ -72,7 +73,8 @@ def orch_settings(sqlite_url: str, temporal_address: str, tmp_path: Path) -> Set
 
 
 @pytest.fixture
-def session_factory_for(orch_settings: Settings):  # type: ignore[no-untyped-def]
+def session_factory_for(orch_settings: Settings) -> Iterator[sessionmaker[Session]]:
+    """Sessions on the test's own database (that of `orch_settings`)."""
     engine = make_engine(orch_settings.database_url)
     yield make_session_factory(engine)
     engine.dispose()
@@ -91,7 +93,9 @@ def _seeded_template(_sqlite_template: Path, tmp_path_factory: pytest.TempPathFa
 
 
 @pytest.fixture
-def seeded(orch_settings: Settings, _seeded_template: Path, session_factory_for):  # type: ignore[no-untyped-def]
+def seeded(
+    orch_settings: Settings, _seeded_template: Path, session_factory_for: sessionmaker[Session]
+) -> sessionmaker[Session]:
     """The test's database with the example config in it (a copy of the seeded template)."""
     database = make_url(orch_settings.database_url).database
     assert database is not None
@@ -100,7 +104,9 @@ def seeded(orch_settings: Settings, _seeded_template: Path, session_factory_for)
 
 
 @pytest_asyncio.fixture
-async def worker(temporal_client: Client, orch_settings: Settings, seeded) -> AsyncIterator[None]:  # type: ignore[no-untyped-def]
+async def worker(
+    temporal_client: Client, orch_settings: Settings, seeded: sessionmaker[Session]
+) -> AsyncIterator[None]:
     store = TranscriptStore(seeded)
     async with build_worker(temporal_client, orch_settings, store):
         yield

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from activities.llm.base import ModelRequest
+from workflows.kinds import ProviderKind
 from workflows.types import ProviderSpec, ToolSpec, TranscriptMessage
 
 API_KEY = "sk-test-SECRET-0123456789"
@@ -29,7 +30,7 @@ READ_FILE = ToolSpec(
 )
 
 
-def openai_spec(base_url: str, *, kind: str = "openai") -> ProviderSpec:
+def openai_spec(base_url: str, *, kind: ProviderKind = "openai") -> ProviderSpec:
     return ProviderSpec(name="main", kind=kind, base_url=base_url, api_key_env="OPENAI_API_KEY")
 
 

