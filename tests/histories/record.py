@@ -7,7 +7,7 @@ Not collected by default (pytest collects test_*.py); run it explicitly, all or 
     .venv/bin/pytest tests/histories/record.py -p no:cacheprovider -k approval_rejected
 
 Each scenario runs on the real dev server with the real worker, SQLite and the fake provider
-(the fixtures of tests/fixtures_*.py), checks the run took the path it is meant to record, saves
+(the fixtures of tests/support/*.py), checks the run took the path it is meant to record, saves
 the history and replays it once. Helpers are copied here on purpose: the recorder depends only on
 the fixtures, tests/fakes and a few project modules, so moving test helpers around leaves it be.
 """
