@@ -16,10 +16,12 @@ from activities.tools.mcp_spec import McpUnavailable
 from activities.tools.registry import execute_tool
 from config_store import mcp_servers as servers
 from config_store.agents import create_agent, snapshot_agent
-from config_store.mcp_discovery import DiscoveryChanges, record_discovery
+from config_store.mcp_discovery import DiscoveryChanges
 from config_store.specs import AgentIn
 from config_store.tools import get_tool
 from core.errors import InvalidConfig
+from services import mcp
+from services.mcp import discover_in
 from services.seed import load_config
 from tests.fakes.mcp_server import HttpMcpProcess, stdio_settings
 from tests.support.mcp import stdio_in
@@ -28,8 +30,10 @@ ENV = {"MCP_TOKEN": "tok-SECRET-0123456789"}
 
 
 async def discover(session: Session, name: str) -> DiscoveryChanges:
-    spec = servers.server_spec(servers.get_server(session, name))
-    return record_discovery(session, name, spec, await list_remote_tools(spec, ENV))
+    """The seed file's way: within the caller's transaction."""
+    found = discover_in(session, name, ENV)
+    assert found.listed, found.error
+    return found.changes
 
 
 async def test_stdio_discovery_stores_the_tools(session: Session) -> None:
@@ -67,6 +71,24 @@ async def test_unreachable_server_is_reported(session: Session) -> None:
     with pytest.raises(McpUnavailable, match="MCP server 'down'") as caught:
         await list_remote_tools(spec, ENV)
     assert "nonexistent" in str(caught.value)
+
+
+async def test_the_apis_discovery_keeps_no_transaction_open_and_reports_a_failure(
+    session_factory: sessionmaker[Session],
+) -> None:
+    with session_factory.begin() as session:
+        servers.create_server(session, "fake", stdio_in())
+        servers.create_server(session, "down", stdio_in(command="/nonexistent/server"))
+
+    found = await mcp.discover(session_factory, "fake", ENV)
+    down = await mcp.discover(session_factory, "down", ENV)
+
+    assert found.listed and "fake__add" in found.changes.created
+    assert not down.listed and "nonexistent" in (down.error or "")
+    with session_factory() as session:
+        assert get_tool(session, "fake__add").kind == "mcp"
+        assert servers.get_server(session, "down").discovery_error == down.error
+        assert servers.server_tools(session, "down") == []
 
 
 async def test_snapshot_carries_the_server_settings(basics: Session, tmp_path: Path) -> None:
