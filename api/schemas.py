@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
-from pydantic import BaseModel, Field
+from pydantic import AliasGenerator, AliasPath, BaseModel, ConfigDict, Field, field_validator
 
 from config_store.mcp_servers import McpServerIn
-from config_store.models import AgentVersion, McpServer, Provider, Route, Tool
-from config_store.specs import (
-    AgentIn,
-    ModelChoiceIn,
-    ModelPriceIn,
-    ProviderIn,
-    RouteIn,
-    ScriptTurnIn,
-    ToolIn,
-)
-from workflows.kinds import ProviderKind, ToolKind
-
-NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
+from config_store.models import Agent, Provider, Tool
+from config_store.specs import AgentIn, ProviderIn, RouteIn, ToolIn
+from config_store.validation import NAME_PATTERN
 
 # Update bodies: the whole definition but the name (PUT replaces).
 ProviderUpdate = ProviderIn
@@ -45,138 +36,90 @@ class RouteCreate(RouteIn):
     key: str = Field(pattern=NAME_PATTERN)
 
 
-class ProviderRead(BaseModel):
+class _Read(BaseModel):
+    """A response body: an input shape plus what the server adds.
+
+    Listed after the input shape among the bases, so that its config wins (every field is in
+    the answer: required in the schema, defaults or not) and its fields come first.
+    """
+
+    model_config = ConfigDict(
+        extra="ignore", json_schema_serialization_defaults_required=True, validate_by_name=True
+    )
+
+
+class _ReadRow(_Read):
+    @classmethod
+    def of(cls, row: object) -> Self:
+        """From the row's attributes of the fields' names (`from_attributes`)."""
+        return cls.model_validate(row, from_attributes=True)
+
+
+class _Named(_ReadRow):
     name: str
-    kind: ProviderKind
-    base_url: str | None
-    api_key_env: str | None
-    default_model: str | None
-    timeout_s: float
-    headers: dict[str, str]
-    prices: list[ModelPriceIn]
+
+
+def _name_of(value: object) -> object:
+    """A related row (an agent version's provider, a route's agent) is shown by its name."""
+    return value.name if isinstance(value, Agent | Provider) else value
+
+
+class ProviderRead(ProviderIn, _Named):
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def of(cls, row: Provider) -> ProviderRead:
-        return cls(
-            name=row.name,
-            kind=row.kind,
-            base_url=row.base_url,
-            api_key_env=row.api_key_env,
-            default_model=row.default_model,
-            timeout_s=row.timeout_s,
-            headers=row.headers,
-            prices=[ModelPriceIn.model_validate(price) for price in row.prices],
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
 
-
-class ToolRead(BaseModel):
-    name: str
-    kind: ToolKind
-    description: str
+class ToolRead(ToolIn, _Named):
+    # Never null once saved: the kind's own schema when the input left it out.
     parameters: dict[str, Any]
-    config: dict[str, Any]
-    timeout_s: float
-    retry_attempts: int
-    requires_approval: bool
-    max_result_chars: int
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def of(cls, row: Tool) -> ToolRead:
-        return cls(
-            name=row.name,
-            kind=row.kind,
-            description=row.description,
-            parameters=row.parameters,
-            config=row.config,
-            timeout_s=row.timeout_s,
-            retry_attempts=row.retry_attempts,
-            requires_approval=row.requires_approval,
-            max_result_chars=row.max_result_chars,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
+
+# What a version shows of its agent (not versioned): read through the row's `agent`.
+_OF_THE_AGENT = frozenset({"name", "description", "current_version", "updated_at"})
 
 
-class AgentRead(BaseModel):
-    """One version of an agent. `version` is this one; `current_version` the agent's current."""
+def _agent_attribute(field: str) -> str | AliasPath:
+    return AliasPath("agent", field) if field in _OF_THE_AGENT else field
+
+
+class _VersionOf(_ReadRow):
+    """Whose version it is, first in the answer; `description` is AgentIn's field, read (as
+    the others of `_OF_THE_AGENT`) from the agent's row."""
+
+    model_config = ConfigDict(alias_generator=AliasGenerator(validation_alias=_agent_attribute))
 
     name: str
     description: str
     version: int
     current_version: int
-    provider: str
-    model: str
-    system_prompt: str
-    tools: list[str]
-    max_steps: int
-    temperature: float | None
-    script: list[ScriptTurnIn]
-    fallbacks: list[ModelChoiceIn]
-    max_total_tokens: int | None
-    max_cost_usd: float | None
-    max_duration_s: float | None
-    model_timeout_s: float
-    model_max_attempts: int
-    output_schema: dict[str, Any] | None
-    max_output_repairs: int
-    approval_timeout_s: float
-    prompt_variables: list[str]
-    on_tool_error: str
+
+
+class AgentRead(AgentIn, _VersionOf):
+    """One version of an agent. `version` is this one; `current_version` the agent's current."""
+
     created_at: datetime = Field(description="When this version was written.")
     updated_at: datetime = Field(description="When the agent last changed.")
 
+    @field_validator("provider", mode="before")
     @classmethod
-    def of(cls, row: AgentVersion) -> AgentRead:
-        return cls(
-            name=row.agent.name,
-            description=row.agent.description,
-            version=row.version,
-            current_version=row.agent.current_version,
-            provider=row.provider.name,
-            model=row.model,
-            system_prompt=row.system_prompt,
-            tools=list(row.tool_names),
-            max_steps=row.max_steps,
-            temperature=row.temperature,
-            script=[ScriptTurnIn.model_validate(turn) for turn in row.script],
-            fallbacks=[ModelChoiceIn.model_validate(choice) for choice in row.fallbacks],
-            max_total_tokens=row.max_total_tokens,
-            max_cost_usd=row.max_cost_usd,
-            max_duration_s=row.max_duration_s,
-            model_timeout_s=row.model_timeout_s,
-            model_max_attempts=row.model_max_attempts,
-            output_schema=row.output_schema,
-            max_output_repairs=row.max_output_repairs,
-            approval_timeout_s=row.approval_timeout_s,
-            prompt_variables=list(row.prompt_variables),
-            on_tool_error=row.on_tool_error,
-            created_at=row.created_at,
-            updated_at=row.agent.updated_at,
-        )
+    def _provider_name(cls, value: object) -> object:
+        return _name_of(value)
 
 
-class RouteRead(BaseModel):
+class _Keyed(_ReadRow):
     key: str
-    agent: str
-    description: str
+
+
+class RouteRead(RouteIn, _Keyed):
     created_at: datetime
     updated_at: datetime
 
+    @field_validator("agent", mode="before")
     @classmethod
-    def of(cls, row: Route) -> RouteRead:
-        return cls(
-            key=row.key,
-            agent=row.agent.name,
-            description=row.description,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
+    def _agent_name(cls, value: object) -> object:
+        return _name_of(value)
 
 
 McpServerUpdate = McpServerIn
@@ -206,20 +149,21 @@ class McpDiscovery(BaseModel):
     skipped: list[str]
 
 
-class McpServerRead(BaseModel):
-    name: str
-    transport: str
-    command: str | None
-    args: list[str]
-    env: dict[str, str]
-    url: str | None
-    headers: dict[str, str]
-    timeout_s: float
+def _discovery_optional(schema: dict[str, Any]) -> None:
+    """`discovery` stays out of the schema's required fields: it is set only after a discovery."""
+    required = schema.get("required")
+    if isinstance(required, list):
+        required.remove("discovery")
+
+
+class McpServerRead(McpServerIn, _Named):
+    model_config = ConfigDict(json_schema_extra=_discovery_optional)
+
     discovered_at: datetime | None = Field(description="The last successful discovery.")
     discovery_error: str | None = Field(
         description="Why the last discovery failed or skipped tools; null when it went well."
     )
-    tools: list[McpServerTool]
+    tools: list[McpServerTool] = Field(default_factory=list)
     discovery: McpDiscovery | None = Field(
         default=None, description="Set when this request discovered the server's tools."
     )
@@ -228,29 +172,18 @@ class McpServerRead(BaseModel):
 
     @classmethod
     def of(
-        cls, row: McpServer, tools: list[Tool], discovery: McpDiscovery | None = None
-    ) -> McpServerRead:
-        return cls(
-            name=row.name,
-            transport=row.transport,
-            command=row.command,
-            args=list(row.args or ()),
-            env=dict(row.env or {}),
-            url=row.url,
-            headers=dict(row.headers or {}),
-            timeout_s=row.timeout_s,
-            discovered_at=row.discovered_at,
-            discovery_error=row.discovery_error,
-            tools=[
-                McpServerTool(
-                    name=tool.name,
-                    tool=str(tool.config.get("tool", "")),
-                    description=tool.description,
-                    stale=tool.config.get("stale") is True,
-                )
-                for tool in tools
-            ],
-            discovery=discovery,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
+        cls, row: object, tools: Sequence[Tool] = (), discovery: McpDiscovery | None = None
+    ) -> Self:
+        """From the server's row, with its tools and what this request discovered."""
+        read = cls.model_validate(row, from_attributes=True)
+        read.tools = [
+            McpServerTool(
+                name=tool.name,
+                tool=str(tool.config.get("tool", "")),
+                description=tool.description,
+                stale=tool.config.get("stale") is True,
+            )
+            for tool in tools
+        ]
+        read.discovery = discovery
+        return read

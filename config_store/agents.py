@@ -19,40 +19,25 @@ from sqlalchemy.orm import Session
 from config_store.mcp_servers import MCP_KIND, with_server_spec
 from config_store.models import Agent, AgentVersion, Provider, Route
 from config_store.providers import find_provider
-from config_store.rows import Outcome
+from config_store.rows import Outcome, from_row
 from config_store.snapshot import provider_spec, script_turns, tool_spec
 from config_store.specs import AgentIn
 from config_store.tools import find_tool
 from config_store.validation import check_above, check_json_schema, check_name, check_range
 from core.errors import Conflict, InvalidConfig, NotFound
 from core.prompts import check_template, check_variable_names
+from workflows.kinds import ToolKind
 from workflows.types import AgentSpec, ModelChoice, ToolSpec
 
 MAX_STEPS_LIMIT = 1000
-SUBAGENT_KIND = "agent"
+SUBAGENT_KIND: ToolKind = "agent"
 MAX_APPROVAL_TIMEOUT_S = 7 * 24 * 3600  # a week
 
-# The columns of an AgentVersion that make up its content.
-_CONTENT_KEYS = (
-    "provider_id",
-    "model",
-    "system_prompt",
-    "tool_names",
-    "max_steps",
-    "temperature",
-    "script",
-    "fallbacks",
-    "max_total_tokens",
-    "max_cost_usd",
-    "max_duration_s",
-    "model_timeout_s",
-    "model_max_attempts",
-    "output_schema",
-    "max_output_repairs",
-    "approval_timeout_s",
-    "prompt_variables",
-    "on_tool_error",
-)
+# The AgentIn fields that are not AgentVersion columns copied as `model_dump()` gives them: the
+# description is the agent's (not versioned); the provider is stored as its id, the script and
+# fallbacks as checked below. Every other field is its column (tests/config_store/test_shapes.py).
+AGENT_ONLY_FIELDS = frozenset({"description"})
+CONVERTED_FIELDS = frozenset({"provider", "script", "fallbacks"})
 
 
 def _fallbacks(session: Session, spec: AgentIn, primary: Provider) -> list[dict[str, str]]:
@@ -120,31 +105,18 @@ def _content(session: Session, spec: AgentIn) -> dict[str, Any]:
     check_variable_names(spec.prompt_variables)
     check_template(spec.system_prompt, spec.prompt_variables)
     return {
+        **spec.model_dump(exclude=set(AGENT_ONLY_FIELDS | CONVERTED_FIELDS)),
         "provider_id": provider.id,
-        "model": spec.model,
-        "system_prompt": spec.system_prompt,
-        "tool_names": list(spec.tools),
-        "max_steps": spec.max_steps,
-        "temperature": spec.temperature,
+        # Stored without the ids a call leaves out (they are given when a run starts).
         "script": [turn.model_dump(exclude_none=True) for turn in spec.script],
         "fallbacks": fallbacks,
-        "max_total_tokens": spec.max_total_tokens,
-        "max_cost_usd": spec.max_cost_usd,
-        "max_duration_s": spec.max_duration_s,
-        "model_timeout_s": spec.model_timeout_s,
-        "model_max_attempts": spec.model_max_attempts,
-        "output_schema": spec.output_schema,
-        "max_output_repairs": spec.max_output_repairs,
-        "approval_timeout_s": spec.approval_timeout_s,
-        "prompt_variables": list(spec.prompt_variables),
-        "on_tool_error": spec.on_tool_error,
     }
 
 
 def _same_content(version: AgentVersion, content: dict[str, Any]) -> bool:
     """Compared as JSON text, so that `true` and `1` (or a reordered schema) differ."""
-    stored = {key: getattr(version, key) for key in _CONTENT_KEYS}
-    return json.dumps(stored) == json.dumps({key: content[key] for key in _CONTENT_KEYS})
+    stored = {key: getattr(version, key) for key in content}
+    return json.dumps(stored) == json.dumps(content)
 
 
 def find_agent(session: Session, name: str) -> Agent | None:
@@ -265,7 +237,7 @@ def snapshot_agent(session: Session, name: str, version: int | None = None) -> A
     row = get_agent(session, name, version)
     provider = provider_spec(row.provider)
     tools = []
-    for i, tool_name in enumerate(row.tool_names):
+    for i, tool_name in enumerate(row.tools):
         tool = find_tool(session, tool_name)
         if tool is None:
             raise InvalidConfig(f"tools[{i}]", f"tool {tool_name!r} no longer exists")
@@ -278,27 +250,18 @@ def snapshot_agent(session: Session, name: str, version: int | None = None) -> A
     model = row.model or provider.default_model
     if not model:
         raise InvalidConfig("model", f"empty, and provider {provider.name!r} has no default_model")
-    return AgentSpec(
+    # The other fields (version, system_prompt, the limits...) are the columns as stored.
+    return from_row(
+        AgentSpec,
+        row,
         name=row.agent.name,
-        version=row.version,
         provider=provider,
         model=model,
-        system_prompt=row.system_prompt,
         tools=tuple(tools),
-        max_steps=row.max_steps,
-        temperature=row.temperature,
         script=script_turns(row.script),
         fallbacks=_model_choices(session, row.fallbacks),
-        max_total_tokens=row.max_total_tokens,
-        max_cost_usd=row.max_cost_usd,
-        max_duration_s=row.max_duration_s,
-        model_timeout_s=row.model_timeout_s,
-        model_max_attempts=row.model_max_attempts,
         output_schema=copy.deepcopy(row.output_schema),
-        max_output_repairs=row.max_output_repairs,
-        approval_timeout_s=row.approval_timeout_s,
         prompt_variables=tuple(row.prompt_variables),
-        on_tool_error=row.on_tool_error,
     )
 
 

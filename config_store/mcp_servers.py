@@ -8,7 +8,6 @@ credential header (Authorization, ...) must take its value from one.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from urllib.parse import urlsplit
 
@@ -18,21 +17,26 @@ from sqlalchemy.orm import Session
 
 from config_store.mcp_spec import ServerSpec
 from config_store.models import McpServer, Tool
-from config_store.rows import NamedResource, copy_fields
+from config_store.rows import NamedResource, copy_fields, from_row
 from config_store.tools import agents_using_tool, check_tool_name
-from config_store.validation import check_choice, check_range
+from config_store.validation import (
+    ENV_NAME_RE,
+    ENV_REF_RE,
+    check_choice,
+    check_env_template,
+    check_header_name,
+    check_no_controls,
+    check_range,
+)
 from core.errors import Conflict, InvalidConfig
-from workflows.kinds import MCP_TRANSPORTS, McpTransport
+from workflows.kinds import MCP_TRANSPORTS, McpTransport, ToolKind
 from workflows.types import ToolSpec
 
-MCP_KIND = "mcp"
+MCP_KIND: ToolKind = "mcp"
 # A tool is named `<server>__<tool>` within the 64 characters model providers accept.
 MAX_SERVER_NAME = 32
 MAX_TIMEOUT_S = 3600.0
 
-_HEADER_NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-_ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_ENV_REF_RE = re.compile(r"\$\{([^}]*)\}")
 # Headers that carry a credential: their value must come from the environment.
 _SECRET_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "x-api-key", "api-key", "cookie"}
@@ -70,35 +74,19 @@ def check_server_name(name: str) -> None:
         )
 
 
-def _check_template(value: str, field: str) -> None:
-    """Every `${` starts a well-formed reference to an env var."""
-    for ref in _ENV_REF_RE.findall(value):
-        if not _ENV_NAME_RE.fullmatch(ref):
-            raise InvalidConfig(
-                field, f"${{{ref}}} does not name an environment variable, e.g. ${{MY_TOKEN}}"
-            )
-    if "${" in _ENV_REF_RE.sub("", value):
-        raise InvalidConfig(field, "'${' starts a reference that is not closed with '}'")
-
-
-def _check_no_controls(value: str, field: str) -> None:
-    if any((ord(c) < 0x20 and c != "\t") or ord(c) == 0x7F for c in value):
-        raise InvalidConfig(field, "must not contain line breaks or control characters")
-
-
 def _check_stdio(spec: McpServerIn) -> None:
     if not spec.command or not spec.command.strip():
         raise InvalidConfig("command", "required with transport stdio")
-    _check_no_controls(spec.command, "command")
+    check_no_controls(spec.command, "command")
     for i, arg in enumerate(spec.args):
         if "\x00" in arg:
             raise InvalidConfig(f"args[{i}]", "must not contain a NUL character")
     for key, value in spec.env.items():
-        if not _ENV_NAME_RE.fullmatch(key):
+        if not ENV_NAME_RE.fullmatch(key):
             raise InvalidConfig(f"env.{key}", f"{key!r} is not a valid environment variable name")
         if "\x00" in value:
             raise InvalidConfig(f"env.{key}", "must not contain a NUL character")
-        _check_template(value, f"env.{key}")
+        check_env_template(value, f"env.{key}")
     if spec.url:
         raise InvalidConfig("url", "only used with transport http")
     if spec.headers:
@@ -115,11 +103,10 @@ def _check_http(spec: McpServerIn) -> None:
         raise InvalidConfig("url", "must not carry credentials: put them in a header as ${VAR}")
     for name, value in spec.headers.items():
         field = f"headers.{name}"
-        if not _HEADER_NAME_RE.fullmatch(name):
-            raise InvalidConfig(field, f"{name!r} is not a valid HTTP header name")
-        _check_no_controls(value, field)
-        _check_template(value, field)
-        if name.lower() in _SECRET_HEADERS and not _ENV_REF_RE.search(value):
+        check_header_name(name, field)
+        check_no_controls(value, field)
+        check_env_template(value, field)
+        if name.lower() in _SECRET_HEADERS and not ENV_REF_RE.search(value):
             raise InvalidConfig(
                 field, "a credential is not stored in the config: reference it as ${VAR}"
             )
@@ -185,15 +172,12 @@ def delete_server(session: Session, name: str) -> None:
 
 def server_spec(row: McpServer) -> ServerSpec:
     """The connection settings as stored (`${VAR}` references unresolved)."""
-    return ServerSpec(
-        name=row.name,
-        transport=row.transport,
-        command=row.command,
+    return from_row(
+        ServerSpec,
+        row,
         args=tuple(row.args or ()),
         env=dict(row.env or {}),
-        url=row.url,
         headers=dict(row.headers or {}),
-        timeout_s=row.timeout_s,
     )
 
 

@@ -21,7 +21,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from workflows.kinds import MCP_TRANSPORTS, PROVIDER_KINDS, TOOL_KINDS, McpTransport
+from config_store.specs import OnToolError
+from workflows.kinds import (
+    MCP_TRANSPORTS,
+    PROVIDER_KINDS,
+    TOOL_KINDS,
+    McpTransport,
+    ProviderKind,
+    ToolKind,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -77,7 +85,7 @@ class Provider(Timestamped, Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
-    kind: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[ProviderKind] = mapped_column(String(32))
     base_url: Mapped[str | None] = mapped_column(String(1024))
     api_key_env: Mapped[str | None] = mapped_column(String(255))
     default_model: Mapped[str | None] = mapped_column(String(255))
@@ -96,7 +104,7 @@ class Tool(Timestamped, Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
-    kind: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[ToolKind] = mapped_column(String(32))
     description: Mapped[str] = mapped_column(Text, default="")
     parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
     config: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -157,7 +165,8 @@ class AgentVersion(Base):
     )
     model: Mapped[str] = mapped_column(String(255), default="")
     system_prompt: Mapped[str] = mapped_column(Text, default="")
-    tool_names: Mapped[list[str]] = mapped_column(JSON)
+    # Named as AgentIn's field; the column keeps its first name.
+    tools: Mapped[list[str]] = mapped_column("tool_names", JSON)
     max_steps: Mapped[int]
     temperature: Mapped[float | None]
     script: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
@@ -178,7 +187,7 @@ class AgentVersion(Base):
     prompt_variables: Mapped[list[str]] = mapped_column(
         JSON, default=list, server_default=text("'[]'")
     )
-    on_tool_error: Mapped[str] = mapped_column(
+    on_tool_error: Mapped[OnToolError] = mapped_column(
         String(16), default="continue", server_default=text("'continue'")
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

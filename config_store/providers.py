@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from config_store.models import AgentVersion, Provider
 from config_store.rows import NamedResource, copy_fields
 from config_store.specs import ModelPriceIn, ProviderIn
-from config_store.validation import check_above, check_choice, check_name
+from config_store.validation import (
+    check_above,
+    check_choice,
+    check_env_template,
+    check_header_name,
+    check_name,
+    check_no_controls,
+)
 from core.errors import Conflict, InvalidConfig
 from workflows.kinds import PROVIDER_KINDS
 
 MAX_TIMEOUT_S = 600.0
-# RFC 9110 field names ("token").
-_HEADER_NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-_ENV_REF_RE = re.compile(r"\$\{([^}]*)\}")
-_ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Keys come from api_key_env only, so that they are never stored in the config store.
 _KEY_HEADERS = frozenset({"authorization", "x-api-key", "api-key"})
 
@@ -26,8 +27,7 @@ _KEY_HEADERS = frozenset({"authorization", "x-api-key", "api-key"})
 def _check_headers(headers: dict[str, str]) -> None:
     for name, value in headers.items():
         field = f"headers.{name}"
-        if not _HEADER_NAME_RE.fullmatch(name):
-            raise InvalidConfig(field, f"{name!r} is not a valid HTTP header name")
+        check_header_name(name, field)
         if name.lower() in _KEY_HEADERS:
             raise InvalidConfig(
                 field,
@@ -36,15 +36,8 @@ def _check_headers(headers: dict[str, str]) -> None:
             )
         if not isinstance(value, str):
             raise InvalidConfig(field, "must be a string")
-        if any((ord(c) < 0x20 and c != "\t") or ord(c) == 0x7F for c in value):
-            raise InvalidConfig(field, "must not contain line breaks or control characters")
-        for ref in _ENV_REF_RE.findall(value):
-            if not _ENV_NAME_RE.fullmatch(ref):
-                raise InvalidConfig(
-                    field, f"${{{ref}}} does not name an environment variable, e.g. ${{MY_TOKEN}}"
-                )
-        if "${" in _ENV_REF_RE.sub("", value):
-            raise InvalidConfig(field, "'${' starts a reference that is not closed with '}'")
+        check_no_controls(value, field)
+        check_env_template(value, field)
 
 
 def _check_prices(prices: list[ModelPriceIn]) -> None:

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from config_store.agents import find_agent
 from config_store.models import Agent, Route
-from config_store.rows import Outcome, insert_unique
+from config_store.rows import Outcome, copy_fields, insert_unique
 from config_store.specs import RouteIn
 from config_store.validation import check_name
 from core.errors import Conflict, InvalidConfig, NotFound
@@ -45,17 +45,15 @@ def create_route(session: Session, key: str, spec: RouteIn) -> Route:
     agent = _target(session, spec)
     if find_route(session, key) is not None:
         raise Conflict(f"a route {key!r} already exists")
-    row = Route(key=key, agent=agent, description=spec.description)
+    row = Route(key=key)
+    _apply(row, agent, spec)
     insert_unique(session, row, f"a route {key!r} already exists")
     return row
 
 
 def _apply(row: Route, agent: Agent, spec: RouteIn) -> bool:
-    changed = row.agent_id != agent.id or row.description != spec.description
-    if changed:
-        row.agent = agent
-        row.description = spec.description
-    return changed
+    """The spec's fields onto the row, its `agent` (a name) as the agent's row."""
+    return copy_fields(row, {**spec.model_dump(), "agent": agent})
 
 
 def update_route(session: Session, key: str, spec: RouteIn) -> Route:

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Generic, Literal, TypeVar
+from dataclasses import fields
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from core.errors import Conflict, NotFound
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+DataclassT = TypeVar("DataclassT", bound="DataclassInstance")
 
 
 def copy_fields(row: object, values: dict[str, Any]) -> bool:
@@ -19,6 +25,13 @@ def copy_fields(row: object, values: dict[str, Any]) -> bool:
         for key, value in values.items():
             setattr(row, key, value)
     return changed
+
+
+def from_row(cls: type[DataclassT], row: object, **converted: Any) -> DataclassT:
+    """A boundary dataclass built from a row: each field named in `converted` takes the value
+    given there, every other one the row's attribute of the same name, as it is."""
+    copied = {f.name: getattr(row, f.name) for f in fields(cls) if f.name not in converted}
+    return cls(**copied, **converted)
 
 
 def insert_unique(session: Session, row: object, conflict: str) -> None:

@@ -1,4 +1,8 @@
-"""Rows and stored JSON to the frozen dataclasses that cross the Temporal boundary."""
+"""Rows and stored JSON to the frozen dataclasses that cross the Temporal boundary.
+
+A field named as a column is copied as it is (`from_row`); only the fields that need a
+conversion (a copy of mutable JSON, a tuple, a nested type) are written out here.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import copy
 from typing import Any
 
 from config_store.models import Provider, Tool
+from config_store.rows import from_row
 from workflows.types import ModelPrice, ProviderSpec, ScriptTurn, ToolCall, ToolSpec
 
 
@@ -20,29 +25,20 @@ def model_price(stored: dict[str, Any]) -> ModelPrice:
 
 
 def provider_spec(row: Provider) -> ProviderSpec:
-    return ProviderSpec(
-        name=row.name,
-        kind=row.kind,
-        base_url=row.base_url,
-        api_key_env=row.api_key_env,
-        default_model=row.default_model,
-        timeout_s=row.timeout_s,
+    return from_row(
+        ProviderSpec,
+        row,
         headers=dict(row.headers),
         prices=tuple(model_price(price) for price in row.prices),
     )
 
 
 def tool_spec(row: Tool) -> ToolSpec:
-    return ToolSpec(
-        name=row.name,
-        kind=row.kind,
-        description=row.description,
+    return from_row(
+        ToolSpec,
+        row,
         parameters=copy.deepcopy(row.parameters),
-        timeout_s=row.timeout_s,
-        retry_attempts=row.retry_attempts,
-        requires_approval=row.requires_approval,
         config=copy.deepcopy(row.config),
-        max_result_chars=row.max_result_chars,
     )
 
 

@@ -12,6 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from workflows.kinds import ProviderKind, ToolKind
 
+# What a run does when a tool fails after its retries (AgentIn.on_tool_error).
+OnToolError = Literal["continue", "fail"]
+
 
 class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -114,7 +117,7 @@ class AgentIn(_Input):
         default_factory=list,
         description="Names of the caller-supplied variables the system prompt may use.",
     )
-    on_tool_error: Literal["continue", "fail"] = Field(
+    on_tool_error: OnToolError = Field(
         default="continue",
         description="When a tool fails (after its retries): give the model the error and go on, "
         "or fail the run. Invalid arguments always go back to the model.",

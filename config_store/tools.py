@@ -58,7 +58,7 @@ upsert_tool = _TOOLS.upsert
 def agents_using_tool(session: Session, name: str) -> list[str]:
     """Agents whose *current* version lists the tool."""
     rows = session.execute(
-        select(Agent.name, AgentVersion.tool_names)
+        select(Agent.name, AgentVersion.tools)
         .join(AgentVersion, AgentVersion.agent_id == Agent.id)
         .where(AgentVersion.version == Agent.current_version)
         .order_by(Agent.name)

@@ -11,7 +11,10 @@ from jsonschema.exceptions import SchemaError
 
 from core.errors import InvalidConfig
 
-NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+# The name of a provider, tool, agent, route or MCP server (and a route's key): the API's
+# `Field(pattern=NAME_PATTERN)` and `check_name` (the services, the seed file) use this one rule.
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
+NAME_RE = re.compile(NAME_PATTERN)
 
 
 def check_name(value: str, field: str = "name") -> None:
@@ -21,6 +24,33 @@ def check_name(value: str, field: str = "name") -> None:
             f"{value!r} is not a valid name: 1-64 characters of a-z, 0-9, '_', '.', '-', "
             "starting with a letter or digit",
         )
+
+
+# RFC 9110 field names ("token").
+_HEADER_NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+ENV_REF_RE = re.compile(r"\$\{([^}]*)\}")
+
+
+def check_header_name(name: str, field: str) -> None:
+    if not _HEADER_NAME_RE.fullmatch(name):
+        raise InvalidConfig(field, f"{name!r} is not a valid HTTP header name")
+
+
+def check_no_controls(value: str, field: str) -> None:
+    if any((ord(c) < 0x20 and c != "\t") or ord(c) == 0x7F for c in value):
+        raise InvalidConfig(field, "must not contain line breaks or control characters")
+
+
+def check_env_template(value: str, field: str) -> None:
+    """Every `${` starts a well-formed reference to an env var."""
+    for ref in ENV_REF_RE.findall(value):
+        if not ENV_NAME_RE.fullmatch(ref):
+            raise InvalidConfig(
+                field, f"${{{ref}}} does not name an environment variable, e.g. ${{MY_TOKEN}}"
+            )
+    if "${" in ENV_REF_RE.sub("", value):
+        raise InvalidConfig(field, "'${' starts a reference that is not closed with '}'")
 
 
 def check_choice(value: object, choices: tuple[str, ...], field: str) -> None:

@@ -17,10 +17,12 @@ from temporalio.contrib.workflow_streams import WorkflowStreamState
 from workflows.kinds import (
     ApprovalVerdict,
     PendingKind,
+    ProviderKind,
     Role,
     RunStatus,
     StopReason,
     ToolErrorType,
+    ToolKind,
 )
 
 # The topic every run event is published on.
@@ -45,7 +47,7 @@ class ProviderSpec:
     """How to reach a model provider. Names the env var holding the key, never the key."""
 
     name: str
-    kind: str  # "openai" | "anthropic" | "openai_compatible" | "scripted"
+    kind: ProviderKind
     base_url: str | None = None
     api_key_env: str | None = None
     default_model: str | None = None
@@ -60,7 +62,7 @@ class ToolSpec:
     """A tool as the agent's version saw it when the run started."""
 
     name: str
-    kind: str  # one of config_store.models.TOOL_KINDS
+    kind: ToolKind
     description: str = ""
     parameters: dict[str, Any] = field(default_factory=dict)  # JSON Schema of the arguments
     timeout_s: float = 30.0

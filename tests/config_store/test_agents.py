@@ -34,7 +34,7 @@ def test_update_writes_a_new_version_and_keeps_the_old(basics: Session) -> None:
     assert (v2.version, v2.agent.current_version) == (2, 2)
 
     old = agents.get_agent(s, "a", 1)
-    assert (old.system_prompt, old.tool_names) == ("be brief", ["calc"])
+    assert (old.system_prompt, old.tools) == ("be brief", ["calc"])
     assert agents.get_agent(s, "a").version == 2
     assert [v.version for v in agents.list_versions(s, "a")] == [1, 2]
 
