@@ -21,12 +21,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from config_store.specs import OnToolError
 from workflows.kinds import (
     MCP_TRANSPORTS,
     PROVIDER_KINDS,
     TOOL_KINDS,
     McpTransport,
+    OnToolError,
     ProviderKind,
     ToolKind,
 )

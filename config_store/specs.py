@@ -6,14 +6,13 @@ These check types only; the service layer checks the rest (ranges, references, n
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from workflows.kinds import ProviderKind, ToolKind
+from workflows.kinds import OnToolError, ProviderKind, ToolKind
 
 # What a run does when a tool fails after its retries (AgentIn.on_tool_error).
-OnToolError = Literal["continue", "fail"]
 
 
 class _Input(BaseModel):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from temporalio.converter import value_to_type
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from config_store.validation import NAME_RE
 from core.errors import InvalidConfig, NotFound, OrchError
 from temporal.client import TemporalUnavailable
 from workflows.agent_run import AgentRun
@@ -211,7 +211,6 @@ def _from_state(
 
 # --- Listing runs from Temporal visibility --------------------------------------------------
 
-AGENT_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 MAX_PAGE_SIZE = 200
 
 # Our status names, as the list filter takes them, and Temporal's ExecutionStatus for each.
@@ -264,8 +263,8 @@ def runs_query(*, agent: str | None, status: str | None, page_size: int = 1) -> 
         raise InvalidConfig("limit", f"between 1 and {MAX_PAGE_SIZE}")
     terms = [f"WorkflowType = '{AgentRun.__name__}'", "ExecutionStatus != 'ContinuedAsNew'"]
     if agent is not None:
-        if not AGENT_NAME_RE.fullmatch(agent):
-            raise InvalidConfig("agent", f"not an agent name: {AGENT_NAME_RE.pattern}")
+        if not NAME_RE.fullmatch(agent):
+            raise InvalidConfig("agent", f"not an agent name: {NAME_RE.pattern}")
         terms.append(f"{AGENT_NAME.name} = '{agent}'")
     if status is not None:
         if status not in LIST_STATUSES:

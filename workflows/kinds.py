@@ -46,6 +46,8 @@ ApprovalResolution = Literal["approved", "rejected", "expired"]
 ToolErrorType = Literal[
     "invalid_arguments", "unknown_tool", "tool_error", "timeout", "rejected", "subagent_failed"
 ]
+# What a failed tool call does to the run (an agent's `on_tool_error`): nothing, or fail it.
+OnToolError = Literal["continue", "fail"]
 # Who a transcript message is from.
 Role = Literal["user", "assistant", "tool"]
 

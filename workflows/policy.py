@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Final
 
-from workflows.kinds import StopReason, ToolErrorType
+from workflows.kinds import OnToolError, StopReason, ToolErrorType
 from workflows.types import AgentSpec, ModelChoice, ScriptTurn, Usage
 
 # Why a run ended. "answer": the model responded without asking for tools.
@@ -27,7 +27,7 @@ FAILOVER_ERROR_TYPES = frozenset({"ProviderUnavailable", "ProviderRateLimited", 
 # A tool call's error types (ToolOutcome.error_type) that an agent with on_tool_error "fail"
 # fails on: the tool itself broke. Invalid arguments, an unknown tool name and a person's
 # rejection are the model's (or the person's) to handle, never a reason to fail the run.
-FAIL_ON_TOOL_ERROR = "fail"
+FAIL_ON_TOOL_ERROR: OnToolError = "fail"
 TOOL_FAILURES: frozenset[ToolErrorType] = frozenset({"tool_error", "timeout", "subagent_failed"})
 
 

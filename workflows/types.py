@@ -16,6 +16,7 @@ from temporalio.contrib.workflow_streams import WorkflowStreamState
 
 from workflows.kinds import (
     ApprovalVerdict,
+    OnToolError,
     PendingKind,
     ProviderKind,
     Role,
@@ -134,7 +135,7 @@ class AgentSpec:
     prompt_variables: tuple[str, ...] = ()
     # "continue": a tool that fails gives the model an error result and the run goes on;
     # "fail": the run fails with the tool's error. Invalid arguments always go back to the model.
-    on_tool_error: str = "continue"
+    on_tool_error: OnToolError = "continue"
 
 
 @dataclass(frozen=True)

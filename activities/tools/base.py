@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from workflows.kinds import ToolKind
+
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
@@ -84,7 +86,7 @@ def no_config(config: Mapping[str, Any]) -> None:
 class ToolImplementation:
     """One kind of tool: its implementation and what it offers the model by default."""
 
-    kind: str
+    kind: ToolKind
     run: ToolFunction
     description: str
     parameters: Mapping[str, Any]  # JSON Schema used when a ToolSpec has none
