@@ -8,7 +8,7 @@ from typing import Any
 
 from core.settings import Settings
 from temporal.client import connect
-from temporal.runs import decode_page_token, list_runs, runs_query
+from temporal.visibility import decode_page_token, list_runs, runs_query
 
 
 def _say(line: str) -> None:

@@ -15,15 +15,8 @@ from api.deps import EventsDep, SessionFactoryDep, SettingsDep, TemporalDep
 from core.settings import Settings
 from services.runs import launch_run
 from temporal.client import workflow_ui_url
-from temporal.runs import (
-    MAX_PAGE_SIZE,
-    RunPage,
-    RunView,
-    decode_page_token,
-    ensure_exists,
-    get_run,
-    list_runs,
-)
+from temporal.runs import RunView, ensure_exists, get_run
+from temporal.visibility import MAX_PAGE_SIZE, RunPage, decode_page_token, list_runs
 
 router = APIRouter(prefix="/v1", tags=["runs"])
 

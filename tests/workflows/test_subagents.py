@@ -18,7 +18,8 @@ from config_store.specs import AgentIn, ToolIn
 from config_store.transcript import TranscriptStore
 from core.settings import Settings
 from services.tools import create_tool
-from temporal.runs import get_run, list_runs
+from temporal.runs import get_run
+from temporal.visibility import list_runs
 from tests.support.runs import events_of, run_agent, start_agent
 from workflows.agent_run import AgentRun
 from workflows.types import AGENT_NAME, EVENTS_TOPIC, AgentSpec, RunResult

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.errors import InvalidConfig
-from temporal.runs import decode_page_token, encode_page_token, runs_query
+from temporal.visibility import decode_page_token, encode_page_token, runs_query
 
 
 def test_the_query_is_built_from_checked_values_only() -> None:
