@@ -8,8 +8,7 @@ Not collected by default (pytest collects test_*.py); run it explicitly, all or 
 
 Each scenario runs on the real dev server with the real worker, SQLite and the fake provider
 (the fixtures of tests/support/*.py), checks the run took the path it is meant to record, saves
-the history and replays it once. Helpers are copied here on purpose: the recorder depends only on
-the fixtures, tests/fakes and a few project modules, so moving test helpers around leaves it be.
+the history and replays it once. The demo agent and its guarded variant come from tests/support.
 """
 
 from __future__ import annotations
@@ -30,9 +29,9 @@ from temporalio.exceptions import CancelledError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
-from config_store.agents import snapshot_agent
 from temporal.runs import start_run
 from tests.fakes.provider_server import FakeProviderServer, FakeReply
+from tests.support.runs import demo_spec, guarded
 from workflows.agent_run import AgentRun
 from workflows.types import (
     AGENT_NAME,
@@ -62,22 +61,7 @@ OBJECT = {
 }
 
 
-# ----- helpers (copied on purpose, see the module docstring) ------------------------------------
-
-
-def demo_spec(seeded: Any, **changes: Any) -> AgentSpec:
-    """The `demo` agent of examples/config.yaml, as the seeded database snapshots it."""
-    with seeded() as session:
-        spec = snapshot_agent(session, "demo")
-    return replace(spec, **changes)
-
-
-def guarded(spec: AgentSpec, **changes: Any) -> AgentSpec:
-    """The agent with its calculator behind an approval."""
-    tools = tuple(
-        replace(t, requires_approval=True) if t.name == "calculator" else t for t in spec.tools
-    )
-    return replace(spec, tools=tools, **changes)
+# ----- helpers -----------------------------------------------------------------------------------
 
 
 def fake_openai(fake: FakeProviderServer, name: str = "fake-openai") -> ProviderSpec:
