@@ -76,5 +76,6 @@ async def print_runs(
         started = f"{run.started_at:%Y-%m-%d %H:%M:%S}" if run.started_at else "-" * 19
         _say(f"{started}  {run.run_id}  {run.agent or '-'}  {run.status}")
     if page.next_page_token:
-        _say(f"next page: --page-token {page.next_page_token}")
+        # `=`: a token may start with "-", which argparse would take for an option.
+        _say(f"next page: --page-token={page.next_page_token}")
     return 0

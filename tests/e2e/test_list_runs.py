@@ -226,9 +226,9 @@ async def test_orch_runs_filters_and_pages(api_url: str, orch_settings: Settings
 
     first = await asyncio.to_thread(orch, env, "runs", "--agent", agent, "--limit", "2")
     *rows, more = first.stdout.splitlines()
-    assert len(rows) == 2 and more.startswith("next page: --page-token ")
+    assert len(rows) == 2 and more.startswith("next page: --page-token=")
     rest = await asyncio.to_thread(
-        orch, env, "runs", "--agent", agent, "--limit", "2", "--page-token", more.split()[-1]
+        orch, env, "runs", "--agent", agent, "--limit", "2", more.split()[-1]
     )
     assert rest.returncode == 0, rest.stderr
     ids = [line.split()[2] for line in rows + rest.stdout.splitlines() if "next page" not in line]
