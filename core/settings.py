@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # default, the API refuses to register or change one: the seed file (an operator's) may.
     mcp_stdio_from_api: bool = False
 
+    # The largest request body the API reads; a larger one is a 413 payload_too_large.
+    max_request_bytes: int = 1_000_000
+
     # Embedded dev server (orch up).
     dev_server_port: int = 7233
     dev_server_ui_port: int = 8233

@@ -1,0 +1,130 @@
+"""What one request may send: a body size cap and a JSON nesting cap, before any route runs.
+
+Pure ASGI middleware (no buffering by Starlette's BaseHTTPMiddleware). A body over
+`MAX_REQUEST_BYTES` is a 413 `payload_too_large`, seen from Content-Length or, for a chunked
+body, as soon as the bytes read pass the limit. A JSON body nested deeper than `MAX_JSON_DEPTH`
+is a 422 `validation_error` on `body`, found by a scan of its brackets before it is parsed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+MAX_JSON_DEPTH = 32
+
+# A JSON string (with its escapes), then any bracket: the scan skips the strings' contents.
+_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+
+
+def json_depth_over(body: bytes, limit: int) -> bool:
+    """True if the JSON text nests arrays/objects deeper than `limit` (malformed text too may
+    answer True; the parser reports it otherwise)."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    depth = 0
+    for match in _TOKENS.finditer(body):
+        token = match.group()
+        if token in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif token in (b"]", b"}"):
+            depth -= 1
+    return False
+
+
+async def _send_json(send: Send, status: int, content: dict[str, Any]) -> None:
+    body = json.dumps(content).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class RequestLimits:
+    """Refuse a request body over `max_bytes` (413) or nested deeper than `max_depth` (422)."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, max_depth: int = MAX_JSON_DEPTH) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.max_depth = max_depth
+
+    async def _too_large(self, send: Send) -> None:
+        await _send_json(
+            send,
+            413,
+            {
+                "error": "payload_too_large",
+                "detail": f"the request body is over the limit of {self.max_bytes} bytes",
+            },
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None:
+            try:
+                declared = int(length)
+            except ValueError:
+                declared = -1
+            if declared > self.max_bytes:
+                await self._too_large(send)
+                return
+        # Read the whole body (it is at most max_bytes), then hand it on as one message.
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._too_large(send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        content_type = headers.get(b"content-type", b"").lower()
+        if body and (not content_type or b"json" in content_type):
+            if json_depth_over(body, self.max_depth):
+                await _send_json(
+                    send,
+                    422,
+                    {
+                        "error": "validation_error",
+                        "detail": [
+                            {
+                                "field": "body",
+                                "message": f"JSON is nested deeper than {self.max_depth} levels",
+                            }
+                        ],
+                    },
+                )
+                return
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
