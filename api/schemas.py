@@ -2,16 +2,45 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
-from pydantic import AliasGenerator, AliasPath, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    AliasGenerator,
+    AliasPath,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+)
 
 from config_store.mcp_servers import McpServerIn
 from config_store.models import Agent, Provider, Tool
 from config_store.specs import AgentIn, ProviderIn, RouteIn, ToolIn
 from config_store.validation import NAME_PATTERN
+
+# What one run may carry: its input and variables travel to Temporal in the run's first event
+# (whose blobs Temporal limits to 2 MB by default), and into the system prompt.
+MAX_INPUT_CHARS = 256_000
+MAX_VARIABLES_CHARS = 64_000
+
+
+def _variables_size(value: dict[str, Any]) -> dict[str, Any]:
+    size = len(json.dumps(value, ensure_ascii=False, default=str))
+    if size > MAX_VARIABLES_CHARS:
+        raise ValueError(
+            f"the variables are {size} characters as JSON, over the limit of {MAX_VARIABLES_CHARS}"
+        )
+    return value
+
+
+RunInputText = Annotated[
+    str, Field(min_length=1, max_length=MAX_INPUT_CHARS, description="the user's message")
+]
+RunVariables = Annotated[dict[str, Any], AfterValidator(_variables_size)]
 
 # Update bodies: the whole definition but the name (PUT replaces).
 ProviderUpdate = ProviderIn

@@ -394,7 +394,7 @@ def _static_length(node: nodes.Node) -> int | None:
                 return None
     if isinstance(node, nodes.List | nodes.Tuple):
         return len(node.items)
-    if isinstance(node, nodes.Const) and isinstance(node.value, str):
+    if isinstance(node, nodes.Const) and isinstance(node.value, str | list | tuple):
         return len(node.value)
     return None
 
@@ -486,12 +486,12 @@ def check_template(template: str, declared: Iterable[str]) -> None:
         return
     try:
         ast = _ENV.parse(template)
+        _check_static(ast)
         # Compiles it too: unknown filters and tests are found here.
         used = meta.find_undeclared_variables(ast)
     except TemplateSyntaxError as err:  # TemplateAssertionError included
         raise _syntax_error(err) from None
     _check_nodes(ast)
-    _check_static(ast)
     known = set(BUILTINS) | set(declared)
     unknown = used - known
     if unknown:

@@ -51,6 +51,19 @@ class RunView:
     parent_run_id: str | None = None  # a sub-agent run: the run that started it
 
 
+_TOO_LARGE = ("message larger than max", "size limit", "exceeds limit", "blob data size")
+
+
+def _too_large(err: RPCError) -> bool:
+    """A refusal for size: the gRPC message limit (RESOURCE_EXHAUSTED) or the server's blob
+    and history size limits ("Blob data size exceeds limit.", INVALID_ARGUMENT)."""
+    message = err.message.lower()
+    return err.status in (
+        RPCStatusCode.INVALID_ARGUMENT,
+        RPCStatusCode.RESOURCE_EXHAUSTED,
+    ) and any(marker in message for marker in _TOO_LARGE)
+
+
 @contextmanager
 def temporal_errors(run_id: str | None = None) -> Iterator[None]:
     """Translate what the Temporal client raises into our errors, where it enters."""
@@ -59,6 +72,12 @@ def temporal_errors(run_id: str | None = None) -> Iterator[None]:
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND and run_id is not None:
             raise NotFound(f"no run {run_id!r}") from None
+        if _too_large(err):
+            raise OrchError(
+                f"Temporal refused the request as too large: {err.message}",
+                code="payload_too_large",
+                status_code=413,
+            ) from err
         if err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
             raise TemporalUnavailable(f"Temporal is unavailable: {err.message}") from err
         if err.status == RPCStatusCode.INVALID_ARGUMENT:

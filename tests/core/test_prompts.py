@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from typing import Any
 
@@ -142,3 +143,73 @@ def test_variable_names(names: list[str], field: str) -> None:
 
 def test_good_variable_names() -> None:
     check_variable_names(["tone", "user_name", "_x", "Customer2"])
+
+
+# Each is saved (the text alone does not show the size) and must stop at render, fast.
+RUNAWAY_AT_RENDER = {
+    "nested loops": "{% set n = 100000 %}{% for i in range(n) %}{% for k in range(n) %}"
+    "{% endfor %}{% endfor %}",
+    "loop over the input": "{% for a in input * 40000 %}{% for b in input * 40000 %}"
+    "{% endfor %}{% endfor %}",
+    "string repetition": "{% set n = 10**9 %}{{ 'x' * n }}",
+    "list repetition": "{% set n = 10**9 %}{{ ([1] * n)|length }}",
+    "power": "{% set n = 10**6 %}{{ 7 ** n }}",
+    "doubling": "{% set ns = namespace(s='x') %}{% for i in range(60) %}"
+    "{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s|length }}",
+    "doubling with +": "{% set ns = namespace(s='x') %}{% for i in range(60) %}"
+    "{% set ns.s = ns.s + ns.s %}{% endfor %}{{ ns.s|length }}",
+    "recursion": "{% macro f(n) %}{% if n > 0 %}{{ f(n-1) }}{{ f(n-1) }}{% endif %}"
+    "{% endmacro %}{{ f(40) }}",
+    "center": "{% set n = 10**9 %}{{ 'x'|center(n) }}",
+    "indent": "{% set s = 'a\n' * 50000 %}{{ s|indent(50000) }}",
+    "wordwrap": "{% set n = 10**9 %}{{ 'x y'|wordwrap(n) }}",
+    "batch": "{% set n = 10**9 %}{{ [1]|batch(n, 'x')|list|length }}",
+    "join": "{% set n = 50000 %}{{ range(n)|join('x' * n) }}",
+    "replace": "{% set s = 'x' * 50000 %}{{ s|replace('x', s) }}",
+    "str method": "{% set n = 10**9 %}{{ 'x'.ljust(n) }}",
+    "str.format width": "{% set f = '{:>1000000000}' %}{{ f.format(1) }}",
+    "% width": "{% set f = '%1000000000d' %}{{ f % 1 }}",
+    "loop text": "{% set n = 99000 %}{% for i in range(n) %}" + "x" * 1000 + "{% endfor %}",
+    "long output": "{% for i in range(30000) %}{{ input }}{% endfor %}",
+}
+
+
+@pytest.mark.parametrize("template", RUNAWAY_AT_RENDER.values(), ids=RUNAWAY_AT_RENDER.keys())
+def test_runaway_templates_stop_at_render(template: str) -> None:
+    check_template(template, [])
+    start = time.perf_counter()
+    field, message = problem(render, template)
+    assert field == "system_prompt"
+    assert "than" in message, message  # "more than N ...", "longer than N ...", "larger than"
+    assert time.perf_counter() - start < 2
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{% for i in range(100000) %}{% for k in range(100000) %}{% endfor %}{% endfor %}",
+        "{% for i in range(1000000) %}{% endfor %}",
+        "{{ range(10**9)|list }}",
+        "{{ 'x' * 10**9 }}",
+        "{{ [1, 2] * 1000000 }}",
+        "{{ 10 ** 10 ** 9 }}",
+        "{% for i in [1, 2, 3] %}{% for k in range(50000) %}{% endfor %}{% endfor %}",
+    ],
+)
+def test_runaway_templates_are_refused_at_save(template: str) -> None:
+    field, message = problem(check_template, template, [])
+    assert field == "system_prompt" and message.startswith("line 1: ")
+    assert "over the limit" in message
+
+
+def test_bounded_templates_render() -> None:
+    template = (
+        "{% for i in range(3) %}{{ i }}{% endfor %} {{ range(4)|join(',') }} {{ 'ab' * 2 }} "
+        "{{ 2 ** 10 }} {{ '%03d' % 7 }} {{ 'x'|center(5) }}|{{ 'a' ~ 'b' }} {{ [1, 2]|sum }} "
+        "{{ '{:>4}'.format(1) }} {{ 'a-b'|replace('-', '+') }} {{ input|upper }}"
+    )
+    check_template(template, [])
+    assert render(template) == "012 0,1,2,3 abab 1024 007   x  |ab 3    1 a+b HI THERE"
+    # Up to the limits: a 100 000-character prompt, and a loop of 40 000 items.
+    assert len(render("{{ 'x' * 100000 }}")) == 100_000
+    assert render("{% for i in range(40000) %}{% endfor %}done") == "done"

@@ -1,0 +1,188 @@
+"""Nothing one request sends can exhaust the host: body size, JSON depth, run input and
+variables, Temporal's size refusals, and prompt templates that would loop or grow forever."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import resource
+import time
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.app import create_app
+from api.limits import RequestLimits
+from api.schemas import MAX_INPUT_CHARS
+from core.errors import OrchError
+from core.settings import Settings
+from temporal.runs import temporal_errors
+
+NESTED_LOOPS = "{% for i in range(100000) %}{% for k in range(100000) %}{% endfor %}{% endfor %}"
+HUGE_STRING = "{{ 'x' * 10**9 }}"
+# The same, hidden from the save-time check behind variables: only the render can stop them.
+NESTED_LOOPS_HIDDEN = (
+    "{% set n = 100000 %}{% for i in range(n) %}{% for k in range(n) %}{% endfor %}{% endfor %}"
+)
+HUGE_STRING_HIDDEN = "{% set n = 10**9 %}{{ 'x' * n }}"
+
+
+def nested(levels: int) -> Any:
+    value: Any = "leaf"
+    for _ in range(levels):
+        value = {"a": value}
+    return value
+
+
+def test_body_over_the_limit_is_413(client: TestClient) -> None:
+    r = client.post("/v1/runs", json={"agent": "demo", "input": "x" * 10_000_000})
+    assert r.status_code == 413, r.text
+    assert r.json() == {
+        "error": "payload_too_large",
+        "detail": "the request body is over the limit of 1000000 bytes",
+    }
+
+
+def test_max_request_bytes_setting(db_url: str) -> None:
+    app = create_app(Settings(database_url=db_url, max_request_bytes=2_000))
+    with TestClient(app) as client:
+        r = client.post("/v1/providers", json={"name": "p", "kind": "scripted", "x": "y" * 3_000})
+        assert r.status_code == 413 and "limit of 2000 bytes" in r.json()["detail"]
+        r = client.post("/v1/providers", json={"name": "p", "kind": "scripted"})
+        assert r.status_code == 201, r.text
+
+
+async def _call(app: RequestLimits, chunks: list[bytes], headers: list[Any]) -> list[Any]:
+    sent: list[Any] = []
+    pending = [
+        {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
+        for i, c in enumerate(chunks)
+    ]
+
+    async def receive() -> Any:
+        return pending.pop(0) if pending else {"type": "http.disconnect"}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/", "headers": headers}
+    await app(scope, receive, send)
+    return sent
+
+
+async def test_chunked_body_is_cut_off_while_read() -> None:
+    reached: list[bytes] = []
+
+    async def inner(scope: Any, receive: Any, send: Any) -> None:
+        reached.append((await receive())["body"])
+
+    limits = RequestLimits(inner, max_bytes=1_000)
+    # No Content-Length: the limit is seen from the bytes read.
+    sent = await _call(limits, [b"x" * 600, b"x" * 600, b"x" * 600], [])
+    assert sent[0]["status"] == 413 and not reached
+    sent = await _call(limits, [b'{"a":', b" 1}"], [(b"content-type", b"application/json")])
+    assert reached == [b'{"a": 1}']
+
+
+def test_run_input_over_its_limit_is_422(client: TestClient) -> None:
+    r = client.post("/v1/runs", json={"agent": "demo", "input": "x" * 300_000})
+    assert r.status_code == 422, r.text
+    (error,) = r.json()["detail"]
+    assert r.json()["error"] == "validation_error"
+    assert error["field"] == "body.input" and str(MAX_INPUT_CHARS) in error["message"]
+
+
+def test_run_variables_over_their_limit_are_422(client: TestClient) -> None:
+    variables = {f"v{i}": "x" * 1_000 for i in range(100)}
+    r = client.post("/v1/runs", json={"agent": "demo", "input": "hi", "variables": variables})
+    assert r.status_code == 422, r.text
+    (error,) = r.json()["detail"]
+    assert error["field"] == "body.variables" and "64000" in error["message"]
+
+
+def test_deep_json_is_422_before_validation(client: TestClient) -> None:
+    body = {"name": "t", "kind": "calculator", "config": nested(500)}
+    r = client.post("/v1/tools", json=body)
+    assert r.status_code == 422, r.text
+    assert r.json() == {
+        "error": "validation_error",
+        "detail": [{"field": "body", "message": "JSON is nested deeper than 32 levels"}],
+    }
+    # Brackets inside strings are text, not nesting.
+    r = client.post("/v1/providers", json={"name": "p", "kind": "scripted", "x": "[" * 100})
+    assert r.status_code != 422 or "nested" not in r.text
+
+
+@pytest.mark.parametrize(
+    ("message", "status"),
+    [
+        ("grpc: received message larger than max (10485900 vs. 4194304)", "RESOURCE_EXHAUSTED"),
+        ("Blob data size exceeds limit.", "INVALID_ARGUMENT"),
+    ],
+)
+def test_temporal_size_refusals_are_413(message: str, status: str) -> None:
+    with pytest.raises(OrchError) as caught, temporal_errors():
+        raise RPCError(message, getattr(RPCStatusCode, status), b"")
+    assert caught.value.status_code == 413 and caught.value.code == "payload_too_large"
+    assert message in str(caught.value.detail)
+
+
+@pytest.mark.parametrize("template", [NESTED_LOOPS, HUGE_STRING])
+def test_runaway_templates_are_refused_when_saved(basics: TestClient, template: str) -> None:
+    r = basics.post("/v1/agents", json={"name": "a", "provider": "p", "system_prompt": template})
+    assert r.status_code == 422, r.text
+    (error,) = r.json()["detail"]
+    assert r.json()["error"] == "invalid_config" and error["field"] == "system_prompt"
+    assert "over the limit" in error["message"]
+
+
+def _maxrss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("template", [NESTED_LOOPS_HIDDEN, HUGE_STRING_HIDDEN])
+async def test_runaway_templates_stop_at_run_start_and_the_api_answers(
+    api_url: str, template: str
+) -> None:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+        demo = (await http.get("/v1/agents/demo")).json()
+        body = {"name": "bomb", "provider": demo["provider"], "system_prompt": template}
+        r = await http.post("/v1/agents", json=body)
+        assert r.status_code == 201, r.text  # the save-time check cannot see these
+
+        before = _maxrss_mb()
+        latencies: list[float] = []
+        done = asyncio.Event()
+
+        async def probe() -> None:
+            while not done.is_set():
+                t0 = time.perf_counter()
+                assert (await http.get("/healthz")).status_code == 200
+                latencies.append(time.perf_counter() - t0)
+                await asyncio.sleep(0.01)
+
+        prober = asyncio.create_task(probe())
+        r = await http.post("/v1/runs", json={"agent": "bomb", "input": "hi"})
+        await asyncio.sleep(0.05)
+        done.set()
+        await prober
+        assert r.status_code == 422, r.text
+        (error,) = r.json()["detail"]
+        assert r.json()["error"] == "invalid_config" and error["field"] == "system_prompt"
+        assert "more than" in error["message"] or "longer than" in error["message"]
+        assert latencies and max(latencies) < 0.1, latencies
+        assert _maxrss_mb() - before < 200
+
+
+def test_json_depth_scan_is_quick() -> None:
+    from api.limits import json_depth_over
+
+    body = json.dumps({"a": [list(range(50)) for _ in range(5_000)]}).encode()
+    t0 = time.perf_counter()
+    assert not json_depth_over(body, 32)
+    assert json_depth_over(json.dumps(nested(40)).encode(), 32)
+    assert time.perf_counter() - t0 < 0.5
