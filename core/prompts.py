@@ -116,11 +116,17 @@ def _check_args(args: Iterable[Any]) -> None:
             raise _OverLimit(f"a width or count is larger than {MAX_OUTPUT}")
 
 
-_FORMAT_NUMBER = re.compile(r"\d+")
+# The widths and precisions of `%` conversions and of `{…}` replacement fields.
+_PERCENT_WIDTHS = re.compile(r"%(?:\([^)]*\))?[-+ #0]*(\d*)(?:\.(\d*))?")
+_FIELD_SPECS = re.compile(r"\{[^{}]*\}")
+_NUMBER = re.compile(r"\d+")
+_NESTED_FIELD = re.compile(r"\{[^{}]*\{")
 
 
 def _check_format(fmt: str) -> None:
-    for number in _FORMAT_NUMBER.findall(fmt):
+    numbers = [n for match in _PERCENT_WIDTHS.findall(fmt) for n in match if n]
+    numbers += [n for spec in _FIELD_SPECS.findall(fmt) for n in _NUMBER.findall(spec)]
+    for number in numbers:
         if len(number) > 6 or int(number) > MAX_OUTPUT:
             raise _OverLimit(f"a width in a format is larger than {MAX_OUTPUT}")
 
@@ -156,7 +162,7 @@ def _add_size(left: Any, right: Any) -> None:
 
 
 _STR_METHODS_SIZED = frozenset(
-    {"ljust", "rjust", "center", "zfill", "expandtabs", "format", "format_map", "join"}
+    {"ljust", "rjust", "center", "zfill", "expandtabs", "format", "format_map"}
 )
 
 
@@ -182,7 +188,8 @@ class _BoundedEnvironment(SandboxedEnvironment):
             _add_size(left, right)
         elif operator == "%" and isinstance(left, str):
             _check_format(left)
-            _check_args(right if isinstance(right, tuple) else (right,))
+            if "*" in left:  # `%*d`: the width is an argument
+                _check_args(right if isinstance(right, tuple) else (right,))
         return _check_value(super().call_binop(context, operator, left, right))
 
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
@@ -191,20 +198,23 @@ class _BoundedEnvironment(SandboxedEnvironment):
         target = getattr(__obj, "__wrapped__", __obj)
         owner = getattr(target, "__self__", None)
         name = getattr(target, "__name__", "")
-        if isinstance(owner, str | list | bytes):
-            _check_args(args)
-            _check_args(kwargs.values())
-            if isinstance(owner, str) and name in _STR_METHODS_SIZED:
+        if isinstance(owner, str) and name in _STR_METHODS_SIZED:
+            if name not in ("format", "format_map"):
+                _check_args(args)
+            else:
                 _check_format(owner)
-            if isinstance(owner, str) and name == "replace" and len(args) >= 2:
-                _replace_size(owner, str(args[0]), str(args[1]), *args[2:3])
-            if name == "join" and args:
-                items = list(args[0])
-                _check_value(items)
-                total = sum(len(str(item)) for item in items)
-                if total + len(owner) * len(items) > MAX_OUTPUT:
-                    raise _OverLimit(f"a join would be longer than {MAX_OUTPUT} characters")
-                args = (items, *args[1:])
+            if name == "format" and _NESTED_FIELD.search(owner):  # `{:{w}}`: a width argument
+                _check_args(args)
+                _check_args(kwargs.values())
+        if isinstance(owner, str) and name == "replace" and len(args) >= 2:
+            _replace_size(owner, str(args[0]), str(args[1]), *args[2:3])
+        if isinstance(owner, str) and name == "join" and args:
+            items = list(args[0])
+            _check_value(items)
+            total = sum(len(str(item)) for item in items)
+            if total + len(owner) * len(items) > MAX_OUTPUT:
+                raise _OverLimit(f"a join would be longer than {MAX_OUTPUT} characters")
+            args = (items, *args[1:])
         return _check_value(super().call(__context, __obj, *args, **kwargs))
 
 
@@ -440,9 +450,10 @@ def _check_static(node: nodes.Node, runs: int = 1) -> None:
                     f"a value repeated {times} times is over the limit of {MAX_OUTPUT} items",
                 )
     if isinstance(node, nodes.Pow):
-        value = _static_int(node)
-        if value is not None and abs(value) >= _HUGE:
-            raise _over(node.lineno, f"an integer is over the limit of {MAX_INT_BITS} bits")
+        base, exponent = _static_int(node.left), _static_int(node.right)
+        if base is not None and exponent is not None and exponent > 0 and abs(base) > 1:
+            if (abs(base).bit_length() - 1) * exponent > MAX_INT_BITS:
+                raise _over(node.lineno, f"an integer is over the limit of {MAX_INT_BITS} bits")
     for child in node.iter_child_nodes():
         _check_static(child, runs)
 
@@ -467,11 +478,18 @@ def _bound_nodes(ast: nodes.Template) -> nodes.Template:
         charge(macro.body, macro.lineno)
     for call in list(ast.find_all(nodes.CallBlock)):
         charge(call.body, call.lineno)
-    for concat in list(ast.find_all(nodes.Concat)):
-        concat.nodes = [
-            nodes.Filter(part, "_orch_joined", [], [], None, None, lineno=concat.lineno)
-            for part in concat.nodes
-        ]
+
+    def joined(value: Any) -> Any:
+        if isinstance(value, nodes.Concat):
+            return nodes.Filter(value, "_orch_joined", [], [], None, None, lineno=value.lineno)
+        return value
+
+    for parent in list(ast.find_all(nodes.Node)):
+        for field, value in parent.iter_fields():
+            if isinstance(value, list):
+                setattr(parent, field, [joined(item) for item in value])
+            else:
+                setattr(parent, field, joined(value))
     for node in ast.find_all(nodes.Node):
         node.set_environment(_ENV)
     return ast

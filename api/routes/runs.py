@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
 from api.deps import EventsDep, SessionFactoryDep, SettingsDep, TemporalDep
+from api.schemas import RunInputText, RunVariables
 from core.settings import Settings
 from services.runs import launch_run
 from temporal.client import workflow_ui_url
@@ -27,15 +28,15 @@ class RunRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     agent: str = Field(min_length=1, description="name of the agent to run")
-    input: str = Field(min_length=1, description="the user's message")
-    variables: dict[str, Any] = Field(default_factory=dict, description=_VARIABLES)
+    input: RunInputText
+    variables: RunVariables = Field(default_factory=dict, description=_VARIABLES)
 
 
 class RouteRunRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    input: str = Field(min_length=1, description="the user's message")
-    variables: dict[str, Any] = Field(default_factory=dict, description=_VARIABLES)
+    input: RunInputText
+    variables: RunVariables = Field(default_factory=dict, description=_VARIABLES)
 
 
 class RunStarted(BaseModel):
