@@ -96,7 +96,7 @@ def tool_context(settings: Settings, store: TranscriptStore, env: Mapping[str, s
             timeout_s=settings.outbound_timeout_s,
         ),
         session_factory=store.session_factory,
-        mcp=McpPool(env),
+        mcp=McpPool(env, allow_hosts(settings)),
     )
 
 
