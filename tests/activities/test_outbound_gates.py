@@ -3,6 +3,7 @@ response body, and OUTBOUND_ALLOW_HOSTS matches hosts as written."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,7 @@ class CountingServer(LocalServer):
 
 
 @pytest.fixture
-def counting() -> object:
+def counting() -> Iterator[CountingServer]:
     server = CountingServer()
     server.start()
     yield server

@@ -76,6 +76,7 @@ def test_http_server_with_a_header_from_the_env(
     client: TestClient, mcp_http_server: HttpMcpProcess, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MCP_TEST_TOKEN", TOKEN)
+    monkeypatch.setenv("OUTBOUND_ALLOW_HOSTS", "127.0.0.1")  # the test server is on loopback
     body = register(
         client,
         "web",
