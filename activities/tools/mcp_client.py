@@ -50,6 +50,7 @@ class GuardedTransport(httpx2.AsyncBaseTransport):
         self._resolver = resolver
         # trust_env=False: a proxy from the environment would undo the address check.
         self._inner = httpx2.AsyncHTTPTransport(trust_env=False)
+        self.error_status: int | None = None  # the last 4xx/5xx answer, for error messages
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         url = request.url
@@ -66,7 +67,10 @@ class GuardedTransport(httpx2.AsyncBaseTransport):
         request.url = url.copy_with(host=str(addresses[0]))
         if url.scheme == "https" and literal_address(host) is None:
             request.extensions = {**request.extensions, "sni_hostname": host}
-        return await self._inner.handle_async_request(request)
+        response = await self._inner.handle_async_request(request)
+        if response.status_code >= 400:
+            self.error_status = response.status_code
+        return response
 
     async def aclose(self) -> None:
         await self._inner.aclose()
@@ -131,6 +135,7 @@ async def open_session(
     server: ResolvedServer,
     on_end: Callable[[], None] | None = None,
     allow_hosts: frozenset[str] = frozenset(),
+    transport: GuardedTransport | None = None,
 ) -> AsyncIterator[ClientSession]:
     """An initialized session; the server process (stdio) or HTTP session ends with the block.
 
@@ -151,7 +156,7 @@ async def open_session(
             # server's URL is checked (after DNS) before the first request, each request.
             http = httpx2.AsyncClient(
                 headers=dict(server.headers),
-                transport=GuardedTransport(allow_hosts),
+                transport=transport or GuardedTransport(allow_hosts),
                 timeout=httpx2.Timeout(server.timeout_s, read=SSE_READ_TIMEOUT_S),
             )
             await stack.enter_async_context(http)
@@ -185,6 +190,8 @@ def describe_error(err: BaseException, secrets: tuple[str, ...] = ()) -> str:
         text = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
     elif isinstance(err, MCPError):
         text = err.message
+    elif isinstance(err, ToolError):  # the outbound guard's refusal, as it says it
+        text = str(err)
     else:
         text = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
     return redact(text, secrets)[:MAX_ERROR_CHARS]
@@ -200,8 +207,9 @@ async def list_remote_tools(
         server = resolve(spec, env)
     except ToolError as err:
         raise McpUnavailable(str(err)) from None
+    transport = GuardedTransport(allow_hosts)
     try:
-        async with open_session(server, allow_hosts=allow_hosts) as session:
+        async with open_session(server, transport=transport) as session:
             tools: list[RemoteTool] = []
             cursor: str | None = None
             for _ in range(MAX_TOOL_PAGES):
@@ -217,7 +225,10 @@ async def list_remote_tools(
             return tools
     except Exception as err:
         where = f"MCP server {spec.name!r}" if spec.name else "the MCP server"
-        raise McpUnavailable(f"{where}: {describe_error(err, server.secrets)}") from None
+        problem = describe_error(err, server.secrets)
+        if transport.error_status is not None:
+            problem = f"{problem} (HTTP {transport.error_status})"
+        raise McpUnavailable(f"{where}: {problem}") from None
 
 
 def list_remote_tools_blocking(

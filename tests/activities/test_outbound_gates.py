@@ -56,10 +56,10 @@ async def test_discovery_of_a_loopback_url_is_refused_before_any_request(
     with pytest.raises(McpUnavailable) as caught:
         await list_remote_tools(_spec(f"{counting.base_url}/internal-admin"), {})
     assert counting.requests == 0
-    message = str(caught.value)
-    assert "refused" in message and "loopback" in message
-    assert "OUTBOUND_ALLOW_HOSTS" in message
-    assert SECRET not in message
+    assert str(caught.value) == (
+        "MCP server 'admin': refused: 127.0.0.1 is a loopback address "
+        "(set OUTBOUND_ALLOW_HOSTS to allow a host)"
+    )
 
 
 async def test_the_worker_pool_refuses_a_loopback_url_before_any_request(
@@ -100,6 +100,7 @@ async def test_an_http_error_status_is_named_without_its_body() -> None:
     finally:
         server.stop()
     assert SECRET not in str(caught.value)
+    assert "500" in str(caught.value)
 
 
 @pytest.mark.parametrize(
