@@ -18,7 +18,7 @@ from config_store.specs import ToolIn
 from core.errors import InvalidConfig
 from core.settings import Settings
 from docsearch.index import DocIndex, IndexOptions
-from services.tools import create_tool
+from services.tools import create_tool, update_tool
 from workflows.types import ToolSpec
 
 HOSTILE = ['"', "*", "NEAR(", "') OR 1=1 --", "a AND OR", "retry NOT", "^", "col:retry"]
@@ -220,6 +220,11 @@ def test_the_api_refuses_a_folder_outside_the_workspace_and_roots_at_save_time(
         session, "docs", ToolIn(kind="doc_search", config={"folder": "docs"}), settings
     )
     assert inside.name == "docs"
+    relative = Settings(workspace_dir=workspace, doc_search_roots="secrets")  # not absolute
+    with pytest.raises(InvalidConfig, match="DOC_SEARCH_ROOTS"):
+        update_tool(
+            session, "docs", ToolIn(kind="doc_search", config={"folder": "../secrets"}), relative
+        )
     rooted = Settings(workspace_dir=workspace, doc_search_roots=f"{outside},/elsewhere")
     spec = ToolIn(kind="doc_search", config={"folder": str(outside)})
     assert create_tool(session, "secrets", spec, rooted).name == "secrets"
