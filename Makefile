@@ -14,8 +14,9 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 ## Run everything locally: SQLite, the Temporal dev server + Web UI, a worker and the API.
+# The example's librarian searches this repository's docs/, outside the workspace.
 up: $(VENV)/.installed
-	$(BIN)/orch up
+	DOC_SEARCH_ROOTS="$${DOC_SEARCH_ROOTS:-$(CURDIR)/docs}" $(BIN)/orch up
 
 ## Lint, format check, type check, the import contracts, then the whole test suite.
 test: lint typecheck contracts unit

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     # Folder the file tools (read_file, write_file, list_files) are confined to.
     workspace_dir: Path = Path("./workspace")
 
+    # Folders besides WORKSPACE_DIR that doc_search tools may search, comma-separated absolute
+    # paths (e.g. "/srv/handbook,/opt/orch/docs").
+    doc_search_roots: str = ""
+
     # Outbound HTTP of tools (http, http_request, web_search, github): hosts exempt from the
     # private/loopback/metadata address block, comma-separated (e.g. "localhost,searx.internal").
     outbound_allow_hosts: str = ""
@@ -55,6 +59,12 @@ def allow_hosts(settings: Settings) -> frozenset[str]:
     return frozenset(
         host.strip().lower() for host in settings.outbound_allow_hosts.split(",") if host.strip()
     )
+
+
+def doc_search_roots(settings: Settings) -> tuple[Path, ...]:
+    """DOC_SEARCH_ROOTS as absolute paths (entries that are not absolute are ignored)."""
+    entries = (entry.strip() for entry in settings.doc_search_roots.split(","))
+    return tuple(Path(entry) for entry in entries if entry and Path(entry).is_absolute())
 
 
 def get_settings() -> Settings:

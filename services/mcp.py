@@ -20,6 +20,7 @@ from activities.tools.mcp_spec import McpUnavailable
 from config_store.mcp_discovery import DiscoveryChanges, record_discovery
 from config_store.mcp_servers import get_server, server_spec
 from config_store.mcp_spec import RemoteTool, ServerSpec
+from core.settings import allow_hosts, get_settings
 
 T = TypeVar("T")
 
@@ -34,14 +35,28 @@ class Discovery:
         return self.error is None
 
 
-def discover_in(session: Session, name: str, env: Mapping[str, str]) -> Discovery:
+def _allowed(allow: frozenset[str] | None) -> frozenset[str]:
+    """OUTBOUND_ALLOW_HOSTS, unless the caller says: an HTTP server's URL goes through the
+    outbound guard like any tool's request."""
+    return allow_hosts(get_settings()) if allow is None else allow
+
+
+def discover_in(
+    session: Session, name: str, env: Mapping[str, str], allow: frozenset[str] | None = None
+) -> Discovery:
     """Discover server `name` within the caller's transaction."""
     spec = server_spec(get_server(session, name))
-    tools, error = _listed(lambda: list_remote_tools_blocking(spec, env))
+    hosts = _allowed(allow)
+    tools, error = _listed(lambda: list_remote_tools_blocking(spec, env, hosts))
     return Discovery(record_discovery(session, name, spec, tools, error), error)
 
 
-async def discover(factory: sessionmaker[Session], name: str, env: Mapping[str, str]) -> Discovery:
+async def discover(
+    factory: sessionmaker[Session],
+    name: str,
+    env: Mapping[str, str],
+    allow: frozenset[str] | None = None,
+) -> Discovery:
     """Discover server `name`: read its settings, list its tools, store them."""
 
     def spec_of(session: Session) -> ServerSpec:
@@ -49,7 +64,7 @@ async def discover(factory: sessionmaker[Session], name: str, env: Mapping[str, 
 
     spec = await asyncio.to_thread(_in_transaction, factory, spec_of)
     try:
-        tools: list[RemoteTool] | None = await list_remote_tools(spec, env)
+        tools: list[RemoteTool] | None = await list_remote_tools(spec, env, _allowed(allow))
         error = None
     except McpUnavailable as err:
         tools, error = None, str(err)

@@ -13,12 +13,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from activities.tools.base import ToolConfigError
+from activities.tools.doc_search import outside_roots
 from activities.tools.registry import IMPLEMENTATIONS
 from config_store import tools as store
 from config_store.models import Tool
 from config_store.rows import Outcome
 from config_store.specs import ToolIn
 from core.errors import InvalidConfig
+from core.settings import Settings, doc_search_roots, get_settings
 
 
 def checked(spec: ToolIn) -> ToolIn:
@@ -39,13 +41,34 @@ def checked(spec: ToolIn) -> ToolIn:
     return spec.model_copy(update=update)
 
 
-def create_tool(session: Session, name: str, spec: ToolIn) -> Tool:
+def check_reach(spec: ToolIn, settings: Settings | None = None) -> None:
+    """What a tool saved through the API may reach: a doc_search folder inside WORKSPACE_DIR or
+    DOC_SEARCH_ROOTS (these settings as the API has them; the worker checks again at call
+    time). The seed file is the operator's and is checked by the worker only."""
+    if spec.kind != "doc_search" or not isinstance(spec.config.get("folder"), str):
+        return
+    settings = settings or get_settings()
+    workspace = settings.workspace_dir.resolve()
+    refused = outside_roots(workspace, doc_search_roots(settings), spec.config["folder"])
+    if refused is not None:
+        raise InvalidConfig("config.folder", refused)
+
+
+def create_tool(
+    session: Session, name: str, spec: ToolIn, settings: Settings | None = None
+) -> Tool:
     store.check_tool_name(name)
-    return store.create_tool(session, name, checked(spec))
+    spec = checked(spec)
+    check_reach(spec, settings)
+    return store.create_tool(session, name, spec)
 
 
-def update_tool(session: Session, name: str, spec: ToolIn) -> Tool:
-    return store.update_tool(session, name, checked(spec))
+def update_tool(
+    session: Session, name: str, spec: ToolIn, settings: Settings | None = None
+) -> Tool:
+    spec = checked(spec)
+    check_reach(spec, settings)
+    return store.update_tool(session, name, spec)
 
 
 def upsert_tool(session: Session, name: str, spec: ToolIn) -> Outcome:

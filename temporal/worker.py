@@ -20,7 +20,7 @@ from activities.tools.mcp_pool import McpPool
 from activities.transcript import TranscriptActivities
 from config_store.db import make_engine, make_session_factory
 from config_store.transcript import TranscriptStore
-from core.settings import Settings, allow_hosts
+from core.settings import Settings, allow_hosts, doc_search_roots
 from workflows.agent_run import AgentRun
 
 # Our deterministic modules need no fresh copy per workflow run: passing them through spares
@@ -95,8 +95,9 @@ def tool_context(settings: Settings, store: TranscriptStore, env: Mapping[str, s
             max_response_bytes=settings.outbound_max_response_bytes,
             timeout_s=settings.outbound_timeout_s,
         ),
+        doc_search_roots=doc_search_roots(settings),
         session_factory=store.session_factory,
-        mcp=McpPool(env),
+        mcp=McpPool(env, allow_hosts(settings)),
     )
 
 

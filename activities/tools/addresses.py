@@ -35,6 +35,25 @@ def normal_host(host: str) -> str:
     return host if address is None else str(address)
 
 
+def allow_key(host: str) -> str:
+    """A host as the allowlist (OUTBOUND_ALLOW_HOSTS) compares it: as written, lower case, IDNA
+    (punycode) form, no trailing dot, no IPv6 brackets; an IPv6 or dotted-quad IPv4 literal in
+    its canonical form (`::0001` matches `::1`). Shorthand and integer IPv4 forms (`127.1`,
+    `2130706433`, `0x7f.1`) are kept as written: they never match an entry written as a dotted
+    quad, though they connect to the same address."""
+    host = host.strip().lower().rstrip(".").removeprefix("[").removesuffix("]")
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return host
+    return host
+
+
 def literal_address(host: str) -> Address | None:
     """The address `host` spells, if it is an IP literal: including the shorthand IPv4 forms
     (`2130706433`, `0x7f000001`, `127.1`) that the system resolver would read as addresses."""

@@ -63,6 +63,8 @@ class ToolContext:
     env: Mapping[str, str] = field(default_factory=dict)
     outbound: OutboundPolicy = field(default_factory=OutboundPolicy)
     resolver: Resolver | None = None  # None: the system resolver
+    # Folders besides workspace_dir that doc_search may search (DOC_SEARCH_ROOTS).
+    doc_search_roots: tuple[Path, ...] = ()
     # The config store, for tools that keep an index there (doc_search).
     session_factory: sessionmaker[Session] | None = None
     mcp: McpPool | None = None  # the worker's MCP sessions

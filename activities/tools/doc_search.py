@@ -98,14 +98,33 @@ def parse_config(config: Mapping[str, Any]) -> DocSearchConfig:
 
 
 def check_config(config: Mapping[str, Any]) -> None:
-    """At save time the folder is checked for type only: it must exist on the worker, which
-    is checked when the tool is called."""
+    """At save time the folder is checked for type only here: it must exist on the worker, and
+    be inside WORKSPACE_DIR or DOC_SEARCH_ROOTS, which is checked when the tool is called (and,
+    from the API, by services/tools.py with the API's settings)."""
     parse_config(config)
 
 
-def resolve_folder(workspace_dir: Path, folder: str) -> Path:
+def outside_roots(workspace_dir: Path, roots: tuple[Path, ...], folder: str) -> str | None:
+    """Why `folder` may not be searched, or None: it must be, after `..` and symlinks are
+    resolved, inside the workspace or one of DOC_SEARCH_ROOTS (a relative folder is relative to
+    the workspace)."""
     path = Path(folder)
     resolved = (path if path.is_absolute() else workspace_dir / path).resolve()
+    allowed = (workspace_dir, *roots)
+    if any(resolved.is_relative_to(root.resolve()) for root in allowed):
+        return None
+    return (
+        f"the documents folder {resolved} is outside the workspace and DOC_SEARCH_ROOTS "
+        "(set DOC_SEARCH_ROOTS to allow a folder elsewhere)"
+    )
+
+
+def resolve_folder(workspace_dir: Path, folder: str, roots: tuple[Path, ...] = ()) -> Path:
+    path = Path(folder)
+    resolved = (path if path.is_absolute() else workspace_dir / path).resolve()
+    refused = outside_roots(workspace_dir, roots, folder)
+    if refused is not None:
+        raise ToolError(refused)
     if not resolved.is_dir():
         raise ToolError(
             f"the documents folder {resolved} (tool config 'folder') does not exist on the worker "
@@ -148,7 +167,7 @@ async def run(arguments: Mapping[str, Any], ctx: ToolContext, config: Mapping[st
     limit = cfg.max_results
     if isinstance(requested, int) and not isinstance(requested, bool):
         limit = max(1, min(requested, cfg.max_results))
-    folder = resolve_folder(ctx.workspace_dir, cfg.folder)
+    folder = resolve_folder(ctx.workspace_dir, cfg.folder, ctx.doc_search_roots)
     index = DocIndex(ctx.session_factory)
     try:
         found, documents = await asyncio.to_thread(

@@ -21,8 +21,10 @@ from mcp import ClientSession, MCPError, StdioServerParameters, stdio_client, ty
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.message import SessionMessage
 
-from activities.tools.base import ToolError
+from activities.tools.addresses import BlockedDestination, literal_address, normal_host
+from activities.tools.base import Resolver, ToolError
 from activities.tools.mcp_spec import McpUnavailable, ResolvedServer, resolve
+from activities.tools.net import checked_destination, resolve_host
 from activities.tools.secrets import redact
 from config_store.mcp_spec import RemoteTool, ServerSpec
 
@@ -34,6 +36,44 @@ MAX_ERROR_CHARS = 500
 SSE_READ_TIMEOUT_S = 300.0
 
 Incoming = SessionMessage | Exception
+
+
+class GuardedTransport(httpx2.AsyncBaseTransport):
+    """The outbound guard (activities/tools/net.py) for the MCP SDK's HTTP client: every
+    request's host is resolved and checked before anything is sent (loopback, private,
+    link-local and metadata addresses refused unless OUTBOUND_ALLOW_HOSTS names the host), and
+    the connection goes to the checked address: the name stays in the Host header and, for
+    https, in the TLS server name."""
+
+    def __init__(self, allow_hosts: frozenset[str], resolver: Resolver | None = None) -> None:
+        self._allow_hosts = allow_hosts
+        self._resolver = resolver
+        # trust_env=False: a proxy from the environment would undo the address check.
+        self._inner = httpx2.AsyncHTTPTransport(trust_env=False)
+        self.error_status: int | None = None  # the last 4xx/5xx answer, for error messages
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        url = request.url
+        if url.scheme not in ("http", "https"):
+            raise BlockedDestination(f"refused: {url}: only http and https URLs are allowed")
+        port = url.port or (443 if url.scheme == "https" else 80)
+        addresses = await checked_destination(
+            url.raw_host.decode("ascii"),
+            port,
+            self._allow_hosts,
+            lambda host, port: resolve_host(host, port, self._resolver),
+        )
+        host = normal_host(url.host)
+        request.url = url.copy_with(host=str(addresses[0]))
+        if url.scheme == "https" and literal_address(host) is None:
+            request.extensions = {**request.extensions, "sni_hostname": host}
+        response = await self._inner.handle_async_request(request)
+        if response.status_code >= 400:
+            self.error_status = response.status_code
+        return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
 
 
 class _ReadStream(Protocol):
@@ -92,7 +132,10 @@ class _WatchedReadStream:
 
 @asynccontextmanager
 async def open_session(
-    server: ResolvedServer, on_end: Callable[[], None] | None = None
+    server: ResolvedServer,
+    on_end: Callable[[], None] | None = None,
+    allow_hosts: frozenset[str] = frozenset(),
+    transport: GuardedTransport | None = None,
 ) -> AsyncIterator[ClientSession]:
     """An initialized session; the server process (stdio) or HTTP session ends with the block.
 
@@ -109,9 +152,11 @@ async def open_session(
         else:
             assert server.url is not None
             # The SDK's way to set headers: an httpx2 client of our own. It follows no
-            # redirect off the server's origin.
+            # redirect off the server's origin. Its transport is the outbound guard: the
+            # server's URL is checked (after DNS) before the first request, each request.
             http = httpx2.AsyncClient(
                 headers=dict(server.headers),
+                transport=transport or GuardedTransport(allow_hosts),
                 timeout=httpx2.Timeout(server.timeout_s, read=SSE_READ_TIMEOUT_S),
             )
             await stack.enter_async_context(http)
@@ -131,25 +176,40 @@ async def open_session(
 
 def describe_error(err: BaseException, secrets: tuple[str, ...] = ()) -> str:
     """One line for an error out of the SDK: the first real error inside task groups, the
-    server's message for an MCPError, secrets redacted."""
+    server's message for an MCPError, the status for an HTTP error, secrets redacted. Never the
+    body of a response that is not an MCP message."""
     while isinstance(err, BaseExceptionGroup):
         leaves = [e for e in err.exceptions if not isinstance(e, asyncio.CancelledError)]
         err = (leaves or list(err.exceptions))[0]
-    if isinstance(err, MCPError):
+    if isinstance(err, MCPError) and err.code == types.PARSE_ERROR:
+        # The SDK's message quotes what the server sent: never echoed (an internal endpoint's
+        # answer could be anything).
+        text = "the server's answer is not a valid MCP message"
+    elif isinstance(err, httpx2.HTTPStatusError):
+        response = err.response
+        text = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
+    elif isinstance(err, MCPError):
         text = err.message
+    elif isinstance(err, ToolError):  # the outbound guard's refusal, as it says it
+        text = str(err)
     else:
         text = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
     return redact(text, secrets)[:MAX_ERROR_CHARS]
 
 
-async def list_remote_tools(spec: ServerSpec, env: Mapping[str, str]) -> list[RemoteTool]:
-    """Connect, list every tool (all pages), disconnect. McpUnavailable on any failure."""
+async def list_remote_tools(
+    spec: ServerSpec, env: Mapping[str, str], allow_hosts: frozenset[str] = frozenset()
+) -> list[RemoteTool]:
+    """Connect, list every tool (all pages), disconnect. McpUnavailable on any failure.
+    `allow_hosts` is OUTBOUND_ALLOW_HOSTS: an HTTP server elsewhere than a public address must
+    be named there."""
     try:
         server = resolve(spec, env)
     except ToolError as err:
         raise McpUnavailable(str(err)) from None
+    transport = GuardedTransport(allow_hosts)
     try:
-        async with open_session(server) as session:
+        async with open_session(server, transport=transport) as session:
             tools: list[RemoteTool] = []
             cursor: str | None = None
             for _ in range(MAX_TOOL_PAGES):
@@ -165,14 +225,19 @@ async def list_remote_tools(spec: ServerSpec, env: Mapping[str, str]) -> list[Re
             return tools
     except Exception as err:
         where = f"MCP server {spec.name!r}" if spec.name else "the MCP server"
-        raise McpUnavailable(f"{where}: {describe_error(err, server.secrets)}") from None
+        problem = describe_error(err, server.secrets)
+        if transport.error_status is not None:
+            problem = f"{problem} (HTTP {transport.error_status})"
+        raise McpUnavailable(f"{where}: {problem}") from None
 
 
-def list_remote_tools_blocking(spec: ServerSpec, env: Mapping[str, str]) -> list[RemoteTool]:
+def list_remote_tools_blocking(
+    spec: ServerSpec, env: Mapping[str, str], allow_hosts: frozenset[str] = frozenset()
+) -> list[RemoteTool]:
     """`list_remote_tools` from synchronous code (the seed loader), in or out of an event loop:
     it runs in a fresh loop on a thread of its own."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mcp-discovery") as pool:
-        return pool.submit(asyncio.run, list_remote_tools(spec, env)).result()
+        return pool.submit(asyncio.run, list_remote_tools(spec, env, allow_hosts)).result()
 
 
 def render_result(result: types.CallToolResult) -> str:

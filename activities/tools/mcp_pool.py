@@ -37,8 +37,9 @@ _TRANSIENT = (CONNECTION_CLOSED, REQUEST_TIMEOUT, INTERNAL_ERROR)
 class _Connection:
     """One session and the task that owns it."""
 
-    def __init__(self, server: ResolvedServer) -> None:
+    def __init__(self, server: ResolvedServer, allow_hosts: frozenset[str]) -> None:
         self.server = server
+        self.allow_hosts = allow_hosts
         self.session: ClientSession | None = None
         self.error: str | None = None
         self.dead = False  # no new call may use it
@@ -60,7 +61,9 @@ class _Connection:
 
     async def _own(self) -> None:
         try:
-            async with open_session(self.server, on_end=self.end) as session:
+            async with open_session(
+                self.server, on_end=self.end, allow_hosts=self.allow_hosts
+            ) as session:
                 self.session = session
                 self._ready.set()
                 await self._end.wait()
@@ -74,10 +77,12 @@ class _Connection:
 
 
 class McpPool:
-    """Sessions to MCP servers, reused across calls. `env` resolves `${VAR}` in server specs."""
+    """Sessions to MCP servers, reused across calls. `env` resolves `${VAR}` in server specs;
+    `allow_hosts` (OUTBOUND_ALLOW_HOSTS) names the HTTP servers' hosts that may be non-public."""
 
-    def __init__(self, env: Mapping[str, str]) -> None:
+    def __init__(self, env: Mapping[str, str], allow_hosts: frozenset[str] = frozenset()) -> None:
         self._env = env
+        self._allow_hosts = allow_hosts
         self._connections: dict[str, _Connection] = {}
         self._tasks: set[asyncio.Task[None]] = set()  # every owner task, until it ends
         self._closed = False
@@ -125,7 +130,7 @@ class McpPool:
             raise McpUnavailable("the worker's MCP sessions are closed (the worker is stopping)")
         connection = self._connections.get(server.key)
         if connection is None or connection.dead:
-            connection = _Connection(server)
+            connection = _Connection(server, self._allow_hosts)
             self._connections[server.key] = connection
             self._tasks.add(connection.task)
             connection.task.add_done_callback(self._tasks.discard)

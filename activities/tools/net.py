@@ -22,7 +22,7 @@ import ipaddress
 import json
 import socket
 import ssl
-from collections.abc import Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
@@ -35,18 +35,20 @@ from activities.tools.addresses import (
     LOOPBACK,
     Address,
     BlockedDestination,
+    allow_key,
     check_addresses,
     literal_address,
     normal_host,
     refusal,
 )
-from activities.tools.base import ToolContext, ToolError
+from activities.tools.base import Resolver, ToolContext, ToolError
 
 __all__ = [
     "BlockedDestination",
     "HttpResult",
     "UpstreamUnavailable",
     "check_status",
+    "checked_destination",
     "fetch",
     "idempotency_key",
     "normal_host",
@@ -246,22 +248,14 @@ class _Exchange:
         """The checked addresses to connect to for `url`; BlockedDestination when refused."""
         if url.scheme not in ("http", "https"):
             raise BlockedDestination(f"refused: {url}: only http and https URLs are allowed")
-        host = normal_host(url.host)
-        if not host:
-            raise ToolError(f"invalid URL {url}: no host")
-        self.host = host
-        allowed = host in {normal_host(entry) for entry in self.ctx.outbound.allow_hosts}
-        literal = literal_address(host)
-        if literal is not None:
-            addresses = [literal]
-        elif host == "localhost" or host.endswith(".localhost"):
-            addresses = [LOOPBACK]  # RFC 6761: whatever a resolver says, these mean loopback
-        else:
-            port = url.port or (443 if url.scheme == "https" else 80)
-            addresses = await _resolve(self.ctx, host, port)
-        if not allowed:
-            check_addresses(host, addresses)
-        return addresses
+        self.host = normal_host(url.host)
+        port = url.port or (443 if url.scheme == "https" else 80)
+        return await checked_destination(
+            url.raw_host.decode("ascii"),
+            port,
+            self.ctx.outbound.allow_hosts,
+            lambda host, port: _resolve(self.ctx, host, port),
+        )
 
     async def _send(
         self, url: httpx.URL, addresses: list[Address], follow_redirects: bool
@@ -340,6 +334,31 @@ class _Exchange:
                 self.headers.pop(name, None)
 
 
+async def checked_destination(
+    raw_host: str,
+    port: int,
+    allow_hosts: Collection[str],
+    resolve: Callable[[str, int], Awaitable[list[Address]]],
+) -> list[Address]:
+    """The addresses to connect to for `raw_host` (a URL's host, IDNA-encoded), DNS-resolved
+    with `resolve`; BlockedDestination when one is not public, unless `allow_hosts` names the
+    host as written (see `allow_key`). Shared by `fetch` and the MCP HTTP transport."""
+    host = normal_host(raw_host)
+    if not host:
+        raise ToolError("invalid URL: no host")
+    allowed = allow_key(raw_host) in {allow_key(entry) for entry in allow_hosts}
+    literal = literal_address(host)
+    if literal is not None:
+        addresses = [literal]
+    elif host == "localhost" or host.endswith(".localhost"):
+        addresses = [LOOPBACK]  # RFC 6761: whatever a resolver says, these mean loopback
+    else:
+        addresses = await resolve(host, port)
+    if not allowed:
+        check_addresses(host, addresses)
+    return addresses
+
+
 def _caused_by(err: BaseException, kind: type[BaseException]) -> bool:
     """Whether `kind` is in the chain of causes: httpx wraps httpcore, which wraps ssl, and
     httpcore's pool re-raises `from None`, which keeps the original only as the context."""
@@ -359,11 +378,15 @@ def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
 
 
 async def _resolve(ctx: ToolContext, host: str, port: int) -> list[Address]:
+    return await resolve_host(host, port, ctx.resolver)
+
+
+async def resolve_host(host: str, port: int, resolver: Resolver | None = None) -> list[Address]:
     """The addresses of `host`: an unknown name is the model's to fix, a failing resolver is
     worth a retry."""
     try:
-        if ctx.resolver is not None:
-            found = await ctx.resolver(host, port)
+        if resolver is not None:
+            found = await resolver(host, port)
         else:
             infos = await asyncio.get_running_loop().getaddrinfo(
                 host, port, type=socket.SOCK_STREAM

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,9 @@ from activities.tools.base import InvalidArguments, ToolContext, ToolError
 from activities.tools.registry import IMPLEMENTATIONS, execute_tool
 from config_store.specs import ToolIn
 from core.errors import InvalidConfig
+from core.settings import Settings
 from docsearch.index import DocIndex, IndexOptions
-from services.tools import create_tool
+from services.tools import create_tool, update_tool
 from workflows.types import ToolSpec
 
 HOSTILE = ['"', "*", "NEAR(", "') OR 1=1 --", "a AND OR", "retry NOT", "^", "col:retry"]
@@ -113,7 +115,7 @@ async def test_absolute_folder_and_extensions(ctx: ToolContext, tmp_path: Path) 
         name="code", kind="doc_search", config={"folder": str(code), "extensions": ["py"]}
     )
 
-    result = await execute_tool(spec, {"query": "backoff"}, ctx)
+    result = await execute_tool(spec, {"query": "backoff"}, replace(ctx, doc_search_roots=(code,)))
 
     assert "1. retry.py — retry.py" in result
     assert "notes.md" not in result
@@ -159,7 +161,7 @@ def test_config_is_checked_when_the_tool_is_saved(session_factory: sessionmaker[
     assert field({"folder": "d", "reindex_interval_s": 0}) == "config.reindex_interval_s"
     assert field({"folder": "d", "path": "x"}) == "config.path"
     with session_factory() as session:  # existence is checked at call time, not here
-        row = create_tool(session, "docs", ToolIn(kind="doc_search", config={"folder": "/nope"}))
+        row = create_tool(session, "docs", ToolIn(kind="doc_search", config={"folder": "nope"}))
         assert row.parameters == dict(IMPLEMENTATIONS["doc_search"].parameters)
 
 
@@ -177,3 +179,52 @@ def test_sync_cost_when_nothing_changed(
         assert index.sync(folder, IndexOptions()).unchanged == 200
     per_sync = (time.perf_counter() - started) / 5
     assert per_sync < 1.0  # measured ~10 ms; generous for slow CI machines
+
+
+def _secret_folder(tmp_path: Path) -> Path:
+    outside = tmp_path / "secrets"
+    write(outside, "key.md", "# Key\n\nprivate backoff key 0xDEADBEEF\n")
+    return outside
+
+
+@pytest.mark.parametrize("how", ["absolute", "dotdot", "symlink"])
+async def test_a_folder_outside_the_workspace_and_roots_is_refused(
+    ctx: ToolContext, workspace: Path, tmp_path: Path, how: str
+) -> None:
+    outside = _secret_folder(tmp_path)
+    folder = {"absolute": str(outside), "dotdot": "docs/../../secrets", "symlink": "link"}[how]
+    if how == "symlink":
+        (workspace / "link").symlink_to(outside)
+    spec = ToolSpec(name="docs", kind="doc_search", config={"folder": folder})
+
+    with pytest.raises(ToolError, match="outside the workspace and DOC_SEARCH_ROOTS") as caught:
+        await execute_tool(spec, {"query": "backoff"}, ctx)
+    assert "DEADBEEF" not in str(caught.value)
+    allowed = await execute_tool(
+        spec, {"query": "backoff"}, replace(ctx, doc_search_roots=(outside,))
+    )
+    assert "key.md" in allowed
+
+
+def test_the_api_refuses_a_folder_outside_the_workspace_and_roots_at_save_time(
+    session: Session, workspace: Path, tmp_path: Path
+) -> None:
+    outside = _secret_folder(tmp_path)
+    settings = Settings(workspace_dir=workspace)
+    for folder in (str(outside), "../secrets"):
+        spec = ToolIn(kind="doc_search", config={"folder": folder})
+        with pytest.raises(InvalidConfig, match="DOC_SEARCH_ROOTS"):
+            create_tool(session, "docs", spec, settings)
+
+    inside = create_tool(
+        session, "docs", ToolIn(kind="doc_search", config={"folder": "docs"}), settings
+    )
+    assert inside.name == "docs"
+    relative = Settings(workspace_dir=workspace, doc_search_roots="secrets")  # not absolute
+    with pytest.raises(InvalidConfig, match="DOC_SEARCH_ROOTS"):
+        update_tool(
+            session, "docs", ToolIn(kind="doc_search", config={"folder": "../secrets"}), relative
+        )
+    rooted = Settings(workspace_dir=workspace, doc_search_roots=f"{outside},/elsewhere")
+    spec = ToolIn(kind="doc_search", config={"folder": str(outside)})
+    assert create_tool(session, "secrets", spec, rooted).name == "secrets"

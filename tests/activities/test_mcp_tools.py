@@ -59,7 +59,8 @@ def mcp_tool(tool: str, server_spec: dict[str, Any], parameters: dict[str, Any] 
 
 @pytest.fixture
 async def pool() -> AsyncIterator[McpPool]:
-    pool = McpPool(ENV)
+    # The HTTP test server listens on loopback: allowed by name, as an operator would.
+    pool = McpPool(ENV, frozenset({"127.0.0.1"}))
     try:
         yield pool
     finally:

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from core.settings import Settings
+from tests.activities.test_outbound_gates import SECRET, CountingServer
 from tests.fakes.mcp_server import HttpMcpProcess, stdio_settings
 
 TOKEN = "tok-SECRET-0123456789"
@@ -76,6 +77,7 @@ def test_http_server_with_a_header_from_the_env(
     client: TestClient, mcp_http_server: HttpMcpProcess, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MCP_TEST_TOKEN", TOKEN)
+    monkeypatch.setenv("OUTBOUND_ALLOW_HOSTS", "127.0.0.1")  # the test server is on loopback
     body = register(
         client,
         "web",
@@ -168,3 +170,25 @@ def test_duplicate_is_409(client: TestClient) -> None:
         json={"name": "down", **stdio_settings(), "command": "/nonexistent/mcp"},
     )
     assert r.status_code == 409
+
+
+def test_an_internal_url_is_refused_before_any_request_and_no_body_is_echoed(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OUTBOUND_ALLOW_HOSTS", raising=False)
+    internal = CountingServer()
+    internal.start()
+    try:
+        url = f"{internal.base_url}/internal-admin"
+        refused = register(client, "admin", transport="http", url=url)
+        assert internal.requests == 0
+        assert refused["discovery_error"] == (
+            "MCP server 'admin': refused: 127.0.0.1 is a loopback address "
+            "(set OUTBOUND_ALLOW_HOSTS to allow a host)"
+        )
+        monkeypatch.setenv("OUTBOUND_ALLOW_HOSTS", "127.0.0.1")
+        reached = client.post("/v1/mcp-servers/admin/discover")
+        assert internal.requests >= 1
+        assert SECRET not in reached.text
+    finally:
+        internal.stop()

@@ -17,6 +17,12 @@ from tests.support.temporal import REPO
 pytestmark = pytest.mark.usefixtures("worker")
 
 
+@pytest.fixture
+def orch_settings(orch_settings: Settings) -> Settings:
+    """As `make up` runs the example: this repository's docs/ is a DOC_SEARCH_ROOTS entry."""
+    return orch_settings.model_copy(update={"doc_search_roots": str(REPO / "docs")})
+
+
 def _example(seeded: Any, name: str) -> Any:
     with seeded() as session:
         return snapshot_agent(session, name)

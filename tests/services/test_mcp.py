@@ -54,7 +54,10 @@ async def test_stdio_discovery_stores_the_tools(session: Session) -> None:
     assert again.created == [] and "fake__add" in again.unchanged
 
 
-async def test_http_discovery(session: Session, mcp_http_server: HttpMcpProcess) -> None:
+async def test_http_discovery(
+    session: Session, mcp_http_server: HttpMcpProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OUTBOUND_ALLOW_HOSTS", "127.0.0.1")  # the test server is on loopback
     spec = servers.McpServerIn(
         transport="http", url=mcp_http_server.url, headers={"Authorization": "Bearer ${MCP_TOKEN}"}
     )
