@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from activities.tools.addresses import allow_key
@@ -19,23 +19,8 @@ from activities.tools.mcp_pool import McpPool
 from activities.tools.mcp_spec import McpUnavailable
 from activities.tools.net import BlockedDestination, fetch
 from config_store.mcp_spec import ServerSpec
+from tests.fakes.counting_server import SECRET, CountingServer
 from tests.fakes.local_server import LocalServer
-
-SECRET = "internal-admin-secret-4242"
-
-
-class CountingServer(LocalServer):
-    """Answers every request with a JSON body holding a secret, counting the requests."""
-
-    def __init__(self) -> None:
-        self.requests = 0
-
-        async def answer(request: Request) -> Response:
-            self.requests += 1
-            return JSONResponse({"admin": SECRET})
-
-        routes = [Route("/{path:path}", answer, methods=["GET", "POST", "DELETE"])]
-        super().__init__(Starlette(routes=routes), "counting")
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from core.settings import Settings
-from tests.activities.test_outbound_gates import SECRET, CountingServer
+from tests.fakes.counting_server import SECRET, CountingServer
 from tests.fakes.mcp_server import HttpMcpProcess, stdio_settings
 
 TOKEN = "tok-SECRET-0123456789"
