@@ -23,7 +23,7 @@ from api.schemas import McpDiscovery, McpServerCreate, McpServerRead, McpServerU
 from config_store import mcp_servers as service
 from config_store.mcp_servers import McpServerIn
 from core.errors import OrchError
-from core.settings import Settings
+from core.settings import Settings, allow_hosts
 from services.mcp import discover
 
 router = APIRouter(prefix="/v1/mcp-servers", tags=["mcp-servers"])
@@ -36,9 +36,10 @@ def _in_transaction(factory: sessionmaker[Session], work: Callable[[Session], T]
         return work(session)
 
 
-async def _discover(factory: sessionmaker[Session], name: str) -> McpServerRead:
-    """Discover the server's tools, then read it back as the answer."""
-    found = await discover(factory, name, os.environ)
+async def _discover(factory: sessionmaker[Session], name: str, settings: Settings) -> McpServerRead:
+    """Discover the server's tools (through the outbound guard, with this API's allowlist),
+    then read it back as the answer."""
+    found = await discover(factory, name, os.environ, allow_hosts(settings))
 
     def read(session: Session) -> McpServerRead:
         discovery = McpDiscovery(**asdict(found.changes)) if found.listed else None
@@ -75,7 +76,7 @@ async def create_server(
     await asyncio.to_thread(
         _in_transaction, factory, lambda s: service.create_server(s, body.name, spec)
     )
-    return await _discover(factory, body.name)
+    return await _discover(factory, body.name, settings)
 
 
 @router.get("")
@@ -100,14 +101,16 @@ async def update_server(
     await asyncio.to_thread(
         _in_transaction, factory, lambda s: service.update_server(s, name, body)
     )
-    return await _discover(factory, name)
+    return await _discover(factory, name, settings)
 
 
 @router.post("/{name}/discover")
-async def discover_server(name: str, factory: SessionFactoryDep) -> McpServerRead:
+async def discover_server(
+    name: str, factory: SessionFactoryDep, settings: SettingsDep
+) -> McpServerRead:
     """List the server's tools again and bring /v1/tools up to date. 200 with
     `discovery_error` set when the server cannot be reached (its tools are left as they were)."""
-    return await _discover(factory, name)
+    return await _discover(factory, name, settings)
 
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT)

@@ -17,6 +17,14 @@ from tests.fakes.mcp_server import HttpMcpProcess, stdio_settings
 TOKEN = "tok-SECRET-0123456789"
 
 
+def allow_loopback(client: TestClient) -> None:
+    """OUTBOUND_ALLOW_HOSTS=127.0.0.1 for this app (discovery reads the app's settings)."""
+    settings = client.app.state.settings  # type: ignore[attr-defined]
+    client.app.state.settings = settings.model_copy(  # type: ignore[attr-defined]
+        update={"outbound_allow_hosts": "127.0.0.1"}
+    )
+
+
 @pytest.fixture
 def client(db_url: str) -> Iterator[TestClient]:
     """The API with stdio registration allowed (MCP_STDIO_FROM_API=true)."""
@@ -77,7 +85,7 @@ def test_http_server_with_a_header_from_the_env(
     client: TestClient, mcp_http_server: HttpMcpProcess, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MCP_TEST_TOKEN", TOKEN)
-    monkeypatch.setenv("OUTBOUND_ALLOW_HOSTS", "127.0.0.1")  # the test server is on loopback
+    allow_loopback(client)  # the test server is on loopback
     body = register(
         client,
         "web",
@@ -173,9 +181,8 @@ def test_duplicate_is_409(client: TestClient) -> None:
 
 
 def test_an_internal_url_is_refused_before_any_request_and_no_body_is_echoed(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
+    client: TestClient,
 ) -> None:
-    monkeypatch.delenv("OUTBOUND_ALLOW_HOSTS", raising=False)
     internal = CountingServer()
     internal.start()
     try:
@@ -186,7 +193,7 @@ def test_an_internal_url_is_refused_before_any_request_and_no_body_is_echoed(
             "MCP server 'admin': refused: 127.0.0.1 is a loopback address "
             "(set OUTBOUND_ALLOW_HOSTS to allow a host)"
         )
-        monkeypatch.setenv("OUTBOUND_ALLOW_HOSTS", "127.0.0.1")
+        allow_loopback(client)
         reached = client.post("/v1/mcp-servers/admin/discover")
         assert internal.requests >= 1
         assert SECRET not in reached.text
