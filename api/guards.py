@@ -27,6 +27,7 @@ from api.errors import error_response
 from core.settings import Settings
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+WILDCARD_BINDS = frozenset({"", "0.0.0.0", "::"})
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 JSON = "application/json"
 # What a cross-origin caller listed in CORS_ORIGINS may send (a preflight asks for these).
@@ -87,13 +88,17 @@ def normalise_origin(value: str) -> str:
 class BrowserPolicy:
     """What the guard allows, from the settings."""
 
-    hosts: frozenset[str]  # loopback names, PUBLIC_URL's host, ALLOWED_HOSTS (minus `*`)
+    # loopback names, a specific API_HOST, PUBLIC_URL's host, ALLOWED_HOSTS (minus `*`)
+    hosts: frozenset[str]
     any_host: bool  # ALLOWED_HOSTS has `*`
     cors_origins: tuple[str, ...]
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BrowserPolicy:
         hosts = set(LOOPBACK_HOSTS)
+        # A specific bind address is how clients reach the API (`orch up` prints it).
+        if normalise_host(settings.api_host) not in WILDCARD_BINDS:
+            hosts.add(normalise_host(settings.api_host))
         if settings.public_url:
             public = urlsplit(settings.public_url).hostname
             if public:

@@ -132,6 +132,9 @@ def test_host_header_parsing() -> None:
     policy = BrowserPolicy.from_settings(Settings(public_url="http://[::1]:9000"))
     assert policy.hosts == {"localhost", "127.0.0.1", "::1"}
     assert not policy.host_allowed("")
+    # A specific bind address is allowed (clients use it); a wildcard one is not a host name.
+    assert BrowserPolicy.from_settings(Settings(api_host="192.0.2.7")).host_allowed("192.0.2.7")
+    assert not BrowserPolicy.from_settings(Settings(api_host="0.0.0.0")).host_allowed("0.0.0.0")
 
 
 # --------------------------------------------------------------------------- Origin
@@ -279,6 +282,9 @@ async def test_cors_answers_the_listed_origins_only(serve: Serve) -> None:
             assert response.status_code == 200, response.text
             assert response.headers["access-control-allow-origin"] == origin
             assert "POST" in response.headers["access-control-allow-methods"]
+            allowed_headers = response.headers["access-control-allow-headers"].lower()
+            for header in ("authorization", "content-type", "last-event-id"):
+                assert header in allowed_headers, allowed_headers
             assert "access-control-allow-credentials" not in response.headers
         refused = await preflight(http, EVIL)
         assert refused.headers.get("access-control-allow-origin") is None
