@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
+from api.guards import install_browser_guards
 from api.limits import RequestLimits
 from api.routes import (
     agents,
@@ -54,7 +55,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    # Added last, run first: the browser guards (Host, Origin, content type), then the limits.
     app.add_middleware(RequestLimits, max_bytes=settings.max_request_bytes)
+    install_browser_guards(app, settings)
     for module in (health, providers, tools, mcp_servers, agents, routes, runs, control, threads):
         app.include_router(module.router)
 

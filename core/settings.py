@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     api_port: int = 8000
     # Base URL clients use to reach the API; events_url in responses is built from it.
     public_url: str | None = None
+    # Host names (port ignored) the API answers besides the loopback names and PUBLIC_URL's host,
+    # comma-separated; `*` answers any Host (DNS rebinding is then the operator's to stop).
+    allowed_hosts: str = ""
+    # Origins (scheme://host[:port]) allowed to call the API cross-origin, comma-separated. Empty:
+    # CORS is off. They may also send state-changing requests (see api/guards.py).
+    cors_origins: str = ""
 
     # Folder the file tools (read_file, write_file, list_files) are confined to.
     workspace_dir: Path = Path("./workspace")

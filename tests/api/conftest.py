@@ -11,7 +11,7 @@ from core.settings import Settings
 
 @pytest.fixture
 def client(db_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(database_url=db_url))) as c:
+    with TestClient(create_app(Settings(database_url=db_url, allowed_hosts="testserver"))) as c:
         yield c
 
 

@@ -28,12 +28,16 @@ def allow_loopback(client: TestClient) -> None:
 @pytest.fixture
 def client(db_url: str) -> Iterator[TestClient]:
     """The API with stdio registration allowed (MCP_STDIO_FROM_API=true)."""
-    with TestClient(create_app(Settings(database_url=db_url, mcp_stdio_from_api=True))) as c:
+    with TestClient(
+        create_app(
+            Settings(database_url=db_url, mcp_stdio_from_api=True, allowed_hosts="testserver")
+        )
+    ) as c:
         yield c
 
 
 def test_stdio_registration_is_refused_by_default(db_url: str) -> None:
-    with TestClient(create_app(Settings(database_url=db_url))) as plain:
+    with TestClient(create_app(Settings(database_url=db_url, allowed_hosts="testserver"))) as plain:
         refused = plain.post("/v1/mcp-servers", json={"name": "local", **stdio_settings()})
         assert refused.status_code == 403, refused.text
         assert refused.json()["error"] == "forbidden"

@@ -26,7 +26,9 @@ def no_runs_recorded(factory: sessionmaker[Session]) -> bool:
 
 @pytest.fixture
 def api(db_url: str) -> Iterator[TestClient]:
-    settings = Settings(database_url=db_url, temporal_address="127.0.0.1:9")
+    settings = Settings(
+        database_url=db_url, temporal_address="127.0.0.1:9", allowed_hosts="testserver"
+    )
     with TestClient(create_app(settings)) as client:
         yield client
 

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
+from api.guards import BrowserPolicy
+from core.settings import Settings
 from tests.support.deploy import (
     COMPOSE_FILE,
     DYNAMIC_CONFIG,
@@ -231,3 +233,40 @@ def test_compose_config_rejects_broken_files(
         assert result.returncode == 0, f"the unchanged copy should validate:\n{result.stderr}"
     else:
         assert result.returncode != 0, "docker-compose config accepted a broken compose file"
+
+
+# --------------------------------------------------------------------------- browser safety
+
+
+def _api_policy(env: dict[str, str]) -> BrowserPolicy:
+    return BrowserPolicy.from_settings(
+        Settings(
+            public_url=env.get("PUBLIC_URL"),
+            allowed_hosts=env.get("ALLOWED_HOSTS", ""),
+            cors_origins=env.get("CORS_ORIGINS", ""),
+        )
+    )
+
+
+def test_api_answers_its_service_name_and_public_url(compose: dict[str, Any]) -> None:
+    """Other containers reach the API as `api`, the host as PUBLIC_URL (localhost:8000)."""
+    policy = _api_policy(service_of(compose, "api")["environment"])
+    for host in ("api", "localhost", "127.0.0.1"):
+        assert policy.host_allowed(host), host
+    assert not policy.any_host and not policy.host_allowed("evil.example")
+    assert policy.cors_origins == ()
+
+
+def test_allowed_hosts_and_cors_origins_pass_through_from_host(
+    compose_bin: str, clean_env: dict[str, str]
+) -> None:
+    env = {
+        **clean_env,
+        "ALLOWED_HOSTS": "api,orch.example.com",
+        "CORS_ORIGINS": "https://a.example",
+    }
+    result = run_compose(compose_bin, env, COMPOSE_FILE, "config", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    policy = _api_policy(json.loads(result.stdout)["services"]["api"]["environment"])
+    assert policy.host_allowed("orch.example.com") and policy.host_allowed("api")
+    assert policy.cors_origins == ("https://a.example",)

@@ -9,6 +9,8 @@ import shlex
 import tomllib
 from fnmatch import fnmatch
 
+from api.guards import BrowserPolicy, host_of_header
+from core.settings import Settings
 from tests.support.deploy import DOCKERFILE, DOCKERIGNORE, ORCH_SUBCOMMANDS, ROOT
 
 
@@ -132,3 +134,13 @@ def test_dockerignore_keeps_local_state_out() -> None:
     }
     for required in (".venv", ".git", "tests", "*.db", ".orch", ".env"):
         assert required in patterns, f".dockerignore does not exclude {required}"
+
+
+def test_dockerfile_healthcheck_uses_a_host_allowed_by_default() -> None:
+    """The probe's Host must pass the API's host check with no ALLOWED_HOSTS set."""
+    final = _final_stage(_dockerfile_instructions())
+    check = [rest for keyword, rest in final if keyword == "HEALTHCHECK"][-1]
+    found = re.search(r"http://([^/'\"]+)", check)
+    assert found, check
+    host = host_of_header(found.group(1).split("'")[0])
+    assert BrowserPolicy.from_settings(Settings()).host_allowed(host), host

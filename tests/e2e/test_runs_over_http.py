@@ -216,7 +216,9 @@ async def test_a_run_ended_from_outside_still_ends_its_stream_with_a_terminal_ev
 
 
 def test_temporal_down_is_a_503_not_a_crash(seeded: Any, orch_settings: Settings) -> None:
-    settings = orch_settings.model_copy(update={"temporal_address": "127.0.0.1:9"})
+    settings = orch_settings.model_copy(
+        update={"temporal_address": "127.0.0.1:9", "allowed_hosts": "testserver"}
+    )
     with TestClient(create_app(settings)) as http:
         response = http.post("/v1/runs", json={"agent": "demo", "input": "hi"})
         assert response.status_code == 503
@@ -319,7 +321,9 @@ async def test_ready_when_database_and_temporal_answer(api_url: str) -> None:
 
 
 def test_not_ready_names_what_is_down(seeded: Any, orch_settings: Settings) -> None:
-    settings = orch_settings.model_copy(update={"temporal_address": "127.0.0.1:9"})
+    settings = orch_settings.model_copy(
+        update={"temporal_address": "127.0.0.1:9", "allowed_hosts": "testserver"}
+    )
     with TestClient(create_app(settings)) as http:
         assert http.get("/healthz").status_code == 200  # alive all the same
         response = http.get("/readyz")
