@@ -47,7 +47,9 @@ def test_body_over_the_limit_is_413(client: TestClient) -> None:
 
 
 def test_max_request_bytes_setting(db_url: str) -> None:
-    app = create_app(Settings(database_url=db_url, max_request_bytes=2_000))
+    app = create_app(
+        Settings(database_url=db_url, max_request_bytes=2_000, allowed_hosts="testserver")
+    )
     with TestClient(app) as client:
         r = client.post("/v1/providers", json={"name": "p", "kind": "scripted", "x": "y" * 3_000})
         assert r.status_code == 413 and "limit of 2000 bytes" in r.json()["detail"]
