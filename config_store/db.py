@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -45,3 +46,13 @@ def make_engine(url: str) -> Engine:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+T = TypeVar("T")
+
+
+def in_transaction(factory: sessionmaker[Session], work: Callable[[Session], T]) -> T:
+    """`work` in one transaction: committed if it returns, rolled back if it raises. Callers in
+    async code run it with `asyncio.to_thread`, so the database is never held across an await."""
+    with factory.begin() as session:
+        return work(session)

@@ -11,18 +11,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from activities.tools.mcp_client import list_remote_tools, list_remote_tools_blocking
 from activities.tools.mcp_spec import McpUnavailable
+from config_store.db import in_transaction
 from config_store.mcp_discovery import DiscoveryChanges, record_discovery
 from config_store.mcp_servers import get_server, server_spec
 from config_store.mcp_spec import RemoteTool, ServerSpec
 from core.settings import allow_hosts, get_settings
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -62,7 +60,7 @@ async def discover(
     def spec_of(session: Session) -> ServerSpec:
         return server_spec(get_server(session, name))
 
-    spec = await asyncio.to_thread(_in_transaction, factory, spec_of)
+    spec = await asyncio.to_thread(in_transaction, factory, spec_of)
     try:
         tools: list[RemoteTool] | None = await list_remote_tools(spec, env, _allowed(allow))
         error = None
@@ -72,7 +70,7 @@ async def discover(
     def store(session: Session) -> DiscoveryChanges:
         return record_discovery(session, name, spec, tools, error)
 
-    changes = await asyncio.to_thread(_in_transaction, factory, store)
+    changes = await asyncio.to_thread(in_transaction, factory, store)
     return Discovery(changes, error)
 
 
@@ -83,8 +81,3 @@ def _listed(
         return listing(), None
     except McpUnavailable as err:
         return None, str(err)
-
-
-def _in_transaction(factory: sessionmaker[Session], work: Callable[[Session], T]) -> T:
-    with factory.begin() as session:
-        return work(session)

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable
 from dataclasses import asdict
-from typing import TypeVar
 
 from fastapi import APIRouter, Response, status
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,19 +19,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.deps import SessionDep, SessionFactoryDep, SettingsDep
 from api.schemas import McpDiscovery, McpServerCreate, McpServerRead, McpServerUpdate
 from config_store import mcp_servers as service
+from config_store.db import in_transaction
 from config_store.mcp_servers import McpServerIn
 from core.errors import OrchError
 from core.settings import Settings, allow_hosts
 from services.mcp import discover
 
 router = APIRouter(prefix="/v1/mcp-servers", tags=["mcp-servers"])
-
-T = TypeVar("T")
-
-
-def _in_transaction(factory: sessionmaker[Session], work: Callable[[Session], T]) -> T:
-    with factory.begin() as session:
-        return work(session)
 
 
 async def _discover(factory: sessionmaker[Session], name: str, settings: Settings) -> McpServerRead:
@@ -46,7 +38,7 @@ async def _discover(factory: sessionmaker[Session], name: str, settings: Setting
         row = service.get_server(session, name)
         return McpServerRead.of(row, service.server_tools(session, name), discovery)
 
-    return await asyncio.to_thread(_in_transaction, factory, read)
+    return await asyncio.to_thread(in_transaction, factory, read)
 
 
 def _check_stdio_allowed(spec: McpServerIn, settings: Settings) -> None:
@@ -74,7 +66,7 @@ async def create_server(
     spec = McpServerIn.model_validate(body.model_dump(exclude={"name"}))
     _check_stdio_allowed(spec, settings)
     await asyncio.to_thread(
-        _in_transaction, factory, lambda s: service.create_server(s, body.name, spec)
+        in_transaction, factory, lambda s: service.create_server(s, body.name, spec)
     )
     return await _discover(factory, body.name, settings)
 
@@ -98,9 +90,7 @@ async def update_server(
 ) -> McpServerRead:
     """Replace a server's settings and discover its tools again (stdio: as for POST)."""
     _check_stdio_allowed(body, settings)
-    await asyncio.to_thread(
-        _in_transaction, factory, lambda s: service.update_server(s, name, body)
-    )
+    await asyncio.to_thread(in_transaction, factory, lambda s: service.update_server(s, name, body))
     return await _discover(factory, name, settings)
 
 
