@@ -8,11 +8,11 @@ is a 422 `validation_error` on `body`, found by a scan of its brackets before it
 
 from __future__ import annotations
 
-import json
 import re
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import error_response
 
 MAX_JSON_DEPTH = 32
 
@@ -37,22 +37,6 @@ def json_depth_over(body: bytes, limit: int) -> bool:
     return False
 
 
-async def _send_json(send: Send, status: int, content: dict[str, Any]) -> None:
-    body = json.dumps(content).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
 class RequestLimits:
     """Refuse a request body over `max_bytes` (413) or nested deeper than `max_depth` (422)."""
 
@@ -61,15 +45,11 @@ class RequestLimits:
         self.max_bytes = max_bytes
         self.max_depth = max_depth
 
-    async def _too_large(self, send: Send) -> None:
-        await _send_json(
-            send,
-            413,
-            {
-                "error": "payload_too_large",
-                "detail": f"the request body is over the limit of {self.max_bytes} bytes",
-            },
-        )
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        detail = f"the request body is over the limit of {self.max_bytes} bytes"
+        # `connection: close`: the rest of the body is not read.
+        refusal = error_response(413, "payload_too_large", detail, {"connection": "close"})
+        await refusal(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -83,7 +63,7 @@ class RequestLimits:
             except ValueError:
                 declared = -1
             if declared > self.max_bytes:
-                await self._too_large(send)
+                await self._too_large(scope, receive, send)
                 return
         # Read the whole body (it is at most max_bytes), then hand it on as one message.
         chunks: list[bytes] = []
@@ -95,7 +75,7 @@ class RequestLimits:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await self._too_large(send)
+                await self._too_large(scope, receive, send)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -104,19 +84,9 @@ class RequestLimits:
         content_type = headers.get(b"content-type", b"").lower()
         if body and (not content_type or b"json" in content_type):
             if json_depth_over(body, self.max_depth):
-                await _send_json(
-                    send,
-                    422,
-                    {
-                        "error": "validation_error",
-                        "detail": [
-                            {
-                                "field": "body",
-                                "message": f"JSON is nested deeper than {self.max_depth} levels",
-                            }
-                        ],
-                    },
-                )
+                problem = f"JSON is nested deeper than {self.max_depth} levels"
+                detail = [{"field": "body", "message": problem}]
+                await error_response(422, "validation_error", detail)(scope, receive, send)
                 return
         delivered = False
 
