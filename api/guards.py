@@ -23,6 +23,7 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from activities.tools.addresses import allow_key
 from api.errors import error_response
 from core.settings import Settings
 
@@ -35,23 +36,15 @@ CORS_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 CORS_HEADERS = ["Authorization", "Content-Type", "Last-Event-ID"]
 
 
-def normalise_host(host: str) -> str:
-    """`Example.COM.` -> `example.com`, `[::1]` -> `::1` (no port)."""
-    host = host.strip().lower()
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    return host.removesuffix(".")
-
-
 def host_of_header(value: str) -> str:
     """The host of a `Host` header, without its port: `[::1]:8000` -> `::1`."""
     value = value.strip()
     if value.startswith("["):
         end = value.find("]")
-        return normalise_host(value[: end + 1]) if end > 0 else ""
+        return allow_key(value[: end + 1]) if end > 0 else ""
     if value.count(":") == 1:
         value = value.split(":", 1)[0]
-    return normalise_host(value)
+    return allow_key(value)
 
 
 def _csv(value: str) -> list[str]:
@@ -69,7 +62,7 @@ def parse_origin(value: str) -> tuple[str, str] | None:
         return None
     if parts.path not in {"", "/"} or parts.query or parts.fragment or parts.username:
         return None
-    return parts.scheme, normalise_host(parts.hostname)
+    return parts.scheme, allow_key(parts.hostname)
 
 
 def normalise_origin(value: str) -> str:
@@ -97,14 +90,14 @@ class BrowserPolicy:
     def from_settings(cls, settings: Settings) -> BrowserPolicy:
         hosts = set(LOOPBACK_HOSTS)
         # A specific bind address is how clients reach the API (`orch up` prints it).
-        if normalise_host(settings.api_host) not in WILDCARD_BINDS:
-            hosts.add(normalise_host(settings.api_host))
+        if allow_key(settings.api_host) not in WILDCARD_BINDS:
+            hosts.add(allow_key(settings.api_host))
         if settings.public_url:
             public = urlsplit(settings.public_url).hostname
             if public:
-                hosts.add(normalise_host(public))
+                hosts.add(allow_key(public))
         extra = _csv(settings.allowed_hosts)
-        hosts.update(normalise_host(host) for host in extra if host != "*")
+        hosts.update(allow_key(host) for host in extra if host != "*")
         origins = tuple(dict.fromkeys(normalise_origin(o) for o in _csv(settings.cors_origins)))
         return cls(hosts=frozenset(hosts), any_host="*" in extra, cors_origins=origins)
 
