@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,8 +20,7 @@ from temporalio.client import Client
 from api.app import create_app
 from api.guards import BrowserPolicy, host_of_header
 from core.settings import Settings
-from temporal.runs import start_run
-from tests.support.runs import demo_spec, guarded
+from tests.support.runs import demo_spec, guarded, start_agent
 from tests.support.temporal import free_port
 
 pytestmark = pytest.mark.timeout(60)
@@ -313,13 +311,8 @@ async def test_a_cross_site_form_post_does_not_cancel_a_run(
     api_url: str, temporal_client: Client, orch_settings: Settings, seeded: Any
 ) -> None:
     """The finding: a form on http://evil.example POSTed to /cancel and the run was cancelled."""
-    run_id = f"run-{uuid.uuid4().hex}"
-    await start_run(
-        temporal_client,
-        task_queue=orch_settings.temporal_task_queue,
-        run_id=run_id,
-        agent=guarded(demo_spec(seeded)),
-        input="What is 12*7?",
+    run_id = await start_agent(
+        temporal_client, orch_settings, guarded(demo_spec(seeded)), "What is 12*7?"
     )
     async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
         await wait_for_approval(http, run_id)

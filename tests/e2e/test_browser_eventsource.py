@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -27,8 +26,7 @@ from temporalio.client import Client
 
 from api.app import create_app
 from core.settings import Settings
-from temporal.runs import start_run
-from tests.support.runs import demo_spec, guarded
+from tests.support.runs import demo_spec, guarded, start_agent
 from tests.support.sse import read_events
 from tests.support.temporal import free_port
 
@@ -166,15 +164,7 @@ async def until(what: str, check: Callable[[], Awaitable[Any]], timeout: float =
 
 async def start_guarded_run(client: Client, settings: Settings, seeded: Any) -> str:
     """The demo agent with its calculator behind an approval: it waits for a person."""
-    run_id = f"run-{uuid.uuid4().hex}"
-    await start_run(
-        client,
-        task_queue=settings.temporal_task_queue,
-        run_id=run_id,
-        agent=guarded(demo_spec(seeded)),
-        input="What is 12*7?",
-    )
-    return run_id
+    return await start_agent(client, settings, guarded(demo_spec(seeded)), "What is 12*7?")
 
 
 async def approve(base_url: str, run_id: str, call_id: str) -> None:
