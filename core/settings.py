@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,6 +51,13 @@ class Settings(BaseSettings):
     # A stdio MCP server runs a command on the API host (discovery) and on the worker. Off by
     # default, the API refuses to register or change one: the seed file (an operator's) may.
     mcp_stdio_from_api: bool = False
+
+    # Authentication (api/auth.py). "on" (the default): every route but /healthz and /readyz
+    # needs a bearer token; "off": none does, and the API refuses to bind anything but loopback.
+    api_auth: Literal["on", "off"] = "on"
+    # Accepted as an admin token besides the stored ones: how a deployment passes the first token
+    # from its secret store. Never stored, never logged.
+    orch_admin_token: str | None = Field(default=None, repr=False)
 
     # The largest request body the API reads; a larger one is a 413 payload_too_large.
     max_request_bytes: int = 1_000_000
