@@ -24,10 +24,12 @@ from sqlalchemy.types import TypeDecorator
 from workflows.kinds import (
     MCP_TRANSPORTS,
     PROVIDER_KINDS,
+    TOKEN_SCOPES,
     TOOL_KINDS,
     McpTransport,
     OnToolError,
     ProviderKind,
+    TokenScope,
     ToolKind,
 )
 
@@ -234,3 +236,20 @@ class TranscriptEntry(Base):
     role: Mapped[str] = mapped_column(String(32))
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiToken(Base):
+    """A bearer token of the API (config_store/tokens.py). Only its SHA-256 is kept; the token
+    is shown once, when it is made. A revoked token keeps its row, as the record of it."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (CheckConstraint(_in("scope", TOKEN_SCOPES), name="scope"),)
+
+    # The token's public part (`orch_<id>_<secret>`): how lists, logs and `revoke` name it.
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    scope: Mapped[TokenScope] = mapped_column(String(8))
+    token_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

@@ -50,6 +50,8 @@ ToolErrorType = Literal[
 OnToolError = Literal["continue", "fail"]
 # Who a transcript message is from.
 Role = Literal["user", "assistant", "tool"]
+# What an API token may do, each including the ones before it (api/auth.py): read < run < admin.
+TokenScope = Literal["read", "run", "admin"]
 
 PROVIDER_KINDS: tuple[ProviderKind, ...] = get_args(ProviderKind)
 TOOL_KINDS: tuple[ToolKind, ...] = get_args(ToolKind)
@@ -58,6 +60,7 @@ RUN_STATUSES: tuple[RunStatus, ...] = get_args(RunStatus)
 STOP_REASONS: tuple[StopReason, ...] = get_args(StopReason)
 TOOL_ERROR_TYPES: tuple[ToolErrorType, ...] = get_args(ToolErrorType)
 ROLES: tuple[Role, ...] = get_args(Role)
+TOKEN_SCOPES: tuple[TokenScope, ...] = get_args(TokenScope)
 
 K = TypeVar("K", bound=str)
 
