@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.auth import ACCESS_LOG_FILTER, check_auth_settings, warn_if_locked_out
 from api.errors import install_error_handlers
 from api.guards import install_browser_guards
 from api.limits import RequestLimits
@@ -19,6 +22,7 @@ from api.routes import (
     routes,
     runs,
     threads,
+    tokens,
     tools,
 )
 from api.sse import EventHub
@@ -31,6 +35,8 @@ API_VERSION = "0.1.0"
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    check_auth_settings(settings)
+    logging.getLogger("uvicorn.access").addFilter(ACCESS_LOG_FILTER)  # once: one instance
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -41,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # routes) while Temporal is still coming up; run calls fail until it is reachable.
         app.state.temporal = await connect(settings, lazy=True)
         app.state.events = EventHub(app.state.temporal)
+        await asyncio.to_thread(warn_if_locked_out, settings, app.state.session_factory)
         try:
             yield
         finally:
@@ -58,7 +65,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added last, run first: the browser guards (Host, Origin, content type), then the limits.
     app.add_middleware(RequestLimits, max_bytes=settings.max_request_bytes)
     install_browser_guards(app, settings)
-    for module in (health, providers, tools, mcp_servers, agents, routes, runs, control, threads):
+    for module in (
+        health,
+        providers,
+        tools,
+        mcp_servers,
+        agents,
+        routes,
+        runs,
+        control,
+        threads,
+        tokens,
+    ):
         app.include_router(module.router)
 
     return app

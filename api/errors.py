@@ -43,7 +43,7 @@ def _field(loc: tuple[int | str, ...] | list[int | str]) -> str:
 
 async def orch_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, OrchError)
-    return error_response(exc.status_code, exc.code, exc.detail)
+    return error_response(exc.status_code, exc.code, exc.detail, headers=exc.headers)
 
 
 async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:

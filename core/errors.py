@@ -13,6 +13,8 @@ class OrchError(Exception):
 
     status_code: int = 400
     code: str = "bad_request"
+    # Response headers the API sends with it (e.g. WWW-Authenticate on a 401).
+    headers: dict[str, str] | None = None
 
     def __init__(self, detail: Any, *, code: str | None = None, status_code: int | None = None):
         super().__init__(detail if isinstance(detail, str) else repr(detail))
@@ -21,6 +23,21 @@ class OrchError(Exception):
             self.code = code
         if status_code is not None:
             self.status_code = status_code
+
+
+class Unauthorized(OrchError):
+    """No token, or one that is unknown, malformed, expired or revoked."""
+
+    status_code = 401
+    code = "unauthorized"
+    headers = {"WWW-Authenticate": "Bearer"}
+
+
+class Forbidden(OrchError):
+    """A valid token whose scope does not reach this operation."""
+
+    status_code = 403
+    code = "insufficient_scope"
 
 
 class NotFound(OrchError):

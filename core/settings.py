@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     # Accepted as an admin token besides the stored ones: how a deployment passes the first token
     # from its secret store. Never stored, never logged.
     orch_admin_token: str | None = Field(default=None, repr=False)
+    # How long a stream token (an EventSource's `?token=`, bound to one run) opens its stream.
+    stream_token_ttl_s: int = Field(default=300, ge=10, le=86_400)
+    # Where `orch up` keeps the local admin token it makes when ORCH_ADMIN_TOKEN is not set.
+    local_token_file: Path = Path("./.orch/admin-token")
 
     # The largest request body the API reads; a larger one is a 413 payload_too_large.
     max_request_bytes: int = 1_000_000

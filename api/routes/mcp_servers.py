@@ -16,6 +16,7 @@ from dataclasses import asdict
 from fastapi import APIRouter, Response, status
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.auth import ADMIN
 from api.deps import SessionDep, SessionFactoryDep, SettingsDep
 from api.schemas import McpDiscovery, McpServerCreate, McpServerRead, McpServerUpdate
 from config_store import mcp_servers as service
@@ -57,7 +58,7 @@ def _check_stdio_allowed(spec: McpServerIn, settings: Settings) -> None:
         )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[ADMIN])
 async def create_server(
     body: McpServerCreate, factory: SessionFactoryDep, settings: SettingsDep
 ) -> McpServerRead:
@@ -71,7 +72,7 @@ async def create_server(
     return await _discover(factory, body.name, settings)
 
 
-@router.get("")
+@router.get("", dependencies=[ADMIN])
 def list_servers(session: SessionDep) -> list[McpServerRead]:
     return [
         McpServerRead.of(row, service.server_tools(session, row.name))
@@ -79,12 +80,12 @@ def list_servers(session: SessionDep) -> list[McpServerRead]:
     ]
 
 
-@router.get("/{name}")
+@router.get("/{name}", dependencies=[ADMIN])
 def get_server(name: str, session: SessionDep) -> McpServerRead:
     return McpServerRead.of(service.get_server(session, name), service.server_tools(session, name))
 
 
-@router.put("/{name}")
+@router.put("/{name}", dependencies=[ADMIN])
 async def update_server(
     name: str, body: McpServerUpdate, factory: SessionFactoryDep, settings: SettingsDep
 ) -> McpServerRead:
@@ -94,7 +95,7 @@ async def update_server(
     return await _discover(factory, name, settings)
 
 
-@router.post("/{name}/discover")
+@router.post("/{name}/discover", dependencies=[ADMIN])
 async def discover_server(
     name: str, factory: SessionFactoryDep, settings: SettingsDep
 ) -> McpServerRead:
@@ -103,7 +104,7 @@ async def discover_server(
     return await _discover(factory, name, settings)
 
 
-@router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[ADMIN])
 def delete_server(name: str, session: SessionDep) -> Response:
     """Delete a server and its tools; 409 if an agent's current version uses one of them."""
     service.delete_server(session, name)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, status
@@ -11,8 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
+from api.auth import READ, RUN, Principal, authenticate_stream
 from api.deps import EventsDep, SessionFactoryDep, SettingsDep, TemporalDep
 from api.schemas import RunInputText, RunVariables
+from api.stream_tokens import StreamClaims, sign
 from core.settings import Settings
 from services.runs import launch_run
 from temporal.client import workflow_ui_url
@@ -79,7 +83,12 @@ async def _start(
     )
 
 
-@router.post("/threads/{thread_id}/runs", status_code=status.HTTP_202_ACCEPTED, tags=["threads"])
+@router.post(
+    "/threads/{thread_id}/runs",
+    status_code=status.HTTP_202_ACCEPTED,
+    tags=["threads"],
+    dependencies=[RUN],
+)
 async def create_thread_run(
     thread_id: str,
     body: RunRequest,
@@ -102,7 +111,7 @@ async def create_thread_run(
     )
 
 
-@router.post("/runs", status_code=status.HTTP_202_ACCEPTED)
+@router.post("/runs", status_code=status.HTTP_202_ACCEPTED, dependencies=[RUN])
 async def create_run(
     body: RunRequest,
     request: Request,
@@ -122,7 +131,7 @@ async def create_run(
     )
 
 
-@router.post("/routes/{key}/runs", status_code=status.HTTP_202_ACCEPTED)
+@router.post("/routes/{key}/runs", status_code=status.HTTP_202_ACCEPTED, dependencies=[RUN])
 async def create_route_run(
     key: str,
     body: RouteRunRequest,
@@ -137,7 +146,7 @@ async def create_route_run(
     )
 
 
-@router.get("/runs")
+@router.get("/runs", dependencies=[READ])
 async def list_recent_runs(
     client: TemporalDep,
     agent: Annotated[str | None, Query(description="only this agent's runs")] = None,
@@ -162,10 +171,39 @@ async def list_recent_runs(
     )
 
 
-@router.get("/runs/{run_id}")
+@router.get("/runs/{run_id}", dependencies=[READ])
 async def read_run(run_id: str, client: TemporalDep) -> RunView:
     """Status, agent and version, stop reason, steps, token usage and the answer."""
     return await get_run(client, run_id)
+
+
+class StreamToken(BaseModel):
+    token: str = Field(description="opens this run's events only, until `expires_at`")
+    expires_at: datetime
+    events_url: str = Field(description="the events URL with the token in it, for an EventSource")
+
+
+@router.post("/runs/{run_id}/stream-token", status_code=status.HTTP_201_CREATED)
+async def create_stream_token(
+    run_id: str,
+    request: Request,
+    principal: Annotated[Principal, READ],
+    client: TemporalDep,
+    settings: SettingsDep,
+) -> StreamToken:
+    """A short-lived token for `GET /v1/runs/{run_id}/events?token=...`: how a browser's
+    EventSource, which cannot send an `Authorization` header, follows a run. It is signed by
+    the token that asked for it and dies with it (revocation) or at `expires_at`."""
+    await ensure_exists(client, run_id)
+    expires = int(time.time()) + settings.stream_token_ttl_s
+    claims = StreamClaims(run_id=run_id, token_id=principal.token_id, expires_at=expires)
+    token = sign(claims, principal.signing_key)
+    base = (settings.public_url or str(request.base_url)).rstrip("/")
+    return StreamToken(
+        token=token,
+        expires_at=datetime.fromtimestamp(expires, UTC),
+        events_url=f"{base}/v1/runs/{run_id}/events?token={token}",
+    )
 
 
 async def existing_run(run_id: str, client: TemporalDep) -> str:
@@ -174,7 +212,11 @@ async def existing_run(run_id: str, client: TemporalDep) -> str:
     return run_id
 
 
-@router.get("/runs/{run_id}/events", response_class=EventSourceResponse)
+@router.get(
+    "/runs/{run_id}/events",
+    response_class=EventSourceResponse,
+    dependencies=[Depends(authenticate_stream)],
+)
 async def run_events(
     run_id: Annotated[str, Depends(existing_run)],
     hub: EventsDep,

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from api.auth import READ
 from api.deps import SessionFactoryDep
 from config_store.runs import thread_runs
 from config_store.transcript import TranscriptStore
@@ -30,7 +31,7 @@ class Thread(BaseModel):
     transcript: list[dict[str, Any]]  # every message so far: the last run's transcript
 
 
-@router.get("/{thread_id}")
+@router.get("/{thread_id}", dependencies=[READ])
 async def read_thread(thread_id: str, factory: SessionFactoryDep) -> Thread:
     """The thread's runs, oldest first, and its whole conversation so far."""
 
