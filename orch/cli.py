@@ -1,4 +1,4 @@
-"""`orch`: the command line (up, worker, api, db, seed, run, runs, replay)."""
+"""`orch`: the command line (up, worker, api, db, seed, token, run, runs, replay)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from typing import NoReturn
 
 from core.errors import OrchError
 from core.settings import Settings, get_settings
+from workflows.kinds import TOKEN_SCOPES
 
 DEFAULT_SEED = Path("examples/config.yaml")
 
@@ -36,6 +37,15 @@ def _parser() -> argparse.ArgumentParser:
     db_sub.add_parser("check", help="fail when the models and the migrations disagree")
     seed = sub.add_parser("seed", help="load providers, tools, agents and routes from YAML")
     seed.add_argument("file", type=Path)
+    token = sub.add_parser("token", help="API tokens, in the database of DATABASE_URL")
+    token_sub = token.add_subparsers(dest="token_command", required=True)
+    create = token_sub.add_parser("create", help="make a token; prints it, this once")
+    create.add_argument("name", help="what it is for, e.g. ci")
+    create.add_argument("--scope", choices=TOKEN_SCOPES, required=True)
+    token_sub.add_parser("list", help="every token (never their secrets)")
+    revoke = token_sub.add_parser("revoke", help="revoke a token by its id")
+    revoke.add_argument("id")
+    token_sub.add_parser("local", help="print the local admin token `orch up` made")
     run = sub.add_parser("run", help="start a run of an agent and print its events")
     run.add_argument("agent")
     run.add_argument("input")
@@ -66,13 +76,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # Commands that use the config store as it is (`up` migrates it itself; `db` changes it).
-_NEEDS_CURRENT_SCHEMA = ("worker", "api", "seed", "run")
+_NEEDS_CURRENT_SCHEMA = ("worker", "api", "seed", "run", "token")
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     from orch import serve
 
     command = args.command
+    if command == "token" and args.token_command == "local":
+        return _local_token(settings)
     if command in _NEEDS_CURRENT_SCHEMA:
         from config_store.migrate import require_current
 
@@ -101,6 +113,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         _print(f"db {args.db_command}: ok")
     elif command == "seed":
         return _seed(args.file, settings)
+    elif command == "token":
+        from orch.tokens import token_command
+
+        return token_command(args, settings)
     elif command == "replay":
         return _replay(args.file)
     elif command == "run":
@@ -143,6 +159,20 @@ def _seed(path: Path, settings: Settings) -> int:
     finally:
         engine.dispose()
     _print(f"seeded {path}: {json.dumps(asdict(report))}")
+    return 0
+
+
+def _local_token(settings: Settings) -> int:
+    from services.local_token import read_local_token
+
+    token = read_local_token(settings.local_token_file)
+    if token is None:
+        sys.stderr.write(
+            f"orch: no local admin token in {settings.local_token_file}: `orch up` makes one "
+            "on its first start (when ORCH_ADMIN_TOKEN is not set)\n"
+        )
+        return 1
+    _print(token)
     return 0
 
 

@@ -107,6 +107,7 @@ async def run_up(settings: Settings, seed_file: Path | None) -> None:
     from config_store.db import make_engine, make_session_factory
     from config_store.migrate import upgrade
     from config_store.transcript import TranscriptStore
+    from services.local_token import ensure_local_admin
     from services.seed import is_empty, load_config_file
     from temporal.client import connect
     from temporal.devserver import DevServer
@@ -125,6 +126,14 @@ async def run_up(settings: Settings, seed_file: Path | None) -> None:
     if seed_file is not None and await asyncio.to_thread(is_empty, factory):
         await asyncio.to_thread(load_config_file, factory, seed_file)
         _say(f"loaded the example configuration from {seed_file}")
+
+    admin_token: str | None = None
+    if settings.api_auth == "on" and not settings.orch_admin_token:
+        admin_token, made = await asyncio.to_thread(
+            ensure_local_admin, factory, settings.local_token_file
+        )
+        if made:
+            _say(f"made a local admin token, kept in {settings.local_token_file} (mode 0600)")
 
     dev = DevServer(
         port=settings.dev_server_port,
@@ -151,6 +160,12 @@ async def run_up(settings: Settings, seed_file: Path | None) -> None:
             _say(f"Temporal Web UI  http://localhost:{settings.dev_server_ui_port}")
             _say(f"API              http://{host}:{settings.api_port}")
             _say(f"API docs         http://{host}:{settings.api_port}/docs")
+            if admin_token is not None:
+                _say(f"Admin token      {admin_token}")
+                _say("                 (`orch token local` prints it; send it as")
+                _say("                  `Authorization: Bearer <token>`)")
+            elif settings.api_auth == "off":
+                _say("Auth             off (API_AUTH=off): any local program may use the API")
             _say("Ready. Ctrl-C stops everything.")
         try:
             await _serve_until(stop, worker_task, api_task)
