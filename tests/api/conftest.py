@@ -7,11 +7,17 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from core.settings import Settings
+from tests.support.auth import ADMIN_TOKEN, AUTH
 
 
 @pytest.fixture
 def client(db_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(database_url=db_url, allowed_hosts="testserver"))) as c:
+    with TestClient(
+        create_app(
+            Settings(database_url=db_url, allowed_hosts="testserver", orch_admin_token=ADMIN_TOKEN)
+        ),
+        headers=AUTH,
+    ) as c:
         yield c
 
 

@@ -20,6 +20,7 @@ from temporalio.client import Client
 from api.app import create_app
 from api.guards import BrowserPolicy, host_of_header
 from core.settings import Settings
+from tests.support.auth import ADMIN_TOKEN, AUTH
 from tests.support.runs import demo_spec, guarded, start_agent
 from tests.support.temporal import free_port
 
@@ -61,7 +62,11 @@ async def serve(sqlite_url: str) -> AsyncIterator[Serve]:
     stack: list[Any] = []
 
     async def start(**changes: Any) -> str:
-        settings = Settings(database_url=sqlite_url, temporal_address="127.0.0.1:9", **changes)
+        settings = Settings(
+            database_url=sqlite_url,
+            temporal_address="127.0.0.1:9",
+            **{"orch_admin_token": ADMIN_TOKEN, **changes},
+        )
         server = serving(settings)
         stack.append(server)
         return await server.__aenter__()
@@ -85,7 +90,7 @@ async def providers(http: httpx.AsyncClient) -> list[str]:
 @pytest.mark.parametrize("path", ["/v1/providers", "/healthz", "/readyz"])
 async def test_a_foreign_host_is_refused_everywhere(serve: Serve, path: str) -> None:
     base = await serve()
-    async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=base, timeout=10, headers=AUTH) as http:
         response = await http.get(path, headers={"Host": "evil.example:8000"})
         assert response.status_code == 400, response.text
         body = response.json()
@@ -101,14 +106,14 @@ async def test_a_foreign_host_is_refused_everywhere(serve: Serve, path: str) -> 
 @pytest.mark.parametrize("host", ["localhost", "127.0.0.1:8000", "[::1]:8000", "LOCALHOST."])
 async def test_loopback_names_are_allowed(serve: Serve, host: str) -> None:
     base = await serve()
-    async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=base, timeout=10, headers=AUTH) as http:
         response = await http.get("/healthz", headers={"Host": host})
         assert response.status_code == 200, response.text
 
 
 async def test_public_url_and_allowed_hosts_add_hosts(serve: Serve) -> None:
     base = await serve(public_url="https://orch.example.com", allowed_hosts="api, Other.internal")
-    async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=base, timeout=10, headers=AUTH) as http:
         for host in ("orch.example.com", "orch.example.com:443", "api:8000", "other.internal"):
             response = await http.get("/v1/providers", headers={"Host": host})
             assert response.status_code == 200, (host, response.text)
@@ -118,7 +123,7 @@ async def test_public_url_and_allowed_hosts_add_hosts(serve: Serve) -> None:
 
 async def test_a_star_allows_any_host(serve: Serve) -> None:
     base = await serve(allowed_hosts="*")
-    async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=base, timeout=10, headers=AUTH) as http:
         response = await http.get("/v1/providers", headers={"Host": "anything.example"})
         assert response.status_code == 200, response.text
 
@@ -140,7 +145,7 @@ def test_host_header_parsing() -> None:
 
 async def test_a_cross_site_delete_is_refused_and_deletes_nothing(serve: Serve) -> None:
     base = await serve()
-    async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=base, timeout=10, headers=AUTH) as http:
         assert (await http.post("/v1/providers", json=PROVIDER)).status_code == 201
         response = await http.delete("/v1/providers/p", headers={"Origin": EVIL})
         assert response.status_code == 403, response.text
@@ -151,7 +156,7 @@ async def test_a_cross_site_delete_is_refused_and_deletes_nothing(serve: Serve) 
 
 async def test_a_cross_site_json_post_is_refused(serve: Serve) -> None:
     base = await serve()
-    async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=base, timeout=10, headers=AUTH) as http:
         for origin in (EVIL, "null", "http://localhost.evil.example"):
             response = await http.post("/v1/providers", json=PROVIDER, headers={"Origin": origin})
             assert response.status_code == 403, (origin, response.text)
@@ -164,7 +169,7 @@ async def test_a_cross_site_json_post_is_refused(serve: Serve) -> None:
 )
 async def test_a_json_post_from_an_allowed_origin_passes(serve: Serve, origin: str) -> None:
     base = await serve(public_url="https://orch.example.com")
-    async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=base, timeout=10, headers=AUTH) as http:
         response = await http.post("/v1/providers", json=PROVIDER, headers={"Origin": origin})
         assert response.status_code == 201, response.text
         assert await providers(http) == ["p"]
@@ -172,7 +177,7 @@ async def test_a_json_post_from_an_allowed_origin_passes(serve: Serve, origin: s
 
 async def test_cors_origins_may_change_things(serve: Serve) -> None:
     base = await serve(cors_origins="https://app.example")
-    async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=base, timeout=10, headers=AUTH) as http:
         headers = {"Origin": "https://app.example"}
         response = await http.post("/v1/providers", json=PROVIDER, headers=headers)
         assert response.status_code == 201, response.text
@@ -197,7 +202,7 @@ async def test_a_body_that_is_not_json_is_refused(
     serve: Serve, content_type: str | None, body: str
 ) -> None:
     base = await serve()
-    async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=base, timeout=10, headers=AUTH) as http:
         request = http.build_request("POST", "/v1/providers", content=body)
         assert "content-type" not in request.headers
         if content_type is not None:
@@ -212,7 +217,7 @@ async def test_a_body_that_is_not_json_is_refused(
 
 async def test_discover_with_text_plain_is_refused(serve: Serve) -> None:
     base = await serve()
-    async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=base, timeout=10, headers=AUTH) as http:
         response = await http.post(
             "/v1/mcp-servers/none/discover", content="x", headers={"Content-Type": "text/plain"}
         )
@@ -224,7 +229,7 @@ async def test_discover_with_text_plain_is_refused(serve: Serve) -> None:
 
 async def test_no_body_passes_but_a_form_type_without_one_does_not(serve: Serve) -> None:
     base = await serve()
-    async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=base, timeout=10, headers=AUTH) as http:
         assert (await http.post("/v1/providers", json=PROVIDER)).status_code == 201
         refused = await http.delete("/v1/providers/p", headers={"Content-Type": FORM})
         assert refused.status_code == 415, refused.text
@@ -236,7 +241,7 @@ async def test_no_body_passes_but_a_form_type_without_one_does_not(serve: Serve)
 
 async def test_json_with_a_charset_passes(serve: Serve) -> None:
     base = await serve()
-    async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=base, timeout=10, headers=AUTH) as http:
         response = await http.post(
             "/v1/providers",
             content=json.dumps(PROVIDER),
@@ -265,7 +270,7 @@ def cors_headers(response: httpx.Response) -> dict[str, str]:
 
 async def test_no_cors_without_cors_origins(serve: Serve) -> None:
     base = await serve()
-    async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=base, timeout=10, headers=AUTH) as http:
         for origin in (EVIL, "http://localhost:5173"):
             assert cors_headers(await preflight(http, origin)) == {}
             plain = await http.get("/v1/providers", headers={"Origin": origin})
@@ -274,7 +279,7 @@ async def test_no_cors_without_cors_origins(serve: Serve) -> None:
 
 async def test_cors_answers_the_listed_origins_only(serve: Serve) -> None:
     base = await serve(cors_origins="https://app.example, http://localhost:5173/")
-    async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=base, timeout=10, headers=AUTH) as http:
         for origin in ("https://app.example", "http://localhost:5173"):
             response = await preflight(http, origin)
             assert response.status_code == 200, response.text
@@ -314,7 +319,7 @@ async def test_a_cross_site_form_post_does_not_cancel_a_run(
     run_id = await start_agent(
         temporal_client, orch_settings, guarded(demo_spec(seeded)), "What is 12*7?"
     )
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=AUTH) as http:
         await wait_for_approval(http, run_id)
         for headers in ({"Origin": EVIL, "Content-Type": FORM}, {"Origin": EVIL}):
             response = await http.post(f"/v1/runs/{run_id}/cancel", content="", headers=headers)

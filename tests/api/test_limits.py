@@ -20,6 +20,7 @@ from api.schemas import MAX_INPUT_CHARS
 from core.errors import OrchError
 from core.settings import Settings
 from temporal.runs import temporal_errors
+from tests.support.auth import ADMIN_TOKEN, AUTH
 
 NESTED_LOOPS = "{% for i in range(100000) %}{% for k in range(100000) %}{% endfor %}{% endfor %}"
 HUGE_STRING = "{{ 'x' * 10**9 }}"
@@ -48,9 +49,14 @@ def test_body_over_the_limit_is_413(client: TestClient) -> None:
 
 def test_max_request_bytes_setting(db_url: str) -> None:
     app = create_app(
-        Settings(database_url=db_url, max_request_bytes=2_000, allowed_hosts="testserver")
+        Settings(
+            database_url=db_url,
+            max_request_bytes=2_000,
+            allowed_hosts="testserver",
+            orch_admin_token=ADMIN_TOKEN,
+        )
     )
-    with TestClient(app) as client:
+    with TestClient(app, headers=AUTH) as client:
         r = client.post("/v1/providers", json={"name": "p", "kind": "scripted", "x": "y" * 3_000})
         assert r.status_code == 413 and "limit of 2000 bytes" in r.json()["detail"]
         r = client.post("/v1/providers", json={"name": "p", "kind": "scripted"})
@@ -150,7 +156,7 @@ def _maxrss_mb() -> float:
 async def test_runaway_templates_stop_at_run_start_and_the_api_answers(
     api_url: str, template: str
 ) -> None:
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=AUTH) as http:
         demo = (await http.get("/v1/agents/demo")).json()
         body = {"name": "bomb", "provider": demo["provider"], "system_prompt": template}
         r = await http.post("/v1/agents", json=body)

@@ -13,6 +13,7 @@ from api.app import create_app
 from core.settings import Settings
 from tests.fakes.counting_server import SECRET, CountingServer
 from tests.fakes.mcp_server import HttpMcpProcess, stdio_settings
+from tests.support.auth import ADMIN_TOKEN, AUTH
 
 TOKEN = "tok-SECRET-0123456789"
 
@@ -30,14 +31,25 @@ def client(db_url: str) -> Iterator[TestClient]:
     """The API with stdio registration allowed (MCP_STDIO_FROM_API=true)."""
     with TestClient(
         create_app(
-            Settings(database_url=db_url, mcp_stdio_from_api=True, allowed_hosts="testserver")
-        )
+            Settings(
+                database_url=db_url,
+                mcp_stdio_from_api=True,
+                allowed_hosts="testserver",
+                orch_admin_token=ADMIN_TOKEN,
+            )
+        ),
+        headers=AUTH,
     ) as c:
         yield c
 
 
 def test_stdio_registration_is_refused_by_default(db_url: str) -> None:
-    with TestClient(create_app(Settings(database_url=db_url, allowed_hosts="testserver"))) as plain:
+    with TestClient(
+        create_app(
+            Settings(database_url=db_url, allowed_hosts="testserver", orch_admin_token=ADMIN_TOKEN)
+        ),
+        headers=AUTH,
+    ) as plain:
         refused = plain.post("/v1/mcp-servers", json={"name": "local", **stdio_settings()})
         assert refused.status_code == 403, refused.text
         assert refused.json()["error"] == "forbidden"

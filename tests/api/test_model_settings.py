@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.app import create_app
 from config_store.runs import list_runs
 from core.settings import Settings
+from tests.support.auth import ADMIN_TOKEN, AUTH
 
 PROMPT = "You help {{ customer }}.\n{% if tone is defined %}Be {{ tone }}.{% endif %}"
 
@@ -27,9 +28,12 @@ def no_runs_recorded(factory: sessionmaker[Session]) -> bool:
 @pytest.fixture
 def api(db_url: str) -> Iterator[TestClient]:
     settings = Settings(
-        database_url=db_url, temporal_address="127.0.0.1:9", allowed_hosts="testserver"
+        database_url=db_url,
+        temporal_address="127.0.0.1:9",
+        allowed_hosts="testserver",
+        orch_admin_token=ADMIN_TOKEN,
     )
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers=AUTH) as client:
         yield client
 
 

@@ -10,6 +10,8 @@ import pytest
 
 from tests.support.deploy import COMPOSE_FILE, compose_binary, run_compose
 
+COMPOSE_ADMIN_TOKEN = "compose-test-admin-token-0123456789abcdef"
+
 
 @pytest.fixture(scope="module")
 def compose_bin() -> str:
@@ -25,6 +27,7 @@ def clean_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "HOME": str(home),
         "DOCKER_CONFIG": str(home / ".docker"),
         "COMPOSE_PROJECT_NAME": "orch-deploy-test",
+        "ORCH_ADMIN_TOKEN": COMPOSE_ADMIN_TOKEN,
     }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
+from api.auth import check_auth_settings
 from api.guards import BrowserPolicy
 from core.settings import Settings
 from tests.support.deploy import (
@@ -270,3 +271,20 @@ def test_allowed_hosts_and_cors_origins_pass_through_from_host(
     policy = _api_policy(json.loads(result.stdout)["services"]["api"]["environment"])
     assert policy.host_allowed("orch.example.com") and policy.host_allowed("api")
     assert policy.cors_origins == ("https://a.example",)
+
+
+def test_the_api_needs_an_admin_token_and_gets_only_its_own(
+    compose: dict[str, Any], compose_bin: str, clean_env: dict[str, str]
+) -> None:
+    """Without ORCH_ADMIN_TOKEN the stack does not start; with it, only the API sees it."""
+    without = {k: v for k, v in clean_env.items() if k != "ORCH_ADMIN_TOKEN"}
+    result = run_compose(compose_bin, without, COMPOSE_FILE, "config", "--quiet")
+    assert result.returncode != 0 and "set ORCH_ADMIN_TOKEN" in result.stderr
+    api = service_of(compose, "api")["environment"]
+    assert api["ORCH_ADMIN_TOKEN"] == clean_env["ORCH_ADMIN_TOKEN"]
+    check_auth_settings(
+        Settings(api_host=api["API_HOST"], orch_admin_token=api["ORCH_ADMIN_TOKEN"])
+    )
+    for name, service in compose["services"].items():
+        if name != "api":
+            assert "ORCH_ADMIN_TOKEN" not in (service.get("environment") or {}), name

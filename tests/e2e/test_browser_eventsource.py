@@ -26,6 +26,7 @@ from temporalio.client import Client
 
 from api.app import create_app
 from core.settings import Settings
+from tests.support.auth import AUTH
 from tests.support.runs import demo_spec, guarded, start_agent
 from tests.support.sse import read_events
 from tests.support.temporal import free_port
@@ -167,8 +168,18 @@ async def start_guarded_run(client: Client, settings: Settings, seeded: Any) -> 
     return await start_agent(client, settings, guarded(demo_spec(seeded)), "What is 12*7?")
 
 
+async def stream_path(base_url: str, run_id: str) -> str:
+    """The run's events path with a fresh stream token in its query."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=30, headers=AUTH) as http:
+        made = await http.post(f"/v1/runs/{run_id}/stream-token")
+    assert made.status_code == 201, made.text
+    url = httpx.URL(made.json()["events_url"])
+    assert url.params["token"] == made.json()["token"]
+    return f"{url.path}?{url.query.decode()}"
+
+
 async def approve(base_url: str, run_id: str, call_id: str) -> None:
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=base_url, timeout=30, headers=AUTH) as http:
         answer = await http.post(
             f"/v1/runs/{run_id}/approvals/{call_id}", json={"decision": "approve"}
         )
@@ -190,8 +201,6 @@ async def test_browser_eventsource_resumes_without_gaps_or_duplicates(
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     run_id = await start_guarded_run(temporal_client, orch_settings, seeded)
-    events_path = f"/v1/runs/{run_id}/events"  # relative: the page shares the API's origin
-    streams = {"plain": events_path, "tokens": f"{events_path}?include=tokens"}
     began = time.monotonic()
     timings: dict[str, float] = {}
 
@@ -217,7 +226,11 @@ async def test_browser_eventsource_resumes_without_gaps_or_duplicates(
                 return found
 
             async with api_server(orch_settings, port):
-                await page.goto(f"{base_url}/healthz")  # the page's origin is the API's
+                # An EventSource cannot send a header: each stream opens with a stream token
+                # of this run in its URL (relative: the page shares the API's origin).
+                plain, tokens = [await stream_path(base_url, run_id) for _ in range(2)]
+                streams = {"plain": plain, "tokens": f"{tokens}&include=tokens"}
+                await page.goto(f"{base_url}/healthz")
                 await page.evaluate(FOLLOW_JS, [streams, EVENT_TYPES, TERMINAL])
                 asked = await until(
                     "approval.requested in the browser", lambda: everywhere("approval.requested")
@@ -243,7 +256,7 @@ async def test_browser_eventsource_resumes_without_gaps_or_duplicates(
                 )
                 mark("run.completed in the browser")
                 seen = {name: await state(name) for name in streams}
-                async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+                async with httpx.AsyncClient(base_url=base_url, timeout=30, headers=AUTH) as http:
                     # The reference: the whole stream, read in one go now that the run is over.
                     full = await read_events(http, streams["tokens"])
         finally:
@@ -281,7 +294,13 @@ async def test_browser_eventsource_resumes_without_gaps_or_duplicates(
 async def curl_stream(url: str) -> AsyncIterator[asyncio.subprocess.Process]:
     """`curl -sN url`, run without blocking the event loop the API server runs on."""
     proc = await asyncio.create_subprocess_exec(
-        "curl", "-sN", url, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        "curl",
+        "-sN",
+        "-H",
+        f"Authorization: {AUTH['Authorization']}",
+        url,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         yield proc
@@ -331,7 +350,7 @@ async def test_curl_follows_a_run_live_and_replays_a_finished_one(
     async with curl_stream(url) as replay:
         stdout, stderr = await asyncio.wait_for(replay.communicate(), 20)
         assert replay.returncode == 0, stderr
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with httpx.AsyncClient(timeout=30, headers=AUTH) as http:
         reference = [e.id for e in await read_events(http, url)]
     printed = [
         line.removeprefix("id:").strip()

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.settings import Settings
+from tests.support.auth import AUTH
 from tests.support.cli import orch, orch_env
 from tests.support.temporal import EXAMPLE_CONFIG
 
@@ -79,7 +80,7 @@ async def test_run_asks_approvals_and_questions_at_the_prompt(
 ) -> None:
     import httpx
 
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=AUTH) as http:
         for tool in (
             {"name": "guarded_calc", "kind": "calculator", "requires_approval": True},
             {"name": "ask", "kind": "ask_user"},

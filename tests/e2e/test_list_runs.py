@@ -19,6 +19,7 @@ from temporalio.client import Client
 
 from core.settings import Settings
 from temporal.runs import start_run
+from tests.support.auth import AUTH
 from tests.support.cli import orch, orch_env
 from tests.support.runs import demo_spec
 from tests.support.sse import read_events
@@ -80,7 +81,7 @@ def statuses(runs: list[dict[str, Any]], ids: set[str]) -> dict[str, str]:
 async def test_list_filter_by_agent_and_status(
     api_url: str, temporal_client: Client, orch_settings: Settings, seeded: Any, monkeypatch: Any
 ) -> None:
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=AUTH) as http:
         agent = await new_agent(http, "lister")
         demo_runs = {await run_to_end(http, "demo"), await run_to_end(http, "demo")}
         done = {await run_to_end(http, agent), await run_to_end(http, agent)}
@@ -148,7 +149,7 @@ async def test_list_filter_by_agent_and_status(
 
 
 async def test_pages_walk_every_run_once(api_url: str) -> None:
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=AUTH) as http:
         agent = await new_agent(http, "pager")
         started = set(await asyncio.gather(*(run_to_end(http, agent) for _ in range(5))))
         await eventually(
@@ -193,7 +194,7 @@ async def test_pages_walk_every_run_once(api_url: str) -> None:
 async def test_bad_filters_are_422_naming_the_field(
     api_url: str, params: dict[str, str], field: str
 ) -> None:
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=AUTH) as http:
         response = await http.get("/v1/runs", params=params)
     assert response.status_code == 422, response.text
     assert response.json()["error"] == "invalid_config"
@@ -201,7 +202,7 @@ async def test_bad_filters_are_422_naming_the_field(
 
 
 async def test_limit_out_of_range_is_422(api_url: str) -> None:
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=AUTH) as http:
         for limit in (0, 201):
             response = await http.get("/v1/runs", params={"limit": limit})
             assert response.status_code == 422
@@ -210,7 +211,7 @@ async def test_limit_out_of_range_is_422(api_url: str) -> None:
 
 async def test_orch_runs_filters_and_pages(api_url: str, orch_settings: Settings) -> None:
     env = orch_env(orch_settings)
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=AUTH) as http:
         agent = await new_agent(http, "cli")
         started = {await run_to_end(http, agent) for _ in range(3)}
 

@@ -59,12 +59,32 @@ def test_orch_up_serves_the_demo_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> 
         assert time.monotonic() - began < 60
         assert f"http://localhost:{ui}" in output and f"http://localhost:{api}" in output
 
+        # Auth is on: `orch up` made a local admin token, printed it and keeps it 0600.
+        token_file = tmp_path / ".orch" / "admin-token"
+        token = token_file.read_text().strip()
+        assert f"Admin token      {token}" in output
+        assert token_file.stat().st_mode & 0o777 == 0o600
+        printed = subprocess.run(
+            [sys.executable, "-m", "orch.cli", "token", "local"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert (printed.returncode, printed.stdout.strip()) == (0, token)
+
         base = f"http://127.0.0.1:{api}"
-        started = httpx.post(f"{base}/v1/runs", json={"agent": "demo", "input": "What is 12*7?"})
+        demo = {"agent": "demo", "input": "What is 12*7?"}
+        refused = httpx.post(f"{base}/v1/runs", json=demo)
+        assert refused.status_code == 401, refused.text
+        auth = {"Authorization": f"Bearer {token}"}
+        started = httpx.post(f"{base}/v1/runs", json=demo, headers=auth)
         assert started.status_code == 202, started.text
         run_id = started.json()["run_id"]
         assert started.json()["temporal_ui_url"].startswith(f"http://localhost:{ui}/")
-        with httpx.stream("GET", f"{base}/v1/runs/{run_id}/events", timeout=30) as events:
+        events_url = f"{base}/v1/runs/{run_id}/events"
+        with httpx.stream("GET", events_url, timeout=30, headers=auth) as events:
             body = "".join(events.iter_text())
         assert "event: run.completed" in body and "84" in body
         assert httpx.get(f"http://127.0.0.1:{ui}/", timeout=10).status_code == 200

@@ -14,6 +14,7 @@ from temporalio.client import Client
 from config_store.transcript import TranscriptStore
 from core.settings import Settings
 from temporal.runs import start_run
+from tests.support.auth import AUTH
 from tests.support.runs import demo_spec, guarded
 from tests.support.sse import Event, read_events
 from workflows.types import AgentSpec, ProviderSpec, ScriptTurn, ToolCall, ToolSpec
@@ -57,7 +58,7 @@ async def test_cancel_ends_the_run_cancelled_and_is_idempotent(
     run_id = await start(
         temporal_client, orch_settings, demo_spec(seeded, provider=dead, model="m"), "hi"
     )
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=AUTH) as http:
         await wait_for(http, run_id, "step.started")
         first = await http.post(f"/v1/runs/{run_id}/cancel")
         assert first.status_code == 202 and first.json()["status"] == "cancelling"
@@ -75,7 +76,7 @@ async def test_an_approved_call_runs_and_a_wrong_id_is_a_409(
     api_url: str, temporal_client: Client, orch_settings: Settings, seeded: Any
 ) -> None:
     run_id = await start(temporal_client, orch_settings, guarded(demo_spec(seeded)), "12*7?")
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=AUTH) as http:
         asked = await wait_for(http, run_id, "approval.requested")
         call_id = asked.data["data"]["call_id"]
         assert asked.data["data"]["tool"] == "calculator"
@@ -107,7 +108,7 @@ async def test_a_rejected_call_tells_the_model_why(
     api_url: str, temporal_client: Client, orch_settings: Settings, seeded: Any
 ) -> None:
     run_id = await start(temporal_client, orch_settings, guarded(demo_spec(seeded)), "12*7?")
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=AUTH) as http:
         asked = await wait_for(http, run_id, "approval.requested")
         call_id = asked.data["data"]["call_id"]
         no = await http.post(
@@ -126,7 +127,7 @@ async def test_an_unanswered_approval_expires(
 ) -> None:
     spec = guarded(demo_spec(seeded), approval_timeout_s=2.0)
     run_id = await start(temporal_client, orch_settings, spec, "12*7?")
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=AUTH) as http:
         events = await read_events(http, f"/v1/runs/{run_id}/events")
     resolved = next(e.data["data"] for e in events if e.event == "approval.resolved")
     assert resolved["decision"] == "expired"
@@ -145,7 +146,7 @@ async def test_the_agent_asks_and_a_person_answers(
         script=(ScriptTurn(tool_calls=(question,)), ScriptTurn(text="Noted.")),
     )
     run_id = await start(temporal_client, orch_settings, spec, "plan a trip")
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=AUTH) as http:
         asked = await wait_for(http, run_id, "input.requested")
         assert asked.data["data"] == {"call_id": "q1", "question": "Which city?"}
         state = (await http.get(f"/v1/runs/{run_id}")).json()
@@ -183,7 +184,9 @@ async def test_a_client_that_leaves_releases_the_run_subscription(
         await asyncio.sleep(0.02)
     try:
         run_id = await start(temporal_client, orch_settings, guarded(demo_spec(seeded)), "12*7?")
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", timeout=30, headers=AUTH
+        ) as http:
             await wait_for(http, run_id, "approval.requested")  # returns with the stream closed
             hub = app.state.events
             for _ in range(100):

@@ -20,6 +20,7 @@ from api.app import create_app
 from core.settings import Settings
 from temporal.devserver import temporal_binary
 from temporal.runs import start_run
+from tests.support.auth import AUTH
 from tests.support.runs import demo_spec
 from tests.support.sse import read_events
 from workflows.types import ProviderSpec
@@ -34,7 +35,7 @@ async def start_demo(http: httpx.AsyncClient, text: str = "What is 12*7?") -> di
 
 
 async def test_demo_run_over_http(api_url: str, temporal_client: Client) -> None:
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=AUTH) as http:
         started = await start_demo(http)
         run_id = started["run_id"]
         assert started["events_url"] == f"{api_url}/v1/runs/{run_id}/events"
@@ -79,7 +80,7 @@ async def test_demo_run_over_http(api_url: str, temporal_client: Client) -> None
 
 
 async def test_two_watchers_see_the_same_live_stream(api_url: str) -> None:
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=AUTH) as http:
         started = await start_demo(http)
         first, second = await asyncio.gather(
             read_events(http, started["events_url"]), read_events(http, started["events_url"])
@@ -89,7 +90,7 @@ async def test_two_watchers_see_the_same_live_stream(api_url: str) -> None:
 
 
 async def test_route_starts_its_agent(api_url: str) -> None:
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=AUTH) as http:
         response = await http.post("/v1/routes/demo/runs", json={"input": "What is 2+2?"})
         assert response.status_code == 202, response.text
         events = await read_events(http, response.json()["events_url"])
@@ -97,7 +98,7 @@ async def test_route_starts_its_agent(api_url: str) -> None:
 
 
 async def test_health_and_openapi(api_url: str) -> None:
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=AUTH) as http:
         assert (await http.get("/healthz")).json() == {"status": "ok"}
         assert (await http.get("/docs")).status_code == 200
         paths = (await http.get("/openapi.json")).json()["paths"]
@@ -105,7 +106,7 @@ async def test_health_and_openapi(api_url: str) -> None:
 
 
 async def test_bad_requests_get_clear_json_errors(api_url: str) -> None:
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=AUTH) as http:
         unknown = await http.post("/v1/runs", json={"agent": "nobody", "input": "hi"})
         assert unknown.status_code == 404
         assert unknown.json()["error"] == "not_found" and "nobody" in str(unknown.json()["detail"])
@@ -138,7 +139,7 @@ def orch(*args: str) -> subprocess.CompletedProcess[str]:
 async def test_exported_history_replays_and_a_changed_one_is_refused(
     api_url: str, temporal_address: str, tmp_path: Path
 ) -> None:
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=AUTH) as http:
         started = await start_demo(http)
         await read_events(http, started["events_url"])
     history = tmp_path / "h.json"
@@ -198,7 +199,7 @@ async def test_a_run_ended_from_outside_still_ends_its_stream_with_a_terminal_ev
         agent=spec,
         input="hi",
     )
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=AUTH) as http:
         reader = asyncio.create_task(read_events(http, f"/v1/runs/{run_id}/events"))
         await asyncio.sleep(1.0)  # the model is unreachable: the run is retrying
         await temporal_client.get_workflow_handle(run_id).terminate(reason="operator")
@@ -219,7 +220,7 @@ def test_temporal_down_is_a_503_not_a_crash(seeded: Any, orch_settings: Settings
     settings = orch_settings.model_copy(
         update={"temporal_address": "127.0.0.1:9", "allowed_hosts": "testserver"}
     )
-    with TestClient(create_app(settings)) as http:
+    with TestClient(create_app(settings), headers=AUTH) as http:
         response = http.post("/v1/runs", json={"agent": "demo", "input": "hi"})
         assert response.status_code == 503
         assert response.json()["error"] == "temporal_unavailable"
@@ -241,7 +242,7 @@ async def test_a_templated_prompt_reaches_the_model_rendered(
 ) -> None:
     monkeypatch.setenv("ORCH_TEST_TEMPLATE_KEY", "k")
     fake_provider.queue_text('{"greeting": "hello Ann"}')
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=AUTH) as http:
         created = await http.post(
             "/v1/providers",
             json={
@@ -292,7 +293,7 @@ async def test_token_deltas_are_opt_in(
     from tests.fakes.provider_server import FakeReply
 
     fake_provider.queue_reply(FakeReply(text="a streamed answer in pieces", chunk_delay=0.05))
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=AUTH) as http:
         provider = {
             "name": "streamer",
             "kind": "openai_compatible",
@@ -314,7 +315,7 @@ async def test_token_deltas_are_opt_in(
 
 
 async def test_ready_when_database_and_temporal_answer(api_url: str) -> None:
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=AUTH) as http:
         ready = await http.get("/readyz")
     assert ready.status_code == 200
     assert ready.json() == {"status": "ready", "database": "ok", "temporal": "ok"}
@@ -324,7 +325,7 @@ def test_not_ready_names_what_is_down(seeded: Any, orch_settings: Settings) -> N
     settings = orch_settings.model_copy(
         update={"temporal_address": "127.0.0.1:9", "allowed_hosts": "testserver"}
     )
-    with TestClient(create_app(settings)) as http:
+    with TestClient(create_app(settings), headers=AUTH) as http:
         assert http.get("/healthz").status_code == 200  # alive all the same
         response = http.get("/readyz")
     assert response.status_code == 503

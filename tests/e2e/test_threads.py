@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.auth import AUTH
 from tests.support.sse import read_events
 
 pytestmark = pytest.mark.timeout(90)
@@ -21,7 +22,7 @@ async def thread_run(http: httpx.AsyncClient, thread: str, agent: str, text: str
 
 
 async def test_a_thread_grows_one_transcript_over_its_runs(api_url: str) -> None:
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=AUTH) as http:
         first = await thread_run(http, "t-math", "demo", "What is 12*7?")
         second = await thread_run(http, "t-math", "demo", "And 2+2?")
         assert "84" in first["answer"] and "4" in second["answer"]
@@ -39,7 +40,7 @@ async def test_the_model_sees_the_earlier_turns(
     monkeypatch.setenv("ORCH_TEST_THREAD_KEY", "k")
     fake_provider.queue_text("Hello Ann.")
     fake_provider.queue_text("Your name is Ann.")
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=AUTH) as http:
         provider = {
             "name": "fake",
             "kind": "openai_compatible",
@@ -62,7 +63,7 @@ async def test_the_model_sees_the_earlier_turns(
 
 
 async def test_a_thread_takes_one_run_at_a_time_and_names_are_checked(api_url: str) -> None:
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=AUTH) as http:
         tool = {"name": "guarded", "kind": "calculator", "requires_approval": True}
         assert (await http.post("/v1/tools", json=tool)).status_code == 201
         agent = {"name": "careful", "provider": "offline", "tools": ["guarded"]}

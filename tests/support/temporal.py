@@ -26,6 +26,7 @@ from services.seed import load_config_file
 from temporal.client import SEARCH_ATTRIBUTES
 from temporal.devserver import dev_server_extra_args, temporal_binary
 from temporal.worker import build_worker
+from tests.support.auth import ADMIN_TOKEN
 from tests.support.db import sqlite_url_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -69,6 +70,7 @@ def orch_settings(sqlite_url: str, temporal_address: str, tmp_path: Path) -> Set
         temporal_task_queue=f"tq-{uuid.uuid4().hex}",
         workspace_dir=workspace,
         temporal_ui_url="http://localhost:8233",
+        orch_admin_token=ADMIN_TOKEN,
     )
 
 
