@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -118,6 +119,7 @@ async def main() -> None:
         queue = f"bench-{uuid.uuid4().hex}"
         settings = Settings(database_url=url, workspace_dir=Path(tmp) / "ws")
         port = 18000 + os.getpid() % 1000
+        token = secrets.token_hex(32)  # the API's admin token, for this run only
         api = subprocess.Popen(
             [sys.executable, "-m", "orch.cli", "api"],
             env={
@@ -126,6 +128,7 @@ async def main() -> None:
                 "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
                 "TEMPORAL_TASK_QUEUE": queue,
                 "API_PORT": str(port),
+                "ORCH_ADMIN_TOKEN": token,
             },
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -136,7 +139,10 @@ async def main() -> None:
             ):
                 limits = httpx.Limits(max_connections=WATCHERS + 50)
                 async with httpx.AsyncClient(
-                    base_url=f"http://127.0.0.1:{port}", timeout=None, limits=limits
+                    base_url=f"http://127.0.0.1:{port}",
+                    timeout=None,
+                    limits=limits,
+                    headers={"Authorization": f"Bearer {token}"},
                 ) as http:
                     for _ in range(100):
                         try:

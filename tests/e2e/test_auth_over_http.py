@@ -63,7 +63,14 @@ async def test_run_and_stream_tokens_and_revocation(
     temporal_client: Client,
     seeded: Any,
     caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # An earlier uvicorn in this process may have configured its access logger (its own level,
+    # no propagation): send this test's lines to caplog whatever it did.
+    access_logger = logging.getLogger("uvicorn.access")
+    monkeypatch.setattr(access_logger, "propagate", True)
+    monkeypatch.setattr(access_logger, "disabled", False)
+    caplog.set_level(logging.INFO, logger="uvicorn.access")
     caplog.set_level(logging.WARNING, logger="httpx")  # the test's own client logs its URLs
     caplog.set_level(logging.INFO)  # last: it sets the capturing handler's level too
     seen: list[str] = []  # response bodies, but those that hand out a token
