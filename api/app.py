@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from api.errors import install_error_handlers
 from api.guards import install_browser_guards
 from api.limits import RequestLimits
+from api.openapi import install_openapi
 from api.routes import (
     agents,
     control,
@@ -60,5 +61,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_browser_guards(app, settings)
     for module in (health, providers, tools, mcp_servers, agents, routes, runs, control, threads):
         app.include_router(module.router)
+    install_openapi(app)
 
     return app

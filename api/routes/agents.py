@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from api.deps import SessionDep
+from api.openapi import CONFLICT, INVALID_CONFIG, NOT_FOUND, errors
 from api.schemas import AgentCreate, AgentRead, AgentUpdate
 from config_store import agents as service
 from config_store.specs import AgentIn
@@ -14,7 +15,7 @@ from config_store.specs import AgentIn
 router = APIRouter(prefix="/v1/agents", tags=["agents"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=errors(CONFLICT, INVALID_CONFIG))
 def create_agent(body: AgentCreate, session: SessionDep) -> AgentRead:
     spec = AgentIn.model_validate(body.model_dump(exclude={"name"}))
     return AgentRead.of(service.create_agent(session, body.name, spec))
@@ -26,7 +27,7 @@ def list_agents(session: SessionDep) -> list[AgentRead]:
     return [AgentRead.of(row) for row in service.list_agents(session)]
 
 
-@router.get("/{name}")
+@router.get("/{name}", responses=errors(NOT_FOUND))
 def get_agent(
     name: str,
     session: SessionDep,
@@ -35,18 +36,20 @@ def get_agent(
     return AgentRead.of(service.get_agent(session, name, version))
 
 
-@router.get("/{name}/versions")
+@router.get("/{name}/versions", responses=errors(NOT_FOUND))
 def list_agent_versions(name: str, session: SessionDep) -> list[AgentRead]:
     return [AgentRead.of(row) for row in service.list_versions(session, name)]
 
 
-@router.put("/{name}")
+@router.put("/{name}", responses=errors(NOT_FOUND, CONFLICT, INVALID_CONFIG))
 def update_agent(name: str, body: AgentUpdate, session: SessionDep) -> AgentRead:
     """Writes version n+1 if anything versioned changed; otherwise returns the current one."""
     return AgentRead.of(service.update_agent(session, name, body))
 
 
-@router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{name}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(NOT_FOUND, CONFLICT)
+)
 def delete_agent(name: str, session: SessionDep) -> Response:
     service.delete_agent(session, name)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

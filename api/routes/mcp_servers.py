@@ -17,6 +17,7 @@ from fastapi import APIRouter, Response, status
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.deps import SessionDep, SessionFactoryDep, SettingsDep
+from api.openapi import CONFLICT, INVALID_CONFIG, NOT_FOUND, Answer, errors
 from api.schemas import McpDiscovery, McpServerCreate, McpServerRead, McpServerUpdate
 from config_store import mcp_servers as service
 from config_store.db import in_transaction
@@ -26,6 +27,10 @@ from core.settings import Settings, allow_hosts
 from services.mcp import discover
 
 router = APIRouter(prefix="/v1/mcp-servers", tags=["mcp-servers"])
+
+FORBIDDEN_STDIO = Answer(
+    403, "forbidden", "a stdio server, while MCP_STDIO_FROM_API is not true (`detail` names it)."
+)
 
 
 async def _discover(factory: sessionmaker[Session], name: str, settings: Settings) -> McpServerRead:
@@ -57,7 +62,11 @@ def _check_stdio_allowed(spec: McpServerIn, settings: Settings) -> None:
         )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(FORBIDDEN_STDIO, CONFLICT, INVALID_CONFIG),
+)
 async def create_server(
     body: McpServerCreate, factory: SessionFactoryDep, settings: SettingsDep
 ) -> McpServerRead:
@@ -79,12 +88,12 @@ def list_servers(session: SessionDep) -> list[McpServerRead]:
     ]
 
 
-@router.get("/{name}")
+@router.get("/{name}", responses=errors(NOT_FOUND))
 def get_server(name: str, session: SessionDep) -> McpServerRead:
     return McpServerRead.of(service.get_server(session, name), service.server_tools(session, name))
 
 
-@router.put("/{name}")
+@router.put("/{name}", responses=errors(FORBIDDEN_STDIO, NOT_FOUND, CONFLICT, INVALID_CONFIG))
 async def update_server(
     name: str, body: McpServerUpdate, factory: SessionFactoryDep, settings: SettingsDep
 ) -> McpServerRead:
@@ -94,7 +103,7 @@ async def update_server(
     return await _discover(factory, name, settings)
 
 
-@router.post("/{name}/discover")
+@router.post("/{name}/discover", responses=errors(NOT_FOUND, CONFLICT))
 async def discover_server(
     name: str, factory: SessionFactoryDep, settings: SettingsDep
 ) -> McpServerRead:
@@ -103,7 +112,9 @@ async def discover_server(
     return await _discover(factory, name, settings)
 
 
-@router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{name}", status_code=status.HTTP_204_NO_CONTENT, responses=errors(NOT_FOUND, CONFLICT)
+)
 def delete_server(name: str, session: SessionDep) -> Response:
     """Delete a server and its tools; 409 if an agent's current version uses one of them."""
     service.delete_server(session, name)

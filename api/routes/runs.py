@@ -12,6 +12,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
 from api.deps import EventsDep, SessionFactoryDep, SettingsDep, TemporalDep
+from api.openapi import (
+    INVALID_CONFIG,
+    NOT_FOUND,
+    TEMPORAL,
+    TEMPORAL_TOO_LARGE,
+    Answer,
+    ValidationErrorBody,
+    errors,
+)
 from api.schemas import RunInputText, RunVariables
 from core.settings import Settings
 from services.runs import launch_run
@@ -20,6 +29,13 @@ from temporal.runs import RunView, ensure_exists, get_run
 from temporal.visibility import MAX_PAGE_SIZE, RunPage, decode_page_token, list_runs
 
 router = APIRouter(prefix="/v1", tags=["runs"])
+
+# What starting a run may answer besides a missing agent or route, or a prompt that does not render.
+START = (TEMPORAL_TOO_LARGE, *TEMPORAL)
+THREAD_BUSY = Answer(409, "conflict", "the thread's last run is still going.")
+BAD_PAGE_TOKEN = Answer(
+    422, "invalid_config", "`page_token` is not one this endpoint gave.", ValidationErrorBody
+)
 
 _VARIABLES = "values of the variables the agent's system prompt declares (prompt_variables)"
 
@@ -79,7 +95,12 @@ async def _start(
     )
 
 
-@router.post("/threads/{thread_id}/runs", status_code=status.HTTP_202_ACCEPTED, tags=["threads"])
+@router.post(
+    "/threads/{thread_id}/runs",
+    status_code=status.HTTP_202_ACCEPTED,
+    tags=["threads"],
+    responses=errors(NOT_FOUND, THREAD_BUSY, INVALID_CONFIG, *START),
+)
 async def create_thread_run(
     thread_id: str,
     body: RunRequest,
@@ -102,7 +123,11 @@ async def create_thread_run(
     )
 
 
-@router.post("/runs", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/runs",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=errors(NOT_FOUND, INVALID_CONFIG, *START),
+)
 async def create_run(
     body: RunRequest,
     request: Request,
@@ -122,7 +147,11 @@ async def create_run(
     )
 
 
-@router.post("/routes/{key}/runs", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/routes/{key}/runs",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=errors(NOT_FOUND, INVALID_CONFIG, *START),
+)
 async def create_route_run(
     key: str,
     body: RouteRunRequest,
@@ -137,7 +166,7 @@ async def create_route_run(
     )
 
 
-@router.get("/runs")
+@router.get("/runs", responses=errors(BAD_PAGE_TOKEN, *TEMPORAL))
 async def list_recent_runs(
     client: TemporalDep,
     agent: Annotated[str | None, Query(description="only this agent's runs")] = None,
@@ -162,7 +191,7 @@ async def list_recent_runs(
     )
 
 
-@router.get("/runs/{run_id}")
+@router.get("/runs/{run_id}", responses=errors(NOT_FOUND, *TEMPORAL))
 async def read_run(run_id: str, client: TemporalDep) -> RunView:
     """Status, agent and version, stop reason, steps, token usage and the answer."""
     return await get_run(client, run_id)
@@ -174,7 +203,11 @@ async def existing_run(run_id: str, client: TemporalDep) -> str:
     return run_id
 
 
-@router.get("/runs/{run_id}/events", response_class=EventSourceResponse)
+@router.get(
+    "/runs/{run_id}/events",
+    response_class=EventSourceResponse,
+    responses=errors(NOT_FOUND, *TEMPORAL),
+)
 async def run_events(
     run_id: Annotated[str, Depends(existing_run)],
     hub: EventsDep,

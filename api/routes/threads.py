@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from api.deps import SessionFactoryDep
+from api.openapi import NOT_FOUND, errors
 from config_store.runs import thread_runs
 from config_store.transcript import TranscriptStore
 from core.errors import NotFound
@@ -30,7 +31,7 @@ class Thread(BaseModel):
     transcript: list[dict[str, Any]]  # every message so far: the last run's transcript
 
 
-@router.get("/{thread_id}")
+@router.get("/{thread_id}", responses=errors(NOT_FOUND))
 async def read_thread(thread_id: str, factory: SessionFactoryDep) -> Thread:
     """The thread's runs, oldest first, and its whole conversation so far."""
 
