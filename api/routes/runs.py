@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,11 +22,13 @@ from api.openapi import (
     errors,
 )
 from api.schemas import RunInputText, RunVariables
+from config_store.validation import NAME_PATTERN
 from core.settings import Settings
 from services.runs import launch_run
 from temporal.client import workflow_ui_url
 from temporal.runs import RunView, ensure_exists, get_run
 from temporal.visibility import MAX_PAGE_SIZE, RunPage, decode_page_token, list_runs
+from workflows.kinds import ListedStatus
 
 router = APIRouter(prefix="/v1", tags=["runs"])
 
@@ -102,7 +104,7 @@ async def _start(
     responses=errors(NOT_FOUND, THREAD_BUSY, INVALID_CONFIG, *START),
 )
 async def create_thread_run(
-    thread_id: str,
+    thread_id: Annotated[str, Path(pattern=NAME_PATTERN, description="the thread's name")],
     body: RunRequest,
     request: Request,
     factory: SessionFactoryDep,
@@ -169,14 +171,15 @@ async def create_route_run(
 @router.get("/runs", responses=errors(BAD_PAGE_TOKEN, *TEMPORAL))
 async def list_recent_runs(
     client: TemporalDep,
-    agent: Annotated[str | None, Query(description="only this agent's runs")] = None,
+    agent: Annotated[
+        str | None, Query(pattern=NAME_PATTERN, description="only this agent's runs")
+    ] = None,
     status: Annotated[
-        str | None,
-        Query(description="running, completed, failed, cancelled, terminated or timed_out"),
+        ListedStatus | None, Query(description="only the runs in this (Temporal's) status")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="runs per page")] = 50,
     page_token: Annotated[
-        str | None, Query(description="`next_page_token` of the previous page")
+        str | None, Query(min_length=1, description="`next_page_token` of the previous page")
     ] = None,
 ) -> RunPage:
     """Runs from Temporal visibility: running ones first, then the closed ones, most recently

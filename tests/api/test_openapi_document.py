@@ -103,3 +103,20 @@ def test_temporal_answers_only_where_temporal_is_called(document: dict[str, Any]
         assert ("503" in responses) == (talks_to_temporal or path == "/readyz"), (method, path)
         assert ("502" in responses) == talks_to_temporal, (method, path)
 
+
+def test_list_runs_parameters_say_what_is_accepted(document: dict[str, Any]) -> None:
+    parameters = {
+        p["name"]: p["schema"] for p in document["paths"]["/v1/runs"]["get"]["parameters"]
+    }
+    agent = parameters["agent"]["anyOf"][0]
+    assert agent["pattern"].startswith("^[a-z0-9]")
+    status = parameters["status"]["anyOf"][0]
+    assert status["enum"] == [
+        "running",
+        "completed",
+        "failed",
+        "cancelled",
+        "terminated",
+        "timed_out",
+    ]
+    assert parameters["page_token"]["anyOf"][0]["minLength"] == 1
