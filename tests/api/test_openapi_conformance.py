@@ -43,6 +43,8 @@ from tests.support.temporal import free_port
 
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 MAX_EXAMPLES = 5
+STATEFUL_SCENARIOS = 10
+STATEFUL_STEPS = 6
 SEED = 20261201
 
 CONFIG: dict[str, Any] = {
@@ -164,22 +166,38 @@ def test_each_operation_answers_as_documented(case: Any, api_under_test: str) ->
 
 def test_call_sequences_answer_as_documented(api_under_test: str) -> None:
     """The stateful phase: chains of calls along the links schemathesis finds (a created
-    resource read, changed and deleted; a started run read, followed and cancelled)."""
+    resource read, changed and deleted; a started run read, followed, cancelled, decided)."""
+    failures: list[str] = []
 
     class Workflow(schema.as_state_machine()):  # type: ignore[misc]
         def get_call_kwargs(self, case: Any) -> dict[str, Any]:
             return {"base_url": api_under_test, "headers": AUTH}
 
         def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
-            case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs or None)
+            try:
+                case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs or None)
+            except Exception as err:
+                failures.append(f"{case.method} {case.formatted_path} -> {response.status_code}")
+                failures.append(str(err))
+                raise
 
-    Workflow.run(
-        settings=hypothesis.settings(
-            max_examples=10,
-            stateful_step_count=6,
-            derandomize=True,
-            deadline=None,
-            suppress_health_check=list(hypothesis.HealthCheck),
-            database=None,
-        )
+    settings = hypothesis.settings(
+        max_examples=STATEFUL_SCENARIOS,
+        stateful_step_count=STATEFUL_STEPS,
+        derandomize=True,
+        deadline=None,
+        # Generation only, as schemathesis runs its state machines: a replay (shrinking) meets
+        # an API whose state the first run changed.
+        phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
+        suppress_health_check=list(hypothesis.HealthCheck),
+        database=None,
     )
+    try:
+        Workflow.run(settings=settings)
+    except hypothesis.errors.Flaky:
+        # Which links a step may follow depends on what the API answered before, so Hypothesis
+        # can find that one scenario drew differently from another ("inconsistent data
+        # generation"). schemathesis's own runner counts that as a pass unless a check failed:
+        # so does this test, and every check failure is reported.
+        assert not failures, "\n".join(failures)
+    assert not failures, "\n".join(failures)
