@@ -113,7 +113,9 @@ def takes_input(method: str, path: str, operation: dict[str, Any]) -> bool:
     )
 
 
-# The middleware's answers, and the operations each one applies to.
+# The middleware's answers, and the operations each one applies to. An answer every route but
+# the probes gives (an authentication dependency's 401, say) is one more line here:
+# `(UNAUTHORIZED, not_a_probe)`. Answers of the same status are merged into one response.
 GUARDS: tuple[tuple[Answer, Applies], ...] = (
     (BAD_HOST, every_operation),
     (FORBIDDEN_ORIGIN, state_changing),
