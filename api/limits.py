@@ -9,6 +9,7 @@ a JSON body that is not UTF-8 (RFC 8259 requires it).
 
 from __future__ import annotations
 
+import json
 import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -16,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.errors import error_response
 
 MAX_JSON_DEPTH = 32
+UTF8 = frozenset({"utf-8", "utf-8-sig"})  # as json.detect_encoding names it
 
 # A JSON string (with its escapes), then any bracket: the scan skips the strings' contents.
 _TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
@@ -54,10 +56,14 @@ class RequestLimits:
 
     def _json_problem(self, body: bytes) -> str | None:
         """Why a JSON body is refused before it is parsed, or None."""
+        # As json.loads reads bytes (which FastAPI calls): it guesses UTF-16 or UTF-32 from NUL
+        # bytes, and a failed decoding there is a bare 400 "There was an error parsing the body".
+        encoding = json.detect_encoding(body)
+        if encoding not in UTF8:
+            return "JSON text must be UTF-8"
         try:
-            body.decode("utf-8")
+            body.decode(encoding)
         except UnicodeDecodeError as err:
-            # Else FastAPI's parser answers a bare 400 "There was an error parsing the body".
             return f"JSON text must be UTF-8: invalid byte at position {err.start}"
         if json_depth_over(body, self.max_depth):
             return f"JSON is nested deeper than {self.max_depth} levels"

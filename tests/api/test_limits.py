@@ -130,6 +130,9 @@ def test_a_json_body_that_is_not_utf8_is_422(client: TestClient) -> None:
             {"field": "body", "message": "JSON text must be UTF-8: invalid byte at position 40"}
         ],
     }
+    # A NUL byte first makes json.loads read UTF-16, where these 5 bytes do not decode.
+    r = client.post("/v1/providers", content=b"\x00a\x00bc", headers=headers)
+    assert r.status_code == 422 and r.json()["detail"][0]["message"] == "JSON text must be UTF-8"
     # UTF-8 text beyond ASCII passes.
     good = '{"name": "t", "kind": "calculator", "description": "été"}'.encode()
     r = client.post("/v1/tools", content=good, headers=headers)
