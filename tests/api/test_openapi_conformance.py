@@ -26,6 +26,8 @@ import schemathesis
 import uvicorn
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -41,7 +43,13 @@ from tests.support.auth import ADMIN_TOKEN, AUTH
 from tests.support.db import sqlite_url_for
 from tests.support.temporal import free_port
 
-CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    response_schema_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+]
 MAX_EXAMPLES = 5
 STATEFUL_SCENARIOS = 10
 STATEFUL_STEPS = 6
