@@ -3,7 +3,13 @@
 One app for the module, served over real HTTP with a worker, on the session's real Temporal dev
 server and a copy of the seeded database (the example config: the `demo` agent and its tools),
 so run operations start, read, cancel and stream real runs. Both run in a thread of their own
-with its own event loop: schemathesis calls the API synchronously from the test's thread.
+with its own event loop: schemathesis calls the API synchronously from the test's thread, which
+would block the session's loop that `api_url` and `worker` (tests/support/temporal.py) serve
+from, and one app for every operation keeps the module within seconds.
+
+No operation is excluded and no check is turned off. The event stream too is checked:
+schemathesis reads `text/event-stream` answers (up to `max-stream-events` events) and checks
+them against the document's `itemSchema`.
 
 Bounded and deterministic: a fixed seed, `deterministic` generation and a few examples per
 operation; the coverage phase's cases are deterministic by construction.
@@ -58,8 +64,8 @@ SEED = 20261201
 CONFIG: dict[str, Any] = {
     "seed": SEED,
     "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True},
-    # Half of the run starts name the seeded agent, so that they start real runs (the other
-    # half: a random name, a 404).
+    # Half of the bodies' `agent` (run starts, routes) name the seeded agent, so that runs
+    # really start (the other half: a random name, a 404 or a 422).
     "dictionaries": {"agents": {"values": ["demo"]}},
     "parameters": {"body.agent": {"dictionary": "agents", "probability": 0.5}},
     # A run's event stream ends after its terminal event; the demo run has 8.
