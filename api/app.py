@@ -13,6 +13,7 @@ from api.auth import ACCESS_LOG_FILTER, check_auth_settings, warn_if_locked_out
 from api.errors import install_error_handlers
 from api.guards import install_browser_guards
 from api.limits import RequestLimits
+from api.openapi import install_openapi
 from api.routes import (
     agents,
     control,
@@ -78,5 +79,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tokens,
     ):
         app.include_router(module.router)
+    install_openapi(app)
 
     return app

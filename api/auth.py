@@ -21,6 +21,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from activities.tools.addresses import allow_key
@@ -107,12 +108,17 @@ def warn_if_locked_out(settings: Settings, factory: sessionmaker[Session]) -> No
     """Say so at start when auth is on and no token could get in."""
     if settings.api_auth == "off" or settings.orch_admin_token:
         return
-    with factory() as session:
-        if not any(row.revoked_at is None for row in list_tokens(session)):
-            log.warning(
-                "auth is on and no token exists: set ORCH_ADMIN_TOKEN, or make one with "
-                "`orch token create NAME --scope admin` (same DATABASE_URL)"
-            )
+    try:
+        with factory() as session:
+            tokens = list_tokens(session)
+    except SQLAlchemyError as err:  # an unmigrated database: the routes will say so
+        log.warning("cannot check for API tokens: %s", type(err).__name__)
+        return
+    if not any(row.revoked_at is None for row in tokens):
+        log.warning(
+            "auth is on and no token exists: set ORCH_ADMIN_TOKEN, or make one with "
+            "`orch token create NAME --scope admin` (same DATABASE_URL)"
+        )
 
 
 def rank(scope: TokenScope) -> int:

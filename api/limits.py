@@ -3,11 +3,13 @@
 Pure ASGI middleware (no buffering by Starlette's BaseHTTPMiddleware). A body over
 `MAX_REQUEST_BYTES` is a 413 `payload_too_large`, seen from Content-Length or, for a chunked
 body, as soon as the bytes read pass the limit. A JSON body nested deeper than `MAX_JSON_DEPTH`
-is a 422 `validation_error` on `body`, found by a scan of its brackets before it is parsed.
+is a 422 `validation_error` on `body`, found by a scan of its brackets before it is parsed; so is
+a JSON body that is not UTF-8 (RFC 8259 requires it).
 """
 
 from __future__ import annotations
 
+import json
 import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -15,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.errors import error_response
 
 MAX_JSON_DEPTH = 32
+UTF8 = frozenset({"utf-8", "utf-8-sig"})  # as json.detect_encoding names it
 
 # A JSON string (with its escapes), then any bracket: the scan skips the strings' contents.
 _TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
@@ -51,6 +54,21 @@ class RequestLimits:
         refusal = error_response(413, "payload_too_large", detail, {"connection": "close"})
         await refusal(scope, receive, send)
 
+    def _json_problem(self, body: bytes) -> str | None:
+        """Why a JSON body is refused before it is parsed, or None."""
+        # As json.loads reads bytes (which FastAPI calls): it guesses UTF-16 or UTF-32 from NUL
+        # bytes, and a failed decoding there is a bare 400 "There was an error parsing the body".
+        encoding = json.detect_encoding(body)
+        if encoding not in UTF8:
+            return "JSON text must be UTF-8"
+        try:
+            body.decode(encoding)
+        except UnicodeDecodeError as err:
+            return f"JSON text must be UTF-8: invalid byte at position {err.start}"
+        if json_depth_over(body, self.max_depth):
+            return f"JSON is nested deeper than {self.max_depth} levels"
+        return None
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -83,8 +101,8 @@ class RequestLimits:
         body = b"".join(chunks)
         content_type = headers.get(b"content-type", b"").lower()
         if body and (not content_type or b"json" in content_type):
-            if json_depth_over(body, self.max_depth):
-                problem = f"JSON is nested deeper than {self.max_depth} levels"
+            problem = self._json_problem(body)
+            if problem is not None:
                 detail = [{"field": "body", "message": problem}]
                 await error_response(422, "validation_error", detail)(scope, receive, send)
                 return

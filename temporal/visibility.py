@@ -14,12 +14,13 @@ from config_store.validation import NAME_RE
 from core.errors import InvalidConfig, OrchError
 from temporal.runs import ENDED_STATUS, temporal_errors
 from workflows.agent_run import AgentRun
+from workflows.kinds import LISTED_STATUSES, ListedStatus, member
 from workflows.types import AGENT_NAME
 
 MAX_PAGE_SIZE = 200
 
 # Our status names, as the list filter takes them, and Temporal's ExecutionStatus for each.
-LIST_STATUSES = {
+LIST_STATUSES: dict[ListedStatus, str] = {
     "running": "Running",
     "completed": "Completed",
     "failed": "Failed",
@@ -72,9 +73,10 @@ def runs_query(*, agent: str | None, status: str | None, page_size: int = 1) -> 
             raise InvalidConfig("agent", f"not an agent name: {NAME_RE.pattern}")
         terms.append(f"{AGENT_NAME.name} = '{agent}'")
     if status is not None:
-        if status not in LIST_STATUSES:
-            raise InvalidConfig("status", f"one of: {', '.join(LIST_STATUSES)}")
-        terms.append(f"ExecutionStatus = '{LIST_STATUSES[status]}'")
+        listed = member(LISTED_STATUSES, status)
+        if listed is None:
+            raise InvalidConfig("status", f"one of: {', '.join(LISTED_STATUSES)}")
+        terms.append(f"ExecutionStatus = '{LIST_STATUSES[listed]}'")
     return " AND ".join(terms)
 
 

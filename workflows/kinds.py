@@ -30,6 +30,9 @@ McpTransport = Literal["stdio", "http"]
 
 # Where a run is: "running" until it ends one of the other four ways.
 RunStatus = Literal["running", "completed", "stopped", "failed", "cancelled"]
+# A run's status as Temporal visibility lists it (`GET /v1/runs?status=`): Temporal's execution
+# status, so a run the loop ended "stopped" is "completed" here.
+ListedStatus = Literal["running", "completed", "failed", "cancelled", "terminated", "timed_out"]
 # Why a run ended (workflows/policy.py names each): "answer" when the model answered, a budget,
 # "error" for a failed run, "cancelled".
 StopReason = Literal[
@@ -57,6 +60,7 @@ PROVIDER_KINDS: tuple[ProviderKind, ...] = get_args(ProviderKind)
 TOOL_KINDS: tuple[ToolKind, ...] = get_args(ToolKind)
 MCP_TRANSPORTS: tuple[McpTransport, ...] = get_args(McpTransport)
 RUN_STATUSES: tuple[RunStatus, ...] = get_args(RunStatus)
+LISTED_STATUSES: tuple[ListedStatus, ...] = get_args(ListedStatus)
 STOP_REASONS: tuple[StopReason, ...] = get_args(StopReason)
 TOOL_ERROR_TYPES: tuple[ToolErrorType, ...] = get_args(ToolErrorType)
 ROLES: tuple[Role, ...] = get_args(Role)

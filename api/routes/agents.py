@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from api.auth import ADMIN, READ
 from api.deps import SessionDep
+from api.openapi import CONFLICT, INVALID_CONFIG, NOT_FOUND, errors
 from api.schemas import AgentCreate, AgentRead, AgentUpdate
 from config_store import agents as service
 from config_store.specs import AgentIn
@@ -15,7 +16,12 @@ from config_store.specs import AgentIn
 router = APIRouter(prefix="/v1/agents", tags=["agents"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[ADMIN])
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(CONFLICT, INVALID_CONFIG),
+    dependencies=[ADMIN],
+)
 def create_agent(body: AgentCreate, session: SessionDep) -> AgentRead:
     spec = AgentIn.model_validate(body.model_dump(exclude={"name"}))
     return AgentRead.of(service.create_agent(session, body.name, spec))
@@ -27,7 +33,7 @@ def list_agents(session: SessionDep) -> list[AgentRead]:
     return [AgentRead.of(row) for row in service.list_agents(session)]
 
 
-@router.get("/{name}", dependencies=[READ])
+@router.get("/{name}", responses=errors(NOT_FOUND), dependencies=[READ])
 def get_agent(
     name: str,
     session: SessionDep,
@@ -36,18 +42,23 @@ def get_agent(
     return AgentRead.of(service.get_agent(session, name, version))
 
 
-@router.get("/{name}/versions", dependencies=[READ])
+@router.get("/{name}/versions", responses=errors(NOT_FOUND), dependencies=[READ])
 def list_agent_versions(name: str, session: SessionDep) -> list[AgentRead]:
     return [AgentRead.of(row) for row in service.list_versions(session, name)]
 
 
-@router.put("/{name}", dependencies=[ADMIN])
+@router.put("/{name}", responses=errors(NOT_FOUND, CONFLICT, INVALID_CONFIG), dependencies=[ADMIN])
 def update_agent(name: str, body: AgentUpdate, session: SessionDep) -> AgentRead:
     """Writes version n+1 if anything versioned changed; otherwise returns the current one."""
     return AgentRead.of(service.update_agent(session, name, body))
 
 
-@router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[ADMIN])
+@router.delete(
+    "/{name}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(NOT_FOUND, CONFLICT),
+    dependencies=[ADMIN],
+)
 def delete_agent(name: str, session: SessionDep) -> Response:
     service.delete_agent(session, name)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

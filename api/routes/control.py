@@ -9,10 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import RUN
 from api.deps import TemporalDep
+from api.openapi import NOT_FOUND, TEMPORAL, Answer, errors
 from temporal.control import cancel_run, provide_input, resolve_approval
 from workflows.types import ApprovalDecision, ApprovalOutcome, InputOutcome, UserInput
 
 router = APIRouter(prefix="/v1/runs", tags=["run control"])
+
+NOT_PENDING = Answer(409, "conflict", "nothing of that id is pending, or the run has ended.")
 
 
 class CancelAnswer(BaseModel):
@@ -35,7 +38,15 @@ class InputBody(BaseModel):
     call_id: str | None = Field(default=None, description="needed when several are pending")
 
 
-@router.post("/{run_id}/cancel", status_code=status.HTTP_202_ACCEPTED, dependencies=[RUN])
+@router.post(
+    "/{run_id}/cancel",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={
+        **errors(NOT_FOUND, *TEMPORAL),
+        200: {"model": CancelAnswer, "description": "The run had already ended: its status."},
+    },
+    dependencies=[RUN],
+)
 async def cancel(run_id: str, client: TemporalDep, response: Response) -> CancelAnswer:
     """Cancel a run through Temporal: the call in flight sees it at its next heartbeat and the
     run ends with `run.cancelled`. A run that already ended answers 200 with its status."""
@@ -46,7 +57,11 @@ async def cancel(run_id: str, client: TemporalDep, response: Response) -> Cancel
     return CancelAnswer(run_id=run_id, status="cancelling")
 
 
-@router.post("/{run_id}/approvals/{call_id}", dependencies=[RUN])
+@router.post(
+    "/{run_id}/approvals/{call_id}",
+    responses=errors(NOT_FOUND, NOT_PENDING, *TEMPORAL),
+    dependencies=[RUN],
+)
 async def decide(
     run_id: str, call_id: str, body: ApprovalBody, client: TemporalDep
 ) -> ApprovalOutcome:
@@ -57,7 +72,9 @@ async def decide(
     return await resolve_approval(client, run_id, decision)
 
 
-@router.post("/{run_id}/input", dependencies=[RUN])
+@router.post(
+    "/{run_id}/input", responses=errors(NOT_FOUND, NOT_PENDING, *TEMPORAL), dependencies=[RUN]
+)
 async def answer(run_id: str, body: InputBody, client: TemporalDep) -> InputOutcome:
     """Answer the question the agent asked with `ask_user` (409 when none is pending)."""
     return await provide_input(client, run_id, UserInput(text=body.text, call_id=body.call_id))

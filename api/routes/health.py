@@ -28,7 +28,10 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    responses={503: {"model": Readiness, "description": "Not ready: the part that failed."}},
+)
 async def readyz(request: Request, client: TemporalDep, response: Response) -> Readiness:
     """The API can serve runs (readiness): the database answers and Temporal is healthy.
     503 with the failing part otherwise."""

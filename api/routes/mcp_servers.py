@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.auth import ADMIN
 from api.deps import SessionDep, SessionFactoryDep, SettingsDep
+from api.openapi import CONFLICT, INVALID_CONFIG, NOT_FOUND, Answer, errors
 from api.schemas import McpDiscovery, McpServerCreate, McpServerRead, McpServerUpdate
 from config_store import mcp_servers as service
 from config_store.db import in_transaction
@@ -27,6 +28,10 @@ from core.settings import Settings, allow_hosts
 from services.mcp import discover
 
 router = APIRouter(prefix="/v1/mcp-servers", tags=["mcp-servers"])
+
+FORBIDDEN_STDIO = Answer(
+    403, "forbidden", "a stdio server, while MCP_STDIO_FROM_API is not true (`detail` names it)."
+)
 
 
 async def _discover(factory: sessionmaker[Session], name: str, settings: Settings) -> McpServerRead:
@@ -58,7 +63,12 @@ def _check_stdio_allowed(spec: McpServerIn, settings: Settings) -> None:
         )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[ADMIN])
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(FORBIDDEN_STDIO, CONFLICT, INVALID_CONFIG),
+    dependencies=[ADMIN],
+)
 async def create_server(
     body: McpServerCreate, factory: SessionFactoryDep, settings: SettingsDep
 ) -> McpServerRead:
@@ -80,12 +90,16 @@ def list_servers(session: SessionDep) -> list[McpServerRead]:
     ]
 
 
-@router.get("/{name}", dependencies=[ADMIN])
+@router.get("/{name}", responses=errors(NOT_FOUND), dependencies=[ADMIN])
 def get_server(name: str, session: SessionDep) -> McpServerRead:
     return McpServerRead.of(service.get_server(session, name), service.server_tools(session, name))
 
 
-@router.put("/{name}", dependencies=[ADMIN])
+@router.put(
+    "/{name}",
+    responses=errors(FORBIDDEN_STDIO, NOT_FOUND, CONFLICT, INVALID_CONFIG),
+    dependencies=[ADMIN],
+)
 async def update_server(
     name: str, body: McpServerUpdate, factory: SessionFactoryDep, settings: SettingsDep
 ) -> McpServerRead:
@@ -95,7 +109,7 @@ async def update_server(
     return await _discover(factory, name, settings)
 
 
-@router.post("/{name}/discover", dependencies=[ADMIN])
+@router.post("/{name}/discover", responses=errors(NOT_FOUND, CONFLICT), dependencies=[ADMIN])
 async def discover_server(
     name: str, factory: SessionFactoryDep, settings: SettingsDep
 ) -> McpServerRead:
@@ -104,7 +118,12 @@ async def discover_server(
     return await _discover(factory, name, settings)
 
 
-@router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[ADMIN])
+@router.delete(
+    "/{name}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(NOT_FOUND, CONFLICT),
+    dependencies=[ADMIN],
+)
 def delete_server(name: str, session: SessionDep) -> Response:
     """Delete a server and its tools; 409 if an agent's current version uses one of them."""
     service.delete_server(session, name)

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,15 +15,33 @@ from temporalio.client import Client
 
 from api.auth import READ, RUN, Principal, authenticate_stream
 from api.deps import EventsDep, SessionFactoryDep, SettingsDep, TemporalDep
+from api.openapi import (
+    INVALID_CONFIG,
+    NOT_FOUND,
+    TEMPORAL,
+    TEMPORAL_TOO_LARGE,
+    Answer,
+    ValidationErrorBody,
+    errors,
+)
 from api.schemas import RunInputText, RunVariables
 from api.stream_tokens import StreamClaims, sign
+from config_store.validation import NAME_PATTERN
 from core.settings import Settings
 from services.runs import launch_run
 from temporal.client import workflow_ui_url
 from temporal.runs import RunView, ensure_exists, get_run
 from temporal.visibility import MAX_PAGE_SIZE, RunPage, decode_page_token, list_runs
+from workflows.kinds import ListedStatus
 
 router = APIRouter(prefix="/v1", tags=["runs"])
+
+# What starting a run may answer besides a missing agent or route, or a prompt that does not render.
+START = (TEMPORAL_TOO_LARGE, *TEMPORAL)
+THREAD_BUSY = Answer(409, "conflict", "the thread's last run is still going.")
+BAD_PAGE_TOKEN = Answer(
+    422, "invalid_config", "`page_token` is not one this endpoint gave.", ValidationErrorBody
+)
 
 _VARIABLES = "values of the variables the agent's system prompt declares (prompt_variables)"
 
@@ -88,9 +106,10 @@ async def _start(
     status_code=status.HTTP_202_ACCEPTED,
     tags=["threads"],
     dependencies=[RUN],
+    responses=errors(NOT_FOUND, THREAD_BUSY, INVALID_CONFIG, *START),
 )
 async def create_thread_run(
-    thread_id: str,
+    thread_id: Annotated[str, Path(pattern=NAME_PATTERN, description="the thread's name")],
     body: RunRequest,
     request: Request,
     factory: SessionFactoryDep,
@@ -111,7 +130,12 @@ async def create_thread_run(
     )
 
 
-@router.post("/runs", status_code=status.HTTP_202_ACCEPTED, dependencies=[RUN])
+@router.post(
+    "/runs",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=errors(NOT_FOUND, INVALID_CONFIG, *START),
+    dependencies=[RUN],
+)
 async def create_run(
     body: RunRequest,
     request: Request,
@@ -131,7 +155,12 @@ async def create_run(
     )
 
 
-@router.post("/routes/{key}/runs", status_code=status.HTTP_202_ACCEPTED, dependencies=[RUN])
+@router.post(
+    "/routes/{key}/runs",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=errors(NOT_FOUND, INVALID_CONFIG, *START),
+    dependencies=[RUN],
+)
 async def create_route_run(
     key: str,
     body: RouteRunRequest,
@@ -146,17 +175,18 @@ async def create_route_run(
     )
 
 
-@router.get("/runs", dependencies=[READ])
+@router.get("/runs", responses=errors(BAD_PAGE_TOKEN, *TEMPORAL), dependencies=[READ])
 async def list_recent_runs(
     client: TemporalDep,
-    agent: Annotated[str | None, Query(description="only this agent's runs")] = None,
+    agent: Annotated[
+        str | None, Query(pattern=NAME_PATTERN, description="only this agent's runs")
+    ] = None,
     status: Annotated[
-        str | None,
-        Query(description="running, completed, failed, cancelled, terminated or timed_out"),
+        ListedStatus | None, Query(description="only the runs in this (Temporal's) status")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="runs per page")] = 50,
     page_token: Annotated[
-        str | None, Query(description="`next_page_token` of the previous page")
+        str | None, Query(min_length=1, description="`next_page_token` of the previous page")
     ] = None,
 ) -> RunPage:
     """Runs from Temporal visibility: running ones first, then the closed ones, most recently
@@ -171,7 +201,7 @@ async def list_recent_runs(
     )
 
 
-@router.get("/runs/{run_id}", dependencies=[READ])
+@router.get("/runs/{run_id}", responses=errors(NOT_FOUND, *TEMPORAL), dependencies=[READ])
 async def read_run(run_id: str, client: TemporalDep) -> RunView:
     """Status, agent and version, stop reason, steps, token usage and the answer."""
     return await get_run(client, run_id)
@@ -183,7 +213,11 @@ class StreamToken(BaseModel):
     events_url: str = Field(description="the events URL with the token in it, for an EventSource")
 
 
-@router.post("/runs/{run_id}/stream-token", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/runs/{run_id}/stream-token",
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(NOT_FOUND, *TEMPORAL),
+)
 async def create_stream_token(
     run_id: str,
     request: Request,
@@ -216,6 +250,7 @@ async def existing_run(run_id: str, client: TemporalDep) -> str:
     "/runs/{run_id}/events",
     response_class=EventSourceResponse,
     dependencies=[Depends(authenticate_stream)],
+    responses=errors(NOT_FOUND, *TEMPORAL),
 )
 async def run_events(
     run_id: Annotated[str, Depends(existing_run)],

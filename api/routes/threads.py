@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from api.auth import READ
 from api.deps import SessionFactoryDep
+from api.openapi import NOT_FOUND, errors
 from config_store.runs import thread_runs
 from config_store.transcript import TranscriptStore
 from core.errors import NotFound
@@ -31,7 +32,7 @@ class Thread(BaseModel):
     transcript: list[dict[str, Any]]  # every message so far: the last run's transcript
 
 
-@router.get("/{thread_id}", dependencies=[READ])
+@router.get("/{thread_id}", responses=errors(NOT_FOUND), dependencies=[READ])
 async def read_thread(thread_id: str, factory: SessionFactoryDep) -> Thread:
     """The thread's runs, oldest first, and its whole conversation so far."""
 

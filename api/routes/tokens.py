@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import ADMIN, READ, Principal
 from api.deps import SessionDep
+from api.openapi import NOT_FOUND, errors
 from config_store import tokens as service
 from config_store.models import ApiToken
 from config_store.validation import NAME_PATTERN
@@ -63,7 +64,10 @@ def list_tokens(session: SessionDep) -> list[TokenRead]:
 
 
 @router.delete(
-    "/v1/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[ADMIN]
+    "/v1/tokens/{token_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(NOT_FOUND),
+    dependencies=[ADMIN],
 )
 def revoke_token(token_id: str, session: SessionDep) -> Response:
     """Revoke a token: from now on it is refused (401), and so are the stream tokens it issued."""

@@ -253,3 +253,16 @@ def test_access_logs_hide_stream_tokens() -> None:
     assert ACCESS_LOG_FILTER.filter(record)
     assert "st_abc" not in record.getMessage()
     assert "include=tokens&token=[redacted]" in record.getMessage()
+
+
+def test_the_document_declares_401_and_the_scope_403(anonymous: TestClient) -> None:
+    for path, item in anonymous.get("/openapi.json").json()["paths"].items():
+        for method, operation in item.items():
+            responses = operation["responses"]
+            if path in OPEN:
+                assert "401" not in responses
+                continue
+            assert "`unauthorized`" in responses["401"]["description"], (method, path)
+            scope = operation["security"][0]["bearer"][0]
+            declared = "`insufficient_scope`" in responses.get("403", {}).get("description", "")
+            assert declared == (scope != "read"), (method, path)

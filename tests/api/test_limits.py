@@ -124,6 +124,27 @@ def test_deep_json_is_422_before_validation(client: TestClient) -> None:
     assert r.status_code != 422 or "nested" not in r.text
 
 
+def test_a_json_body_that_is_not_utf8_is_422(client: TestClient) -> None:
+    """Not FastAPI's bare 400 `bad_request` (found by schemathesis): 400 is the Host check's."""
+    body = b'{"name": "p", "kind": "scripted", "x": "\xe9t\xe9"}'
+    headers = {"content-type": "application/json"}
+    r = client.post("/v1/providers", content=body, headers=headers)
+    assert r.status_code == 422, r.text
+    assert r.json() == {
+        "error": "validation_error",
+        "detail": [
+            {"field": "body", "message": "JSON text must be UTF-8: invalid byte at position 40"}
+        ],
+    }
+    # A NUL byte first makes json.loads read UTF-16, where these 5 bytes do not decode.
+    r = client.post("/v1/providers", content=b"\x00a\x00bc", headers=headers)
+    assert r.status_code == 422 and r.json()["detail"][0]["message"] == "JSON text must be UTF-8"
+    # UTF-8 text beyond ASCII passes.
+    good = '{"name": "t", "kind": "calculator", "description": "été"}'.encode()
+    r = client.post("/v1/tools", content=good, headers=headers)
+    assert r.status_code == 201 and r.json()["description"] == "été", r.text
+
+
 @pytest.mark.parametrize(
     ("message", "status"),
     [

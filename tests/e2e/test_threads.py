@@ -77,5 +77,5 @@ async def test_a_thread_takes_one_run_at_a_time_and_names_are_checked(api_url: s
         await http.post(f"/v1/runs/{waiting.json()['run_id']}/cancel")
 
         bad = await http.post("/v1/threads/Bad Id!/runs", json={"agent": "demo", "input": "x"})
-        assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "thread_id"
+        assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "path.thread_id"
         assert (await http.get("/v1/threads/t-nobody")).status_code == 404
