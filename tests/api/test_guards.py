@@ -6,15 +6,12 @@ answers, and what a refused request would have written is read back to show it w
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from temporalio.client import Client
 
 from api.app import create_app
@@ -22,7 +19,7 @@ from api.guards import BrowserPolicy, host_of_header
 from core.settings import Settings
 from tests.support.auth import ADMIN_TOKEN, AUTH
 from tests.support.runs import demo_spec, guarded, start_agent
-from tests.support.temporal import free_port
+from tests.support.temporal import serving
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -31,29 +28,6 @@ FORM = "application/x-www-form-urlencoded"
 PROVIDER = {"name": "p", "kind": "scripted", "default_model": "m"}
 
 Serve = Callable[..., Awaitable[str]]
-
-
-@asynccontextmanager
-async def serving(settings: Settings) -> AsyncIterator[str]:
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings.model_copy(update={"api_port": port})),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 @pytest.fixture

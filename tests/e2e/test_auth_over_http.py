@@ -3,7 +3,6 @@ events without a header, revocation closes both, and no token shows up where it 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -11,15 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from temporalio.client import Client
 
-from api.app import create_app
 from core.settings import Settings
 from tests.support.auth import ADMIN_TOKEN, AUTH
 from tests.support.runs import events_of
 from tests.support.sse import read_events
-from tests.support.temporal import free_port
+from tests.support.temporal import serving
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -28,23 +25,8 @@ pytestmark = pytest.mark.timeout(90)
 async def logged_api(orch_settings: Settings, worker: None) -> AsyncIterator[str]:
     """The app on a free port with uvicorn's access log on and sent to the root logger (so
     caplog sees every line it writes)."""
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(orch_settings.model_copy(update={"api_port": port})),
-        host="127.0.0.1",
-        port=port,
-        log_config=None,
-        access_log=True,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    async with serving(orch_settings, log_config=None, access_log=True) as url:
+        yield url
 
 
 async def start_demo(http: httpx.AsyncClient, token: str) -> str:

@@ -21,15 +21,13 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from temporalio.client import Client
 
-from api.app import create_app
 from core.settings import Settings
 from tests.support.auth import AUTH
 from tests.support.runs import demo_spec, guarded, start_agent
 from tests.support.sse import read_events
-from tests.support.temporal import free_port
+from tests.support.temporal import free_port, serving
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -132,24 +130,8 @@ async def api_server(settings: Settings, port: int) -> AsyncIterator[None]:
     leaving the block shuts it down. An SSE stream never finishes by itself, so after the 1 s
     grace uvicorn cancels it and closes the connection (and logs "Exception in ASGI
     application ... CancelledError: ... timeout graceful shutdown exceeded": that is the drop)."""
-    config = uvicorn.Config(
-        create_app(settings.model_copy(update={"api_port": port})),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    try:
+    async with serving(settings, port, timeout_graceful_shutdown=1):
         yield
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def until(what: str, check: Callable[[], Awaitable[Any]], timeout: float = 20) -> Any:

@@ -8,7 +8,9 @@ import shutil
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -117,16 +119,32 @@ async def worker(
 @pytest_asyncio.fixture
 async def api_url(orch_settings: Settings, worker: None) -> AsyncIterator[str]:
     """The real app served by uvicorn on a free port, with a worker on its task queue."""
-    port = free_port()
-    settings = orch_settings.model_copy(update={"api_port": port})
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    async with serving(orch_settings) as url:
+        yield url
+
+
+@asynccontextmanager
+async def serving(
+    settings: Settings, port: int | None = None, **options: Any
+) -> AsyncIterator[str]:
+    """The real app (of `settings`) under uvicorn on `port` (default: a free one) until the
+    block is left; yields its base URL. `options` go to `uvicorn.Config` (log_level defaults
+    to warning)."""
+    port = port or free_port()
+    config = uvicorn.Config(
+        create_app(settings.model_copy(update={"api_port": port})),
+        host="127.0.0.1",
+        port=port,
+        **{"log_level": "warning", **options},
     )
+    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():
             task.result()
         await asyncio.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
