@@ -1,0 +1,215 @@
+"""`orch worker` stopped by SIGTERM while tool calls are in flight: it lets them finish (each HTTP
+call reaches the service once) and then stops; a second signal stops it at once.
+
+The worker is a real `orch worker` process on the session's dev server; the tool is an `http` tool
+against a local server that answers slowly and records every request it gets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from temporalio.client import Client
+
+from config_store.transcript import TranscriptStore
+from core.settings import Settings
+from temporal.worker import build_worker
+from tests.fakes.http_api_server import Canned, FakeHttpApiServer
+from tests.support.cli import orch_env
+from tests.support.runs import demo_spec, start_agent
+from workflows.agent_run import AgentRun
+from workflows.types import AgentSpec, ScriptTurn, ToolCall, ToolSpec
+
+pytestmark = pytest.mark.timeout(150)
+
+RUNS = 4
+
+
+@pytest.fixture(scope="module")
+def service() -> Iterator[FakeHttpApiServer]:
+    server = FakeHttpApiServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+class WorkerProcess:
+    """`orch worker` in a subprocess of its own session; its output is collected as it comes."""
+
+    def __init__(self, settings: Settings, grace_s: float) -> None:
+        env = {
+            **orch_env(settings),
+            "OUTBOUND_ALLOW_HOSTS": "127.0.0.1",
+            "WORKER_SHUTDOWN_GRACE_S": str(grace_s),
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "orch.cli", "worker"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def signal(self, sig: signal.Signals) -> None:
+        self.proc.send_signal(sig)
+
+    def wait(self, timeout_s: float) -> int:
+        code = self.proc.wait(timeout=timeout_s)
+        self._reader.join(timeout=5)
+        return code
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def workers(orch_settings: Settings) -> Iterator[Callable[[float], WorkerProcess]]:
+    started: list[WorkerProcess] = []
+
+    def start(grace_s: float) -> WorkerProcess:
+        started.append(WorkerProcess(orch_settings, grace_s))
+        return started[-1]
+
+    yield start
+    for worker in started:
+        worker.kill()
+
+
+def slow_tool_spec(seeded: Any, service: FakeHttpApiServer, path: str, steps: int) -> AgentSpec:
+    """The demo agent with one `http` tool on `service`, scripted to call it `steps` times (one
+    call a step), then answer "done"."""
+    tool = ToolSpec(
+        name="lookup",
+        kind="http",
+        parameters={
+            "type": "object",
+            "properties": {"item": {"type": "string"}},
+            "required": ["item"],
+        },
+        config={"url": f"{service.base_url}{path}/{{item}}"},
+    )
+    turns = tuple(
+        ScriptTurn(tool_calls=(ToolCall(id=f"call-{i}", name="lookup", arguments={"item": f"{i}"}),))
+        for i in range(steps)
+    )
+    return demo_spec(seeded, tools=(tool,), script=(*turns, ScriptTurn(text="done")))
+
+
+def wait_until(check: Callable[[], bool], timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def tool_results(seeded: Any, run_id: str) -> list[str]:
+    return [b["text"] for _, b in TranscriptStore(seeded).read(run_id) if b["role"] == "tool"]
+
+
+async def finish_runs(
+    client: Client, settings: Settings, seeded: Any, run_ids: list[str]
+) -> list[str]:
+    """Run a fresh worker until every run has ended; their answers."""
+    allowing = settings.model_copy(update={"outbound_allow_hosts": "127.0.0.1"})
+    async with build_worker(client, allowing, TranscriptStore(seeded)):
+        results = await asyncio.gather(
+            *(client.get_workflow_handle_for(AgentRun.run, r).result() for r in run_ids)
+        )
+    return [result.answer for result in results]
+
+
+async def test_sigterm_lets_the_calls_in_flight_finish_once_and_a_restart_completes_the_runs(
+    temporal_client: Client,
+    orch_settings: Settings,
+    seeded: Any,
+    service: FakeHttpApiServer,
+    workers: Callable[[float], WorkerProcess],
+) -> None:
+    service.reset()
+    delay = 3.0
+    for step in range(2):
+        service.answer(f"/drain/{step}", Canned(echo=True, delay=delay))
+    spec = slow_tool_spec(seeded, service, "/drain", steps=2)
+    worker = workers(20)
+    run_ids = [await start_agent(temporal_client, orch_settings, spec, "go") for _ in range(RUNS)]
+    # Every run is inside its first call: the service has the request and has not answered yet.
+    await asyncio.to_thread(wait_until, lambda: len(service.requests) == RUNS, 60, "the calls")
+    signalled = time.monotonic()
+    worker.signal(signal.SIGTERM)
+    code = await asyncio.to_thread(worker.wait, 30)
+    stopped_after = time.monotonic() - signalled
+
+    assert code == 0, worker.output
+    assert re.search(
+        rf"draining the worker: {RUNS} activities in flight, waiting up to 20 s", worker.output
+    ), worker.output
+    assert "stopping at once" not in worker.output and "grace of" not in worker.output
+    # It waited for the calls, and their results were stored before it stopped.
+    assert stopped_after < 20
+    for run_id in run_ids:
+        assert len(tool_results(seeded, run_id)) == 1, worker.output
+    assert len(service.requests) == RUNS  # none sent twice, none of the next step begun
+
+    answers = await finish_runs(temporal_client, orch_settings, seeded, run_ids)
+    assert answers == ["done"] * RUNS
+    keys = Counter(request.headers["idempotency-key"] for request in service.requests)
+    assert len(keys) == RUNS * 2 and set(keys.values()) == {1}, keys  # every call exactly once
+    for run_id in run_ids:
+        assert len(tool_results(seeded, run_id)) == 2
+
+
+async def test_a_second_sigterm_stops_at_once_and_the_cut_off_calls_run_again(
+    temporal_client: Client,
+    orch_settings: Settings,
+    seeded: Any,
+    service: FakeHttpApiServer,
+    workers: Callable[[float], WorkerProcess],
+) -> None:
+    service.reset()
+    delay = 8.0
+    service.answer("/cut/0", Canned(echo=True, delay=delay))
+    spec = slow_tool_spec(seeded, service, "/cut", steps=1)
+    worker = workers(60)
+    run_ids = [await start_agent(temporal_client, orch_settings, spec, "go") for _ in range(2)]
+    await asyncio.to_thread(wait_until, lambda: len(service.requests) == 2, 60, "the calls")
+    worker.signal(signal.SIGTERM)
+    await asyncio.to_thread(wait_until, lambda: "draining the worker" in worker.output, 10, "drain")
+    signalled = time.monotonic()
+    worker.signal(signal.SIGTERM)
+    code = await asyncio.to_thread(worker.wait, 30)
+
+    assert time.monotonic() - signalled < 5, worker.output  # not the 60 s grace, nor the call
+    assert code == 0, worker.output
+    assert "stopping at once: cancelled 2 activities in flight" in worker.output, worker.output
+    for run_id in run_ids:
+        assert tool_results(seeded, run_id) == []
+    # What a cut-off call costs: Temporal runs it again, so the service sees it twice.
+    answers = await finish_runs(temporal_client, orch_settings, seeded, run_ids)
+    assert answers == ["done", "done"]
+    keys = Counter(request.headers["idempotency-key"] for request in service.requests)
+    assert sorted(keys.values()) == [2, 2], keys
