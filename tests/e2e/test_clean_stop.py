@@ -113,10 +113,10 @@ def slow_tool_spec(seeded: Any, service: FakeHttpApiServer, path: str, steps: in
         },
         config={"url": f"{service.base_url}{path}/{{item}}"},
     )
-    turns = tuple(
-        ScriptTurn(tool_calls=(ToolCall(id=f"call-{i}", name="lookup", arguments={"item": f"{i}"}),))
-        for i in range(steps)
-    )
+    calls = [
+        ToolCall(id=f"call-{i}", name="lookup", arguments={"item": f"{i}"}) for i in range(steps)
+    ]
+    turns = tuple(ScriptTurn(tool_calls=(call,)) for call in calls)
     return demo_spec(seeded, tools=(tool,), script=(*turns, ScriptTurn(text="done")))
 
 
