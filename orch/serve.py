@@ -152,6 +152,9 @@ async def run_up(settings: Settings, seed_file: Path | None) -> None:
         ui_port=settings.dev_server_ui_port,
         db_file=settings.dev_server_db,
     )
+    cleared = dev.clear_leftover()  # before the port checks: a leftover holds its ports
+    if cleared:
+        _say(cleared)
     for port, what, env in (
         (settings.dev_server_port, "Temporal dev server", "DEV_SERVER_PORT"),
         (settings.dev_server_ui_port, "Temporal Web UI", "DEV_SERVER_UI_PORT"),

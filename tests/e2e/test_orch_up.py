@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import socket
@@ -13,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from temporal import devserver_pid
 from temporal.devserver import temporal_binary
 from tests.support.temporal import EXAMPLE_CONFIG, free_port
 
@@ -137,3 +139,97 @@ def test_orch_up_refuses_a_port_that_is_taken(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert f"port {taken} for the Temporal dev server is in use" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def up_env(tmp_path: Path, grpc: int, ui: int, api: int) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/orchestrator.db",
+        "DEV_SERVER_PORT": str(grpc),
+        "DEV_SERVER_UI_PORT": str(ui),
+        "DEV_SERVER_DB": str(tmp_path / "temporal.db"),
+        "API_PORT": str(api),
+        "WORKSPACE_DIR": str(tmp_path / "workspace"),
+        "TEMPORAL_TASK_QUEUE": "orch-up-test",
+    }
+
+
+def start_up(tmp_path: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    """`orch up` in a session of its own, once it printed `Ready.`; and what it printed."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "orch.cli", "up", "--seed", str(EXAMPLE_CONFIG)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    assert proc.stdout is not None
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith("Ready."):
+            break
+    return proc, "".join(lines)
+
+
+def running(pid: int, start_time: int) -> bool:
+    """Whether the process `pid` that started at `start_time` is alive (not a zombie)."""
+    stat = devserver_pid._stat(pid)
+    return stat is not None and not stat.zombie and stat.start_time == start_time
+
+
+@pytest.mark.skipif(not devserver_pid.can_check(), reason="needs /proc (Linux)")
+def test_a_killed_orch_up_takes_its_dev_server_along_and_a_stale_pid_file_harms_no_one(
+    tmp_path: Path,
+) -> None:
+    grpc, ui, api = free_port(), free_port(), free_port()
+    env = up_env(tmp_path, grpc, ui, api)
+    pid_file = tmp_path / "temporal.db.pid"
+    procs: list[subprocess.Popen[str]] = []
+    dev: devserver_pid.DevServerRecord | None = None
+    try:
+        first, output = start_up(tmp_path, env)
+        procs.append(first)
+        assert "Ready." in output, output
+        dev = devserver_pid.read(pid_file)
+        assert dev is not None and dev.owner_pid == first.pid
+        assert running(dev.pid, dev.start_time)
+        assert devserver_pid._cmdline(dev.pid) == dev.cmdline
+
+        os.kill(first.pid, signal.SIGKILL)  # orch up alone, not its group
+        first.wait(timeout=10)
+        deadline = time.monotonic() + 20
+        while running(dev.pid, dev.start_time) or port_open(grpc) or port_open(ui):
+            assert time.monotonic() < deadline, "the dev server outlived a SIGKILLed orch up"
+            time.sleep(0.1)
+
+        # The pid file now names an unrelated process, as after a pid reuse: it is left alone.
+        sleeper = subprocess.Popen(["sleep", "60"], text=True)
+        procs.append(sleeper)
+        other = devserver_pid.record_of(sleeper.pid, dev.cmdline)
+        assert other is not None
+        devserver_pid.write(pid_file, dataclasses.replace(other, owner_pid=first.pid))
+
+        second, output = start_up(tmp_path, env)  # the same ports, the same db
+        procs.append(second)
+        assert "Ready." in output, output
+        assert f"removed the stale {pid_file}: process {sleeper.pid} left alone" in output
+        assert sleeper.poll() is None
+        dev = devserver_pid.read(pid_file)
+        assert dev is not None and dev.owner_pid == second.pid and dev.pid != sleeper.pid
+
+        second.send_signal(signal.SIGINT)
+        assert second.wait(timeout=60) == 0
+        assert not pid_file.exists()
+        assert not running(dev.pid, dev.start_time)
+        for port in (grpc, ui, api):
+            assert not port_open(port), f"port {port} still open after Ctrl-C"
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+        if dev is not None and running(dev.pid, dev.start_time):  # a dev server orch up started
+            os.kill(dev.pid, signal.SIGKILL)
