@@ -1,5 +1,6 @@
 """`orch worker` stopped by SIGTERM while tool calls are in flight: it lets them finish (each HTTP
-call reaches the service once) and then stops; a second signal stops it at once.
+call reaches the service once) and then stops; a second signal stops it at once. `orch up` on
+Ctrl-C does the same, before it stops its dev server.
 
 The worker is a real `orch worker` process on the session's dev server; the tool is an `http` tool
 against a local server that answers slowly and records every request it gets.
@@ -8,6 +9,7 @@ against a local server that answers slowly and records every request it gets.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import signal
 import subprocess
@@ -16,8 +18,10 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from temporalio.client import Client
 
@@ -25,8 +29,11 @@ from config_store.transcript import TranscriptStore
 from core.settings import Settings
 from temporal.worker import build_worker
 from tests.fakes.http_api_server import Canned, FakeHttpApiServer
+from tests.support.auth import ADMIN_TOKEN, AUTH
 from tests.support.cli import orch_env
 from tests.support.runs import demo_spec, start_agent
+from tests.support.temporal import free_port
+from tests.support.up import start_up, up_env
 from workflows.agent_run import AgentRun
 from workflows.types import AgentSpec, ScriptTurn, ToolCall, ToolSpec
 
@@ -213,3 +220,93 @@ async def test_a_second_sigterm_stops_at_once_and_the_cut_off_calls_run_again(
     assert answers == ["done", "done"]
     keys = Counter(request.headers["idempotency-key"] for request in service.requests)
     assert sorted(keys.values()) == [2, 2], keys
+
+
+def slow_agent_config(service: FakeHttpApiServer, path: str) -> str:
+    """A seed file: an offline agent `slowpoke` that calls an `http` tool on `service` once."""
+    return f"""
+providers:
+  - name: offline
+    kind: scripted
+    default_model: scripted
+tools:
+  - name: lookup
+    kind: http
+    parameters:
+      type: object
+      properties: {{item: {{type: string}}}}
+      required: [item]
+    config:
+      url: "{service.base_url}{path}/{{item}}"
+agents:
+  - name: slowpoke
+    provider: offline
+    tools: [lookup]
+    script:
+      - tool_calls: [{{name: lookup, arguments: {{item: "0"}}}}]
+      - text: done
+"""
+
+
+def test_ctrl_c_of_orch_up_drains_the_calls_in_flight_before_the_dev_server_stops(
+    tmp_path: Path, service: FakeHttpApiServer
+) -> None:
+    service.reset()
+    service.answer("/up/0", Canned(echo=True, delay=3.0))
+    seed = tmp_path / "slow.yaml"
+    seed.write_text(slow_agent_config(service, "/up"))
+    grpc, ui, api = free_port(), free_port(), free_port()
+    env = {
+        **up_env(tmp_path, grpc, ui, api),
+        "OUTBOUND_ALLOW_HOSTS": "127.0.0.1",
+        "ORCH_ADMIN_TOKEN": ADMIN_TOKEN,
+        "WORKER_SHUTDOWN_GRACE_S": "20",
+    }
+    base = f"http://127.0.0.1:{api}"
+    procs: list[subprocess.Popen[str]] = []
+    try:
+        up, output = start_up(tmp_path, env, seed)
+        procs.append(up)
+        assert "Ready." in output, output
+        run_ids = []
+        for _ in range(3):
+            started = httpx.post(
+                f"{base}/v1/runs", json={"agent": "slowpoke", "input": "go"}, headers=AUTH
+            )
+            assert started.status_code == 202, started.text
+            run_ids.append(started.json()["run_id"])
+        wait_until(lambda: len(service.requests) == 3, 60, "the calls")
+
+        os.killpg(up.pid, signal.SIGINT)  # Ctrl-C: to the group (the dev server has its own)
+        rest, _ = up.communicate(timeout=60)
+        assert up.returncode == 0, rest
+        said = [line for line in rest.splitlines() if line.startswith(("stopping", "draining"))]
+        assert said == [
+            "stopping: the API takes no new requests",
+            "draining the worker: 3 activities in flight, waiting up to 20 s for them "
+            "(signal again to stop at once)",
+            "stopping: the Temporal dev server",
+        ], rest
+        assert len(service.requests) == 3
+
+        again, output = start_up(tmp_path, env, seed)  # the runs go on where they were
+        procs.append(again)
+        assert "Ready." in output, output
+        done = lambda: [run_status(base, run_id) for run_id in run_ids] == ["completed"] * 3  # noqa: E731
+        wait_until(done, 60, "the runs")
+        keys = Counter(request.headers["idempotency-key"] for request in service.requests)
+        assert len(keys) == 3 and set(keys.values()) == {1}, keys  # every call exactly once
+        again.send_signal(signal.SIGINT)
+        again.communicate(timeout=60)
+        assert again.returncode == 0
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.communicate(timeout=30)
+
+
+def run_status(base: str, run_id: str) -> str:
+    answer = httpx.get(f"{base}/v1/runs/{run_id}", headers=AUTH)
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["status"])

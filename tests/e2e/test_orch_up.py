@@ -17,14 +17,9 @@ import pytest
 from temporal import devserver_pid
 from temporal.devserver import temporal_binary
 from tests.support.temporal import EXAMPLE_CONFIG, free_port
+from tests.support.up import port_open, start_up, up_env
 
 pytestmark = pytest.mark.timeout(120)
-
-
-def port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def test_orch_up_serves_the_demo_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
@@ -139,39 +134,6 @@ def test_orch_up_refuses_a_port_that_is_taken(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert f"port {taken} for the Temporal dev server is in use" in result.stderr
     assert "Traceback" not in result.stderr
-
-
-def up_env(tmp_path: Path, grpc: int, ui: int, api: int) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path}/orchestrator.db",
-        "DEV_SERVER_PORT": str(grpc),
-        "DEV_SERVER_UI_PORT": str(ui),
-        "DEV_SERVER_DB": str(tmp_path / "temporal.db"),
-        "API_PORT": str(api),
-        "WORKSPACE_DIR": str(tmp_path / "workspace"),
-        "TEMPORAL_TASK_QUEUE": "orch-up-test",
-    }
-
-
-def start_up(tmp_path: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
-    """`orch up` in a session of its own, once it printed `Ready.`; and what it printed."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "orch.cli", "up", "--seed", str(EXAMPLE_CONFIG)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    assert proc.stdout is not None
-    lines = []
-    for line in proc.stdout:
-        lines.append(line)
-        if line.startswith("Ready."):
-            break
-    return proc, "".join(lines)
 
 
 def running(pid: int, start_time: int) -> bool:
