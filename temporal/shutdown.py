@@ -74,8 +74,8 @@ async def drain(
     cancelled there and then. Returns when the worker has stopped.
     """
     say(
-        f"draining the worker: {in_flight.count} activities in flight, waiting up to "
-        f"{grace_s:g} s for them (signal again to stop at once)"
+        f"draining the worker: {_activities(in_flight.count)} in flight, waiting up to "
+        f"{grace_s:g} s (signal again to stop at once)"
     )
     shutdown = asyncio.create_task(worker.shutdown())
     hurry = asyncio.create_task(at_once.wait())
@@ -84,11 +84,15 @@ async def drain(
             {shutdown, hurry}, timeout=grace_s, return_when=asyncio.FIRST_COMPLETED
         )
         if not done:
-            say(f"grace of {grace_s:g} s over: cancelling {in_flight.count} activities in flight")
+            say(f"grace of {grace_s:g} s over: cancelling {_activities(in_flight.count)} in flight")
             done, _ = await asyncio.wait({shutdown, hurry}, return_when=asyncio.FIRST_COMPLETED)
         if shutdown not in done:
             cut = in_flight.cancel_all()
-            say(f"stopping at once: cancelled {cut} activities in flight (Temporal retries them)")
+            say(f"stopping at once: cancelled {_activities(cut)} in flight (Temporal retries them)")
         await shutdown
     finally:
         hurry.cancel()
+
+
+def _activities(count: int) -> str:
+    return "1 activity" if count == 1 else f"{count} activities"

@@ -190,8 +190,8 @@ async def test_sigterm_lets_the_calls_in_flight_finish_once_and_a_restart_comple
         assert len(tool_results(seeded, run_id)) == 2
 
 
-@pytest.mark.parametrize("cut_by", ["a second signal", "the grace running out"])
-async def test_calls_cut_off_by_a_second_sigterm_or_the_grace_run_again(
+@pytest.mark.parametrize("cut_by", ["a second signal", "the grace running out", "SIGKILL"])
+async def test_calls_cut_off_by_a_second_sigterm_the_grace_or_sigkill_run_again(
     cut_by: str,
     temporal_client: Client,
     orch_settings: Settings,
@@ -203,23 +203,26 @@ async def test_calls_cut_off_by_a_second_sigterm_or_the_grace_run_again(
     delay = 8.0
     service.answer("/cut/0", Canned(echo=True, delay=delay))
     spec = slow_tool_spec(seeded, service, "/cut", steps=1)
-    worker = workers(60 if cut_by == "a second signal" else 1)
+    worker = workers(1 if cut_by == "the grace running out" else 60)
     run_ids = [await start_agent(temporal_client, orch_settings, spec, "go") for _ in range(2)]
     await asyncio.to_thread(wait_until, lambda: len(service.requests) == 2, 60, "the calls")
-    worker.signal(signal.SIGTERM)
-    await asyncio.to_thread(wait_until, lambda: "draining the worker" in worker.output, 10, "drain")
-    signalled = time.monotonic()
-    if cut_by == "a second signal":
-        worker.signal(signal.SIGTERM)
-    code = await asyncio.to_thread(worker.wait, 30)
-
-    assert time.monotonic() - signalled < 5, worker.output  # not the 60 s grace, nor the call
-    assert code == 0, worker.output
-    if cut_by == "a second signal":
-        said = "stopping at once: cancelled 2 activities in flight (Temporal retries them)"
+    if cut_by == "SIGKILL":
+        worker.kill()
+        assert worker.proc.returncode == -signal.SIGKILL
     else:
-        said = "grace of 1 s over: cancelling 2 activities in flight"
-    assert said in worker.output, worker.output
+        worker.signal(signal.SIGTERM)
+        await asyncio.to_thread(wait_until, lambda: "draining the worker" in worker.output, 10, "")
+        signalled = time.monotonic()
+        if cut_by == "a second signal":
+            worker.signal(signal.SIGTERM)
+        code = await asyncio.to_thread(worker.wait, 30)
+        assert time.monotonic() - signalled < 5, worker.output  # not the 60 s grace, nor the call
+        assert code == 0, worker.output
+        if cut_by == "a second signal":
+            said = "stopping at once: cancelled 2 activities in flight (Temporal retries them)"
+        else:
+            said = "grace of 1 s over: cancelling 2 activities in flight"
+        assert said in worker.output, worker.output
     for run_id in run_ids:
         assert tool_results(seeded, run_id) == []
     # What a cut-off call costs: Temporal runs it again, so the service sees it twice.
@@ -290,7 +293,7 @@ def test_ctrl_c_of_orch_up_drains_the_calls_in_flight_before_the_dev_server_stop
         said = [line for line in rest.splitlines() if line.startswith(("stopping", "draining"))]
         assert said == [
             "stopping: the API takes no new requests",
-            "draining the worker: 3 activities in flight, waiting up to 20 s for them "
+            "draining the worker: 3 activities in flight, waiting up to 20 s "
             "(signal again to stop at once)",
             "stopping: the Temporal dev server",
         ], rest
