@@ -158,7 +158,7 @@ async def test_sigterm_lets_the_calls_in_flight_finish_once_and_a_restart_comple
     workers: Callable[[float], WorkerProcess],
 ) -> None:
     service.reset()
-    delay = 3.0
+    delay = 5.0  # long enough that all first calls are in flight together
     for step in range(2):
         service.answer(f"/drain/{step}", Canned(echo=True, delay=delay))
     spec = slow_tool_spec(seeded, service, "/drain", steps=2)
@@ -262,7 +262,7 @@ def test_ctrl_c_of_orch_up_drains_the_calls_in_flight_before_the_dev_server_stop
     tmp_path: Path, service: FakeHttpApiServer
 ) -> None:
     service.reset()
-    service.answer("/up/0", Canned(echo=True, delay=3.0))
+    service.answer("/up/0", Canned(echo=True, delay=4.0))
     seed = tmp_path / "slow.yaml"
     seed.write_text(slow_agent_config(service, "/up"))
     grpc, ui, api = free_port(), free_port(), free_port()
