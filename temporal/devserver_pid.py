@@ -153,9 +153,11 @@ def clear_leftover(path: Path, binary: Path, db_file: Path, *, timeout_s: float 
         return ""
     try:
         pidfd = os.pidfd_open(record.pid)
-    except OSError:
+    except ProcessLookupError:
         remove(path)
         return f"removed the stale {path}: process {record.pid} is gone"
+    except OSError:  # no pidfds (Linux before 5.3): no safe way to signal it, so leave it be
+        return ""
     try:
         # Checked after the pidfd is open: the signal below reaches this process or none.
         leftover, why = _is_the_recorded_leftover(record, binary, db_file)
@@ -164,10 +166,11 @@ def clear_leftover(path: Path, binary: Path, db_file: Path, *, timeout_s: float 
                 remove(path)
                 return f"removed the stale {path}: process {record.pid} left alone ({why})"
             return f"left {path} alone: {why} (pid {record.owner_pid})"
-        signal.pidfd_send_signal(pidfd, signal.SIGTERM)
-        if not _exited(pidfd, timeout_s):
-            signal.pidfd_send_signal(pidfd, signal.SIGKILL)
-            _exited(pidfd, 5.0)
+        with contextlib.suppress(ProcessLookupError):  # it may end by itself meanwhile
+            signal.pidfd_send_signal(pidfd, signal.SIGTERM)
+            if not _exited(pidfd, timeout_s):
+                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+                _exited(pidfd, 5.0)
     finally:
         os.close(pidfd)
     remove(path)
