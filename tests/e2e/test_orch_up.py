@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from temporal import devserver_pid
-from temporal.devserver import temporal_binary
+from temporal.devserver import dev_server_command, temporal_binary
 from tests.support.temporal import EXAMPLE_CONFIG, free_port
 from tests.support.up import port_open, start_up, up_env
 
@@ -195,3 +195,45 @@ def test_a_killed_orch_up_takes_its_dev_server_along_and_a_stale_pid_file_harms_
             proc.wait()
         if dev is not None and running(dev.pid, dev.start_time):  # a dev server orch up started
             os.kill(dev.pid, signal.SIGKILL)
+
+
+@pytest.mark.skipif(not devserver_pid.can_check(), reason="needs /proc (Linux)")
+def test_the_next_orch_up_stops_a_leftover_dev_server_of_its_own_and_starts(
+    tmp_path: Path,
+) -> None:
+    grpc, ui, api = free_port(), free_port(), free_port()
+    env = up_env(tmp_path, grpc, ui, api)
+    db = Path(env["DEV_SERVER_DB"])
+    cmd = dev_server_command(port=grpc, ui_port=ui, db_file=db)
+    # What a killed `orch up` leaves where its dev server outlives it: the server, on its ports,
+    # and the pid file naming it, written by an `orch up` that is gone.
+    leftover = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, start_new_session=True)
+    procs: list[subprocess.Popen[str]] = []
+    try:
+        deadline = time.monotonic() + 30
+        while not port_open(grpc):
+            assert leftover.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+        record = devserver_pid.record_of(leftover.pid, cmd)
+        assert record is not None
+        gone = subprocess.Popen(["true"])
+        gone.wait()
+        devserver_pid.write(
+            devserver_pid.pid_file_for(db), dataclasses.replace(record, owner_pid=gone.pid)
+        )
+
+        up, output = start_up(tmp_path, env)
+        procs.append(up)
+        assert (
+            f"stopped the dev server (pid {leftover.pid}) that an earlier orch up left running"
+            in output
+        ), output
+        assert "Ready." in output, output
+        assert leftover.wait(timeout=5) is not None
+        up.send_signal(signal.SIGINT)
+        assert up.wait(timeout=60) == 0
+    finally:
+        for proc in [leftover, *procs]:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
