@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     # The largest request body the API reads; a larger one is a 413 payload_too_large.
     max_request_bytes: int = 1_000_000
 
+    # How long a stopping worker (SIGINT/SIGTERM) lets its in-flight activities finish before it
+    # cancels them. 25 s: longer than a typical tool or model call, and inside the 30 s a
+    # Kubernetes pod (terminationGracePeriodSeconds) or this repo's compose worker
+    # (stop_grace_period) gets before SIGKILL, leaving time to report the results.
+    worker_shutdown_grace_s: float = Field(default=25.0, ge=0, le=3600)
+
     # Embedded dev server (orch up).
     dev_server_port: int = 7233
     dev_server_ui_port: int = 8233

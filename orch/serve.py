@@ -28,12 +28,23 @@ class _Server(uvicorn.Server):
         yield
 
 
-def _stop_on_signals() -> asyncio.Event:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    return stop
+class _Signals:
+    """SIGINT and SIGTERM: the first asks for a clean stop (`stop`), any later one for an
+    immediate one (`at_once`)."""
+
+    def __init__(self) -> None:
+        self.stop = asyncio.Event()
+        self.at_once = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._received, sig)
+
+    def _received(self, sig: signal.Signals) -> None:
+        if not self.stop.is_set():
+            self.stop.set()
+        elif not self.at_once.is_set():
+            log.warning("%s again: stopping at once", sig.name)
+            self.at_once.set()
 
 
 async def _serve_until(stop: asyncio.Event, *tasks: asyncio.Task[None]) -> None:
@@ -63,25 +74,47 @@ def _api_server(settings: Settings) -> _Server:
 
 async def run_api(settings: Settings) -> None:
     server = _api_server(settings)
-    stop = _stop_on_signals()
+    signals = _Signals()
     task = asyncio.create_task(server.serve())
-    await _serve_until(stop, task)
+    await _serve_until(signals.stop, task)
+    await _stop_api(server, task, signals.at_once)
+
+
+async def _stop_api(server: _Server, task: asyncio.Task[None], at_once: asyncio.Event) -> None:
+    """Stop uvicorn: it closes its sockets at once and gives open requests (SSE streams) a few
+    seconds, unless `at_once` is set meanwhile."""
     server.should_exit = True
-    await task
+    hurry = asyncio.create_task(at_once.wait())
+    await asyncio.wait({task, hurry}, return_when=asyncio.FIRST_COMPLETED)
+    if not task.done():
+        server.force_exit = True
+    hurry.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 async def run_worker(settings: Settings) -> None:
     from temporal.client import connect
+    from temporal.shutdown import InFlight, drain
     from temporal.worker import build_worker, transcript_store
 
     client = await connect(settings)
-    worker = build_worker(client, settings, transcript_store(settings))
-    stop = _stop_on_signals()
+    in_flight = InFlight()
+    worker = build_worker(client, settings, transcript_store(settings), in_flight=in_flight)
+    signals = _Signals()
     task = asyncio.create_task(worker.run())
     log.info("worker polling task queue %s", settings.temporal_task_queue)
-    await _serve_until(stop, task)
-    await worker.shutdown()
-    await task  # the worker's plugins clean up after shutdown (MCP sessions close)
+    try:
+        await _serve_until(signals.stop, task)
+    finally:
+        await drain(
+            worker,
+            in_flight,
+            grace_s=settings.worker_shutdown_grace_s,
+            at_once=signals.at_once,
+            say=log.info,
+        )
+        await asyncio.gather(task, return_exceptions=True)  # plugins clean up (MCP sessions)
+    log.info("worker stopped")
 
 
 def ensure_port_free(host: str, port: int, what: str, env: str) -> None:
@@ -111,15 +144,24 @@ async def run_up(settings: Settings, seed_file: Path | None) -> None:
     from services.seed import is_empty, load_config_file
     from temporal.client import connect
     from temporal.devserver import DevServer
+    from temporal.shutdown import InFlight, drain
     from temporal.worker import build_worker
 
+    dev = DevServer(
+        port=settings.dev_server_port,
+        ui_port=settings.dev_server_ui_port,
+        db_file=settings.dev_server_db,
+    )
+    cleared = dev.clear_leftover()  # before the port checks: a leftover holds its ports
+    if cleared:
+        _say(cleared)
     for port, what, env in (
         (settings.dev_server_port, "Temporal dev server", "DEV_SERVER_PORT"),
         (settings.dev_server_ui_port, "Temporal Web UI", "DEV_SERVER_UI_PORT"),
         (settings.api_port, "API", "API_PORT"),
     ):
         ensure_port_free(settings.api_host if env == "API_PORT" else "127.0.0.1", port, what, env)
-    stop = _stop_on_signals()
+    signals = _Signals()
     await asyncio.to_thread(upgrade, settings.database_url)
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
@@ -135,11 +177,6 @@ async def run_up(settings: Settings, seed_file: Path | None) -> None:
         if made:
             _say(f"made a local admin token, kept in {settings.local_token_file} (mode 0600)")
 
-    dev = DevServer(
-        port=settings.dev_server_port,
-        ui_port=settings.dev_server_ui_port,
-        db_file=settings.dev_server_db,
-    )
     await dev.start()
     try:
         settings = settings.model_copy(
@@ -149,7 +186,8 @@ async def run_up(settings: Settings, seed_file: Path | None) -> None:
             }
         )
         client = await connect(settings)
-        worker = build_worker(client, settings, TranscriptStore(factory))
+        in_flight = InFlight()
+        worker = build_worker(client, settings, TranscriptStore(factory), in_flight=in_flight)
         server = _api_server(settings)
         worker_task = asyncio.create_task(worker.run())
         api_task = asyncio.create_task(server.serve())
@@ -168,13 +206,23 @@ async def run_up(settings: Settings, seed_file: Path | None) -> None:
                 _say("Auth             off (API_AUTH=off): any local program may use the API")
             _say("Ready. Ctrl-C stops everything.")
         try:
-            await _serve_until(stop, worker_task, api_task)
+            await _serve_until(signals.stop, worker_task, api_task)
         finally:
-            _say("stopping...")
-            server.should_exit = True
-            await asyncio.gather(api_task, return_exceptions=True)
-            await worker.shutdown()
+            # The API first: it stops taking requests at once (open streams get a few seconds
+            # while the worker drains). Then the worker, which drains against the dev server:
+            # that must stay up to take the results, so it stops last.
+            _say("stopping: the API takes no new requests")
+            api_stopped = asyncio.create_task(_stop_api(server, api_task, signals.at_once))
+            await drain(
+                worker,
+                in_flight,
+                grace_s=settings.worker_shutdown_grace_s,
+                at_once=signals.at_once,
+                say=_say,
+            )
             await asyncio.gather(worker_task, return_exceptions=True)  # plugins clean up
+            await api_stopped
+            _say("stopping: the Temporal dev server")
     finally:
         dev.stop()
         engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import compileall
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 
 from temporalio.client import Client
@@ -21,6 +22,7 @@ from activities.transcript import TranscriptActivities
 from config_store.db import make_engine, make_session_factory
 from config_store.transcript import TranscriptStore
 from core.settings import Settings, allow_hosts, doc_search_roots
+from temporal.shutdown import InFlight
 from workflows.agent_run import AgentRun
 
 # Our deterministic modules need no fresh copy per workflow run: passing them through spares
@@ -60,7 +62,11 @@ def build_worker(
     *,
     task_queue: str | None = None,
     env: Mapping[str, str] | None = None,
+    in_flight: InFlight | None = None,
 ) -> Worker:
+    """The worker of `settings`. On `shutdown()` it stops polling and gives the activities in
+    flight WORKER_SHUTDOWN_GRACE_S to finish before it cancels them; `in_flight`, when given,
+    counts them (and can cancel them sooner: temporal/shutdown.py)."""
     settings.workspace_dir.mkdir(parents=True, exist_ok=True)
     precompile_workflows()
     environ = env if env is not None else os.environ
@@ -80,6 +86,8 @@ def build_worker(
             transcript.record,
             subagents.resolve_subagent,
         ],
+        graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_grace_s),
+        interceptors=[in_flight] if in_flight is not None else [],
         # Closes the MCP sessions (stops stdio servers) once the worker has stopped.
         plugins=[context.mcp.worker_plugin()] if context.mcp is not None else [],
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import socket
@@ -13,16 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from temporal.devserver import temporal_binary
+from temporal import devserver_pid
+from temporal.devserver import dev_server_command, temporal_binary
 from tests.support.temporal import EXAMPLE_CONFIG, free_port
+from tests.support.up import port_open, start_up, up_env
 
 pytestmark = pytest.mark.timeout(120)
-
-
-def port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def test_orch_up_serves_the_demo_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
@@ -137,3 +134,106 @@ def test_orch_up_refuses_a_port_that_is_taken(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert f"port {taken} for the Temporal dev server is in use" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def running(pid: int, start_time: int) -> bool:
+    """Whether the process `pid` that started at `start_time` is alive (not a zombie)."""
+    stat = devserver_pid._stat(pid)
+    return stat is not None and not stat.zombie and stat.start_time == start_time
+
+
+@pytest.mark.skipif(not devserver_pid.can_check(), reason="needs /proc (Linux)")
+def test_a_killed_orch_up_takes_its_dev_server_along_and_a_stale_pid_file_harms_no_one(
+    tmp_path: Path,
+) -> None:
+    grpc, ui, api = free_port(), free_port(), free_port()
+    env = up_env(tmp_path, grpc, ui, api)
+    pid_file = tmp_path / "temporal.db.pid"
+    procs: list[subprocess.Popen[str]] = []
+    dev: devserver_pid.DevServerRecord | None = None
+    try:
+        first, output = start_up(tmp_path, env)
+        procs.append(first)
+        assert "Ready." in output, output
+        dev = devserver_pid.read(pid_file)
+        assert dev is not None and dev.owner_pid == first.pid
+        assert running(dev.pid, dev.start_time)
+        assert devserver_pid._cmdline(dev.pid) == dev.cmdline
+
+        os.kill(first.pid, signal.SIGKILL)  # orch up alone, not its group
+        first.wait(timeout=10)
+        deadline = time.monotonic() + 20
+        while running(dev.pid, dev.start_time) or port_open(grpc) or port_open(ui):
+            assert time.monotonic() < deadline, "the dev server outlived a SIGKILLed orch up"
+            time.sleep(0.1)
+
+        # The pid file now names an unrelated process, as after a pid reuse: it is left alone.
+        sleeper = subprocess.Popen(["sleep", "60"], text=True)
+        procs.append(sleeper)
+        other = devserver_pid.record_of(sleeper.pid, dev.cmdline)
+        assert other is not None
+        devserver_pid.write(pid_file, dataclasses.replace(other, owner_pid=first.pid))
+
+        second, output = start_up(tmp_path, env)  # the same ports, the same db
+        procs.append(second)
+        assert "Ready." in output, output
+        assert f"removed the stale {pid_file}: process {sleeper.pid} left alone" in output
+        assert sleeper.poll() is None
+        dev = devserver_pid.read(pid_file)
+        assert dev is not None and dev.owner_pid == second.pid and dev.pid != sleeper.pid
+
+        second.send_signal(signal.SIGINT)
+        assert second.wait(timeout=60) == 0
+        assert not pid_file.exists()
+        assert not running(dev.pid, dev.start_time)
+        for port in (grpc, ui, api):
+            assert not port_open(port), f"port {port} still open after Ctrl-C"
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+        if dev is not None and running(dev.pid, dev.start_time):  # a dev server orch up started
+            os.kill(dev.pid, signal.SIGKILL)
+
+
+@pytest.mark.skipif(not devserver_pid.can_check(), reason="needs /proc (Linux)")
+def test_the_next_orch_up_stops_a_leftover_dev_server_of_its_own_and_starts(
+    tmp_path: Path,
+) -> None:
+    grpc, ui, api = free_port(), free_port(), free_port()
+    env = up_env(tmp_path, grpc, ui, api)
+    db = Path(env["DEV_SERVER_DB"])
+    cmd = dev_server_command(port=grpc, ui_port=ui, db_file=db)
+    # What a killed `orch up` leaves where its dev server outlives it: the server, on its ports,
+    # and the pid file naming it, written by an `orch up` that is gone.
+    leftover = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, start_new_session=True)
+    procs: list[subprocess.Popen[str]] = []
+    try:
+        deadline = time.monotonic() + 30
+        while not port_open(grpc):
+            assert leftover.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+        record = devserver_pid.record_of(leftover.pid, cmd)
+        assert record is not None
+        gone = subprocess.Popen(["true"])
+        gone.wait()
+        devserver_pid.write(
+            devserver_pid.pid_file_for(db), dataclasses.replace(record, owner_pid=gone.pid)
+        )
+
+        up, output = start_up(tmp_path, env)
+        procs.append(up)
+        assert (
+            f"stopped the dev server (pid {leftover.pid}) that an earlier orch up left running"
+            in output
+        ), output
+        assert "Ready." in output, output
+        assert leftover.wait(timeout=5) is not None
+        up.send_signal(signal.SIGINT)
+        assert up.wait(timeout=60) == 0
+    finally:
+        for proc in [leftover, *procs]:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()

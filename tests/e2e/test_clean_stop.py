@@ -1,0 +1,322 @@
+"""`orch worker` stopped by SIGTERM while tool calls are in flight: it lets them finish (each HTTP
+call reaches the service once) and then stops; a second signal stops it at once. `orch up` on
+Ctrl-C does the same, before it stops its dev server.
+
+The worker is a real `orch worker` process on the session's dev server; the tool is an `http` tool
+against a local server that answers slowly and records every request it gets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from temporalio.client import Client
+
+from config_store.transcript import TranscriptStore
+from core.settings import Settings
+from temporal.worker import build_worker
+from tests.fakes.http_api_server import Canned, FakeHttpApiServer
+from tests.support.auth import ADMIN_TOKEN, AUTH
+from tests.support.cli import orch_env
+from tests.support.runs import demo_spec, start_agent
+from tests.support.temporal import free_port
+from tests.support.up import start_up, up_env
+from workflows.agent_run import AgentRun
+from workflows.types import AgentSpec, ScriptTurn, ToolCall, ToolSpec
+
+pytestmark = pytest.mark.timeout(150)
+
+RUNS = 4
+
+
+@pytest.fixture(scope="module")
+def service() -> Iterator[FakeHttpApiServer]:
+    server = FakeHttpApiServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+class WorkerProcess:
+    """`orch worker` in a subprocess of its own session; its output is collected as it comes."""
+
+    def __init__(self, settings: Settings, grace_s: float) -> None:
+        env = {
+            **orch_env(settings),
+            "OUTBOUND_ALLOW_HOSTS": "127.0.0.1",
+            "WORKER_SHUTDOWN_GRACE_S": str(grace_s),
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "orch.cli", "worker"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def signal(self, sig: signal.Signals) -> None:
+        self.proc.send_signal(sig)
+
+    def wait(self, timeout_s: float) -> int:
+        code = self.proc.wait(timeout=timeout_s)
+        self._reader.join(timeout=5)
+        return code
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def workers(orch_settings: Settings) -> Iterator[Callable[[float], WorkerProcess]]:
+    started: list[WorkerProcess] = []
+
+    def start(grace_s: float) -> WorkerProcess:
+        started.append(WorkerProcess(orch_settings, grace_s))
+        return started[-1]
+
+    yield start
+    for worker in started:
+        worker.kill()
+
+
+def slow_tool_spec(seeded: Any, service: FakeHttpApiServer, path: str, steps: int) -> AgentSpec:
+    """The demo agent with one `http` tool on `service`, scripted to call it `steps` times (one
+    call a step), then answer "done"."""
+    tool = ToolSpec(
+        name="lookup",
+        kind="http",
+        parameters={
+            "type": "object",
+            "properties": {"item": {"type": "string"}},
+            "required": ["item"],
+        },
+        config={"url": f"{service.base_url}{path}/{{item}}"},
+    )
+    calls = [
+        ToolCall(id=f"call-{i}", name="lookup", arguments={"item": f"{i}"}) for i in range(steps)
+    ]
+    turns = tuple(ScriptTurn(tool_calls=(call,)) for call in calls)
+    return demo_spec(seeded, tools=(tool,), script=(*turns, ScriptTurn(text="done")))
+
+
+def wait_until(check: Callable[[], bool], timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def tool_results(seeded: Any, run_id: str) -> list[str]:
+    return [b["text"] for _, b in TranscriptStore(seeded).read(run_id) if b["role"] == "tool"]
+
+
+async def finish_runs(
+    client: Client, settings: Settings, seeded: Any, run_ids: list[str]
+) -> list[str]:
+    """Run a fresh worker until every run has ended; their answers."""
+    allowing = settings.model_copy(update={"outbound_allow_hosts": "127.0.0.1"})
+    async with build_worker(client, allowing, TranscriptStore(seeded)):
+        results = await asyncio.gather(
+            *(client.get_workflow_handle_for(AgentRun.run, r).result() for r in run_ids)
+        )
+    return [result.answer for result in results]
+
+
+async def test_sigterm_lets_the_calls_in_flight_finish_once_and_a_restart_completes_the_runs(
+    temporal_client: Client,
+    orch_settings: Settings,
+    seeded: Any,
+    service: FakeHttpApiServer,
+    workers: Callable[[float], WorkerProcess],
+) -> None:
+    service.reset()
+    delay = 5.0  # long enough that all first calls are in flight together
+    for step in range(2):
+        service.answer(f"/drain/{step}", Canned(echo=True, delay=delay))
+    spec = slow_tool_spec(seeded, service, "/drain", steps=2)
+    worker = workers(20)
+    run_ids = [await start_agent(temporal_client, orch_settings, spec, "go") for _ in range(RUNS)]
+    # Every run is inside its first call: the service has the request and has not answered yet.
+    await asyncio.to_thread(wait_until, lambda: len(service.requests) == RUNS, 60, "the calls")
+    signalled = time.monotonic()
+    worker.signal(signal.SIGTERM)
+    code = await asyncio.to_thread(worker.wait, 30)
+    stopped_after = time.monotonic() - signalled
+
+    assert code == 0, worker.output
+    assert re.search(
+        rf"draining the worker: {RUNS} activities in flight, waiting up to 20 s", worker.output
+    ), worker.output
+    assert "stopping at once" not in worker.output and "grace of" not in worker.output
+    # It waited for the calls, and their results were stored before it stopped.
+    assert stopped_after < 20
+    for run_id in run_ids:
+        assert len(tool_results(seeded, run_id)) == 1, worker.output
+    assert len(service.requests) == RUNS  # none sent twice, none of the next step begun
+
+    answers = await finish_runs(temporal_client, orch_settings, seeded, run_ids)
+    assert answers == ["done"] * RUNS
+    keys = Counter(request.headers["idempotency-key"] for request in service.requests)
+    assert len(keys) == RUNS * 2 and set(keys.values()) == {1}, keys  # every call exactly once
+    for run_id in run_ids:
+        assert len(tool_results(seeded, run_id)) == 2
+
+
+@pytest.mark.parametrize("cut_by", ["a second signal", "the grace running out", "SIGKILL"])
+async def test_calls_cut_off_by_a_second_sigterm_the_grace_or_sigkill_run_again(
+    cut_by: str,
+    temporal_client: Client,
+    orch_settings: Settings,
+    seeded: Any,
+    service: FakeHttpApiServer,
+    workers: Callable[[float], WorkerProcess],
+) -> None:
+    service.reset()
+    delay = 8.0
+    service.answer("/cut/0", Canned(echo=True, delay=delay))
+    spec = slow_tool_spec(seeded, service, "/cut", steps=1)
+    worker = workers(1 if cut_by == "the grace running out" else 60)
+    run_ids = [await start_agent(temporal_client, orch_settings, spec, "go") for _ in range(2)]
+    await asyncio.to_thread(wait_until, lambda: len(service.requests) == 2, 60, "the calls")
+    if cut_by == "SIGKILL":
+        worker.kill()
+        assert worker.proc.returncode == -signal.SIGKILL
+    else:
+        worker.signal(signal.SIGTERM)
+        await asyncio.to_thread(wait_until, lambda: "draining the worker" in worker.output, 10, "")
+        signalled = time.monotonic()
+        if cut_by == "a second signal":
+            worker.signal(signal.SIGTERM)
+        code = await asyncio.to_thread(worker.wait, 30)
+        assert time.monotonic() - signalled < 5, worker.output  # not the 60 s grace, nor the call
+        assert code == 0, worker.output
+        if cut_by == "a second signal":
+            said = "stopping at once: cancelled 2 activities in flight (Temporal retries them)"
+        else:
+            said = "grace of 1 s over: cancelling 2 activities in flight"
+        assert said in worker.output, worker.output
+    for run_id in run_ids:
+        assert tool_results(seeded, run_id) == []
+    # What a cut-off call costs: Temporal runs it again, so the service sees it twice.
+    answers = await finish_runs(temporal_client, orch_settings, seeded, run_ids)
+    assert answers == ["done", "done"]
+    keys = Counter(request.headers["idempotency-key"] for request in service.requests)
+    assert sorted(keys.values()) == [2, 2], keys
+
+
+def slow_agent_config(service: FakeHttpApiServer, path: str) -> str:
+    """A seed file: an offline agent `slowpoke` that calls an `http` tool on `service` once."""
+    return f"""
+providers:
+  - name: offline
+    kind: scripted
+    default_model: scripted
+tools:
+  - name: lookup
+    kind: http
+    parameters:
+      type: object
+      properties: {{item: {{type: string}}}}
+      required: [item]
+    config:
+      url: "{service.base_url}{path}/{{item}}"
+agents:
+  - name: slowpoke
+    provider: offline
+    tools: [lookup]
+    script:
+      - tool_calls: [{{name: lookup, arguments: {{item: "0"}}}}]
+      - text: done
+"""
+
+
+def test_ctrl_c_of_orch_up_drains_the_calls_in_flight_before_the_dev_server_stops(
+    tmp_path: Path, service: FakeHttpApiServer
+) -> None:
+    service.reset()
+    service.answer("/up/0", Canned(echo=True, delay=4.0))
+    seed = tmp_path / "slow.yaml"
+    seed.write_text(slow_agent_config(service, "/up"))
+    grpc, ui, api = free_port(), free_port(), free_port()
+    env = {
+        **up_env(tmp_path, grpc, ui, api),
+        "OUTBOUND_ALLOW_HOSTS": "127.0.0.1",
+        "ORCH_ADMIN_TOKEN": ADMIN_TOKEN,
+        "WORKER_SHUTDOWN_GRACE_S": "20",
+    }
+    base = f"http://127.0.0.1:{api}"
+    procs: list[subprocess.Popen[str]] = []
+    try:
+        up, output = start_up(tmp_path, env, seed)
+        procs.append(up)
+        assert "Ready." in output, output
+        run_ids = []
+        for _ in range(3):
+            started = httpx.post(
+                f"{base}/v1/runs", json={"agent": "slowpoke", "input": "go"}, headers=AUTH
+            )
+            assert started.status_code == 202, started.text
+            run_ids.append(started.json()["run_id"])
+        wait_until(lambda: len(service.requests) == 3, 60, "the calls")
+
+        os.killpg(up.pid, signal.SIGINT)  # Ctrl-C: to the group (the dev server has its own)
+        rest, _ = up.communicate(timeout=60)
+        assert up.returncode == 0, rest
+        said = [line for line in rest.splitlines() if line.startswith(("stopping", "draining"))]
+        assert said == [
+            "stopping: the API takes no new requests",
+            "draining the worker: 3 activities in flight, waiting up to 20 s "
+            "(signal again to stop at once)",
+            "stopping: the Temporal dev server",
+        ], rest
+        assert len(service.requests) == 3
+
+        again, output = start_up(tmp_path, env, seed)  # the runs go on where they were
+        procs.append(again)
+        assert "Ready." in output, output
+        done = lambda: [run_status(base, run_id) for run_id in run_ids] == ["completed"] * 3  # noqa: E731
+        wait_until(done, 60, "the runs")
+        keys = Counter(request.headers["idempotency-key"] for request in service.requests)
+        assert len(keys) == 3 and set(keys.values()) == {1}, keys  # every call exactly once
+        again.send_signal(signal.SIGINT)
+        again.communicate(timeout=60)
+        assert again.returncode == 0
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.communicate(timeout=30)
+
+
+def run_status(base: str, run_id: str) -> str:
+    answer = httpx.get(f"{base}/v1/runs/{run_id}", headers=AUTH)
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["status"])
