@@ -30,6 +30,7 @@ from config_store.db import make_engine, make_session_factory
 from config_store.readiness import DatabaseCheck
 from core.settings import Settings, get_settings
 from temporal.client import connect
+from temporal.workers import WorkerCheck
 
 API_VERSION = "0.1.0"
 
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # routes) while Temporal is still coming up; run calls fail until it is reachable.
         app.state.temporal = await connect(settings, lazy=True)
         app.state.events = EventHub(app.state.temporal)
+        app.state.workers = WorkerCheck(app.state.temporal)
         await asyncio.to_thread(warn_if_locked_out, settings, app.state.session_factory)
         try:
             yield

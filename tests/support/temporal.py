@@ -8,6 +8,7 @@ import shutil
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -114,11 +115,11 @@ async def worker(
         yield
 
 
-@pytest_asyncio.fixture
-async def api_url(orch_settings: Settings, worker: None) -> AsyncIterator[str]:
-    """The real app served by uvicorn on a free port, with a worker on its task queue."""
+@asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[str]:
+    """The real app for `settings`, served by uvicorn on a free port: its base URL."""
     port = free_port()
-    settings = orch_settings.model_copy(update={"api_port": port})
+    settings = settings.model_copy(update={"api_port": port})
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
     )
@@ -127,6 +128,25 @@ async def api_url(orch_settings: Settings, worker: None) -> AsyncIterator[str]:
         if task.done():
             task.result()
         await asyncio.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest_asyncio.fixture
+async def api_url(orch_settings: Settings, worker: None) -> AsyncIterator[str]:
+    """The real app served by uvicorn on a free port, with a worker on its task queue."""
+    async with serving(orch_settings) as url:
+        yield url
+
+
+@pytest_asyncio.fixture
+async def api_url_without_worker(
+    orch_settings: Settings, seeded: sessionmaker[Session]
+) -> AsyncIterator[str]:
+    """The same app with no worker of its own: whether one polls the task queue is up to the
+    test."""
+    async with serving(orch_settings) as url:
+        yield url
