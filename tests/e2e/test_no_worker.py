@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowFailureError
 from temporalio.contrib.workflow_streams import WorkflowStreamClient
 
 from config_store.transcript import TranscriptStore
@@ -80,6 +80,15 @@ async def test_with_no_worker_a_running_run_answers_at_once_and_says_why(
     history = await temporal_client.get_workflow_handle(run_id).fetch_history()
     kinds = [event.event_type for event in history.events]
     assert EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED in kinds
+
+    # Temporal kept the cancel: the run ends cancelled as soon as a worker takes it up.
+    async with build_worker(temporal_client, orch_settings, TranscriptStore(seeded)):
+        handle = temporal_client.get_workflow_handle(run_id)
+        with pytest.raises(WorkflowFailureError):
+            await asyncio.wait_for(handle.result(), 30)
+        async with httpx.AsyncClient(base_url=api_url_without_worker, headers=AUTH) as http:
+            view = (await http.get(f"/v1/runs/{run_id}")).json()
+    assert view["status"] == "cancelled" and view["live"] is True
 
 
 async def test_once_the_worker_is_gone_the_run_shows_the_events_it_had_published(
