@@ -28,8 +28,10 @@ from api.routes import (
 )
 from api.sse import EventHub
 from config_store.db import make_engine, make_session_factory
+from config_store.readiness import DatabaseCheck
 from core.settings import Settings, get_settings
 from temporal.client import connect
+from temporal.workers import WorkerCheck
 
 API_VERSION = "0.1.0"
 
@@ -43,11 +45,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
         app.state.engine = engine
+        app.state.database_check = DatabaseCheck(engine)
         app.state.session_factory = make_session_factory(engine)
         # The Temporal client is lazy: the API starts (and answers /healthz and the config
         # routes) while Temporal is still coming up; run calls fail until it is reachable.
         app.state.temporal = await connect(settings, lazy=True)
         app.state.events = EventHub(app.state.temporal)
+        app.state.workers = WorkerCheck(app.state.temporal)
         await asyncio.to_thread(warn_if_locked_out, settings, app.state.session_factory)
         try:
             yield

@@ -11,6 +11,7 @@ from temporalio.client import Client
 
 from api.sse import EventHub
 from core.settings import Settings
+from temporal.workers import WorkerCheck
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -52,5 +53,11 @@ def get_events(request: Request) -> EventHub:
     return hub
 
 
+def get_workers(request: Request) -> WorkerCheck:
+    workers: WorkerCheck = request.app.state.workers
+    return workers
+
+
 TemporalDep = Annotated[Client, Depends(get_temporal)]
+WorkersDep = Annotated[WorkerCheck, Depends(get_workers)]
 EventsDep = Annotated[EventHub, Depends(get_events)]

@@ -80,6 +80,9 @@ TEMPORAL_UNAVAILABLE = Answer(
 TEMPORAL_TOO_LARGE = Answer(
     413, "payload_too_large", "Temporal refused to start the run as too large."
 )
+NO_WORKER = Answer(
+    503, "no_worker", "no worker polls the run's task queue, so the run cannot take it now."
+)
 # What every operation that talks to Temporal may answer.
 TEMPORAL = (TEMPORAL_REFUSED, TEMPORAL_UNAVAILABLE)
 

@@ -60,3 +60,11 @@ class InvalidConfig(OrchError):
         super().__init__([{"field": field, "message": problem}])
         self.field = field
         self.problem = problem
+
+
+class NoWorker(OrchError):
+    """No worker polls the task queue a run needs one on, or none answered in time: what only
+    the workflow can do (a query, an Update) would wait for one indefinitely."""
+
+    status_code = 503
+    code = "no_worker"

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio.client import (
     Client,
+    WorkflowExecutionDescription,
     WorkflowExecutionStatus,
     WorkflowFailureError,
+    WorkflowHandle,
 )
 from temporalio.common import (
     SearchAttributePair,
@@ -25,6 +28,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from core.errors import NotFound, OrchError
 from temporal.client import TemporalUnavailable
+from temporal.history import PublishedEvent, last_events, start_input
+from temporal.workers import WorkerCheck
 from workflows.agent_run import AgentRun
 from workflows.types import AGENT_NAME, AgentSpec, RunInput, RunResult, RunState
 
@@ -49,6 +54,26 @@ class RunView:
     tool_errors: int = 0  # tool calls that ended in an error result
     invalid_tool_calls: int = 0  # of those, calls with arguments that broke the schema
     parent_run_id: str | None = None  # a sub-agent run: the run that started it
+    # False: the run's own state could not be read (no worker polls, or none answered).
+    # `notice` says why; `last_events` holds the newest events Temporal's history has of the
+    # run, `steps` is the last one's step, and the other counters, usage, stop_reason and
+    # answer are unknown (left at their defaults).
+    live: bool = True
+    notice: str | None = None
+    last_events: list[PublishedEvent] | None = None
+
+
+# Each call to Temporal that reads or cancels a run: Temporal answers from its own store.
+CALL_TIMEOUT = timedelta(seconds=1)
+# Reading a closed run's result (its close event, with the whole result in it).
+RESULT_TIMEOUT = timedelta(seconds=5)
+# A query needs the worker, which answers in milliseconds when it has the run cached (and must
+# replay its history when it has not).
+QUERY_TIMEOUT = timedelta(seconds=1.5)
+# All the history reads of a run read without a worker, together.
+HISTORY_TIMEOUT = timedelta(seconds=1)
+# How many of the newest events a run read without a worker shows.
+LAST_EVENTS = 20
 
 
 _TOO_LARGE = ("message larger than max", "size limit", "exceeds limit", "blob data size")
@@ -62,6 +87,12 @@ def _too_large(err: RPCError) -> bool:
         RPCStatusCode.INVALID_ARGUMENT,
         RPCStatusCode.RESOURCE_EXHAUSTED,
     ) and any(marker in message for marker in _TOO_LARGE)
+
+
+# Temporal is down, or did not answer within the call's deadline (the client reports an
+# expired `rpc_timeout` as CANCELLED).
+_TIMED_OUT = (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED)
+_NO_ANSWER = (RPCStatusCode.UNAVAILABLE, *_TIMED_OUT)
 
 
 @contextmanager
@@ -78,7 +109,7 @@ def temporal_errors(run_id: str | None = None) -> Iterator[None]:
                 code="payload_too_large",
                 status_code=413,
             ) from err
-        if err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+        if err.status in _NO_ANSWER:
             raise TemporalUnavailable(f"Temporal is unavailable: {err.message}") from err
         if err.status == RPCStatusCode.INVALID_ARGUMENT:
             # e.g. the AgentName search attribute is not registered on this namespace
@@ -107,11 +138,20 @@ async def start_run(
         await _start(client, task_queue, RunInput(run_id, agent, input, history=history))
 
 
+async def describe(client: Client, run_id: str) -> WorkflowExecutionDescription:
+    """Temporal's description of the run (no worker needed), within CALL_TIMEOUT."""
+    with temporal_errors(run_id):
+        return await client.get_workflow_handle(run_id).describe(rpc_timeout=CALL_TIMEOUT)
+
+
+def ended(desc: WorkflowExecutionDescription) -> str | None:
+    """How a run ended ("completed", "cancelled", ...), or None while it is still going."""
+    return ENDED_STATUS.get(desc.status) if desc.status else None
+
+
 async def ended_status(client: Client, run_id: str) -> str | None:
     """How a run ended ("completed", "cancelled", ...), or None while it is still going."""
-    with temporal_errors(run_id):
-        desc = await client.get_workflow_handle(run_id).describe()
-    return ENDED_STATUS.get(desc.status) if desc.status else None
+    return ended(await describe(client, run_id))
 
 
 async def _start(client: Client, task_queue: str, input: RunInput) -> None:
@@ -139,33 +179,107 @@ ENDED_STATUS = {WorkflowExecutionStatus.COMPLETED: "completed", **_CLOSED_STATUS
 
 
 async def ensure_exists(client: Client, run_id: str) -> None:
+    await describe(client, run_id)
+
+
+async def get_run(client: Client, run_id: str, workers: WorkerCheck | None = None) -> RunView:
+    """The run's view. A run whose state only its worker can tell (a running one) is read with
+    the `state` query when a worker polls its task queue, else (or when the query finds no
+    worker in QUERY_TIMEOUT) from what Temporal holds: `live` false, with a notice."""
     with temporal_errors(run_id):
-        await client.get_workflow_handle(run_id).describe()
+        return await _read(client, run_id, workers or WorkerCheck(client))
 
 
-async def get_run(client: Client, run_id: str) -> RunView:
-    with temporal_errors(run_id):
-        return await _read(client, run_id)
-
-
-async def _read(client: Client, run_id: str) -> RunView:
+async def _read(client: Client, run_id: str, workers: WorkerCheck) -> RunView:
     handle = client.get_workflow_handle_for(AgentRun.run, run_id)
-    desc = await handle.describe()
+    desc = await handle.describe(rpc_timeout=CALL_TIMEOUT)
     times = _Times(desc.start_time, desc.close_time, desc.parent_id)
     if desc.status == WorkflowExecutionStatus.COMPLETED:
-        return _from_result(await handle.result(), times)
+        return _from_result(await handle.result(rpc_timeout=RESULT_TIMEOUT), times)
     if desc.status == WorkflowExecutionStatus.FAILED:
         try:
-            await handle.result()
+            await handle.result(rpc_timeout=RESULT_TIMEOUT)
         except WorkflowFailureError as err:
             cause = err.cause
             if isinstance(cause, ApplicationError) and cause.details:
                 result = value_to_type(RunResult, cause.details[0])
                 return _from_result(result, times)
-            return _from_state(await handle.query(AgentRun.state), "failed", str(cause), times)
-    state = await handle.query(AgentRun.state)
-    status = _CLOSED_STATUS.get(desc.status, state.status) if desc.status else state.status
-    return _from_state(state, status, state.error, times)
+            state = await _query_state(client, handle, desc, workers)
+            if isinstance(state, str):
+                return await _without_worker(client, desc, times, state, "failed", str(cause))
+            return _from_state(state, "failed", str(cause), times)
+    state = await _query_state(client, handle, desc, workers)
+    closed = _CLOSED_STATUS.get(desc.status) if desc.status else None
+    if isinstance(state, str):
+        return await _without_worker(client, desc, times, state, closed or "running", None)
+    return _from_state(state, closed or state.status, state.error, times)
+
+
+async def _query_state(
+    client: Client,
+    handle: WorkflowHandle[Any, Any],
+    desc: WorkflowExecutionDescription,
+    workers: WorkerCheck,
+) -> RunState | str:
+    """The run's `state` query, or why it could not be asked or answered (a notice)."""
+    task_queue = desc.task_queue
+    if not await workers.has_workflow_worker(task_queue):
+        pollers = await workers.without_workflow_worker(task_queue)
+        return f"{pollers.notice()}: the live state is unavailable"
+    try:
+        async with asyncio.timeout(QUERY_TIMEOUT.total_seconds()):
+            state: RunState = await handle.query(AgentRun.state, rpc_timeout=QUERY_TIMEOUT)
+    except (RPCError, TimeoutError) as err:
+        if isinstance(err, RPCError) and err.status not in _TIMED_OUT:
+            raise
+        workers.forget(task_queue)
+        seconds = QUERY_TIMEOUT.total_seconds()
+        return (
+            f"no worker polling the task queue {task_queue!r} answered within {seconds:g} s: "
+            "the live state is unavailable"
+        )
+    return state
+
+
+async def _without_worker(
+    client: Client,
+    desc: WorkflowExecutionDescription,
+    times: _Times,
+    notice: str,
+    status: str,
+    error: str | None,
+) -> RunView:
+    """The view of a run read without its worker: Temporal's description, the run's input and
+    the newest events its history holds."""
+    run_id = desc.id
+    try:
+        async with asyncio.timeout(HISTORY_TIMEOUT.total_seconds()):
+            carried = await start_input(client, run_id)
+            events = await last_events(client, run_id, limit=LAST_EVENTS, carried=carried)
+    except (RPCError, TimeoutError) as err:
+        if isinstance(err, RPCError) and err.status not in _NO_ANSWER:
+            raise
+        carried, events = None, []
+        why = err.message if isinstance(err, RPCError) else "no answer in time"
+        notice += f"; its history could not be read ({why})"
+    else:
+        notice += "; shown: what Temporal holds of the run without a worker"
+    agent = carried.agent.name if carried else desc.typed_search_attributes.get(AGENT_NAME)
+    last_step = events[-1].step if events else None
+    return RunView(
+        run_id=run_id,
+        status=status,
+        agent=agent or "",
+        agent_version=carried.agent.version if carried else 0,
+        steps=last_step or 0,
+        error=error,
+        started_at=times.started_at,
+        closed_at=times.closed_at,
+        parent_run_id=times.parent_run_id,
+        live=False,
+        notice=notice,
+        last_events=events,
+    )
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import RUN
-from api.deps import TemporalDep
-from api.openapi import NOT_FOUND, TEMPORAL, Answer, errors
+from api.deps import TemporalDep, WorkersDep
+from api.openapi import NO_WORKER, NOT_FOUND, TEMPORAL, Answer, errors
 from temporal.control import cancel_run, provide_input, resolve_approval
 from workflows.types import ApprovalDecision, ApprovalOutcome, InputOutcome, UserInput
 
@@ -59,22 +59,29 @@ async def cancel(run_id: str, client: TemporalDep, response: Response) -> Cancel
 
 @router.post(
     "/{run_id}/approvals/{call_id}",
-    responses=errors(NOT_FOUND, NOT_PENDING, *TEMPORAL),
+    responses=errors(NOT_FOUND, NOT_PENDING, NO_WORKER, *TEMPORAL),
     dependencies=[RUN],
 )
 async def decide(
-    run_id: str, call_id: str, body: ApprovalBody, client: TemporalDep
+    run_id: str, call_id: str, body: ApprovalBody, client: TemporalDep, workers: WorkersDep
 ) -> ApprovalOutcome:
-    """Approve or reject a tool call waiting for approval (409 when none of that id waits)."""
+    """Approve or reject a tool call waiting for approval (409 when none of that id waits;
+    503 no_worker when no worker polls the run's task queue)."""
     decision = ApprovalDecision(
         call_id=call_id, approve=body.decision == "approve", reason=body.reason, by=body.by
     )
-    return await resolve_approval(client, run_id, decision)
+    return await resolve_approval(client, run_id, decision, workers)
 
 
 @router.post(
-    "/{run_id}/input", responses=errors(NOT_FOUND, NOT_PENDING, *TEMPORAL), dependencies=[RUN]
+    "/{run_id}/input",
+    responses=errors(NOT_FOUND, NOT_PENDING, NO_WORKER, *TEMPORAL),
+    dependencies=[RUN],
 )
-async def answer(run_id: str, body: InputBody, client: TemporalDep) -> InputOutcome:
-    """Answer the question the agent asked with `ask_user` (409 when none is pending)."""
-    return await provide_input(client, run_id, UserInput(text=body.text, call_id=body.call_id))
+async def answer(
+    run_id: str, body: InputBody, client: TemporalDep, workers: WorkersDep
+) -> InputOutcome:
+    """Answer the question the agent asked with `ask_user` (409 when none is pending; 503
+    no_worker when no worker polls the run's task queue)."""
+    reply = UserInput(text=body.text, call_id=body.call_id)
+    return await provide_input(client, run_id, reply, workers)

@@ -7,13 +7,17 @@ from collections.abc import Awaitable
 
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel
-from sqlalchemy import text
 
 from api.deps import TemporalDep
+from config_store.readiness import DatabaseCheck
 
 router = APIRouter(tags=["health"])
 
 READY_TIMEOUT_S = 3.0
+
+
+class NotReady(Exception):
+    """A part answered, and what it said means the API should not take traffic."""
 
 
 class Readiness(BaseModel):
@@ -33,22 +37,30 @@ def healthz() -> dict[str, str]:
     responses={503: {"model": Readiness, "description": "Not ready: the part that failed."}},
 )
 async def readyz(request: Request, client: TemporalDep, response: Response) -> Readiness:
-    """The API can serve runs (readiness): the database answers and Temporal is healthy.
-    503 with the failing part otherwise."""
+    """The API can serve runs (readiness): the database answers, is the file it opened (SQLite)
+    and is migrated to the code's head; Temporal is healthy. 503 with the failing part
+    otherwise."""
+    database_check: DatabaseCheck = request.app.state.database_check
 
-    def ping_database() -> None:
-        with request.app.state.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+    def check_database() -> None:
+        problem = database_check.problem()
+        if problem is not None:
+            raise NotReady(problem)
 
     async def check(work: Awaitable[object]) -> str:
         try:
             await asyncio.wait_for(work, READY_TIMEOUT_S)
             return "ok"
+        except NotReady as err:
+            return str(err)[:300]
+        except TimeoutError:
+            return f"no answer within {READY_TIMEOUT_S:g} s"
         except Exception as err:
             return f"{type(err).__name__}: {err}"[:300]
 
-    database = await check(asyncio.to_thread(ping_database))
-    temporal = await check(client.service_client.check_health())
+    database, temporal = await asyncio.gather(
+        check(asyncio.to_thread(check_database)), check(client.service_client.check_health())
+    )
     ready = database == "ok" and temporal == "ok"
     if not ready:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE

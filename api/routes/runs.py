@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
 from api.auth import READ, RUN, Principal, authenticate_stream
-from api.deps import EventsDep, SessionFactoryDep, SettingsDep, TemporalDep
+from api.deps import EventsDep, SessionFactoryDep, SettingsDep, TemporalDep, WorkersDep
 from api.openapi import (
     INVALID_CONFIG,
     NOT_FOUND,
@@ -202,9 +202,10 @@ async def list_recent_runs(
 
 
 @router.get("/runs/{run_id}", responses=errors(NOT_FOUND, *TEMPORAL), dependencies=[READ])
-async def read_run(run_id: str, client: TemporalDep) -> RunView:
-    """Status, agent and version, stop reason, steps, token usage and the answer."""
-    return await get_run(client, run_id)
+async def read_run(run_id: str, client: TemporalDep, workers: WorkersDep) -> RunView:
+    """Status, agent and version, stop reason, steps, token usage and the answer. With no
+    worker to answer for a running run: `live` false, a `notice` why, and `last_events`."""
+    return await get_run(client, run_id, workers)
 
 
 class StreamToken(BaseModel):

@@ -148,3 +148,13 @@ async def serving(
     finally:
         server.should_exit = True
         await task
+
+
+@pytest_asyncio.fixture
+async def api_url_without_worker(
+    orch_settings: Settings, seeded: sessionmaker[Session]
+) -> AsyncIterator[str]:
+    """The same app with no worker of its own: whether one polls the task queue is up to the
+    test."""
+    async with serving(orch_settings) as url:
+        yield url
