@@ -24,6 +24,7 @@ PACKAGES = (
 # Test directories that mirror no package, and why.
 NAMED_EXCEPTIONS = {
     "e2e": "the product from outside: HTTP, the CLI, a browser",
+    "drills": "long runs and crash drills: the product's promises under load and failure",
     "deploy": "the Dockerfile, docker-compose.yml and their setup scripts",
     "support": "fixtures and helpers the tests share",
     "fakes": "real servers that stand in for outside services",
