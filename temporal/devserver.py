@@ -104,6 +104,11 @@ class DevServer:
         return f"127.0.0.1:{self.port}"
 
     @property
+    def pid(self) -> int | None:
+        """The pid of the dev server this object started (None before `start()`)."""
+        return self._process.pid if self._process is not None else None
+
+    @property
     def pid_file(self) -> Path | None:
         return devserver_pid.pid_file_for(self.db_file) if self.db_file is not None else None
 

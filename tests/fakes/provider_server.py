@@ -15,6 +15,7 @@ port to play a provider that is down.
     server = FakeProviderServer(); server.start()
     server.queue_tool_calls([FakeToolCall("calculator", {"expression": "12*7"})])
     server.queue_fault(429, headers={"Retry-After": "2"}, wire="openai")
+    server.fail_all(503); ...; server.fail_all(None)   # down for a while, then back
     ... point an SDK at server.openai_base_url / server.anthropic_base_url ...
     assert server.requests[-1].json["model"] == "gpt-4o-mini"
 """
@@ -27,6 +28,7 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -86,6 +88,9 @@ class FakeFault:
     delay: float = 0.0
 
 
+Responder = Callable[[Any, Wire], FakeReply]
+
+
 @dataclass(frozen=True)
 class RecordedRequest:
     method: str
@@ -122,6 +127,8 @@ class FakeProviderServer(LocalServer):
         self._replies: dict[Wire | None, deque[FakeReply]] = {}
         self._faults: dict[Wire | None, deque[FakeFault]] = {}
         self._requests: list[RecordedRequest] = []
+        self._outage: FakeFault | None = None
+        self._responder: Responder | None = None
         self._ids = itertools.count(1)
         app = Starlette(
             routes=[
@@ -150,6 +157,8 @@ class FakeProviderServer(LocalServer):
             self._replies.clear()
             self._faults.clear()
             self._requests.clear()
+            self._outage = None
+            self._responder = None
             self.default_text = DEFAULT_TEXT
         self.start()
 
@@ -225,6 +234,18 @@ class FakeProviderServer(LocalServer):
         with self._lock:
             self._faults.setdefault(wire, deque()).append(fault)
 
+    def reply_with(self, responder: Responder | None) -> None:
+        """Answer requests that find no queued reply with `responder(body, wire)` (None: the
+        default text): replies that depend on the conversation, whichever run asks first."""
+        with self._lock:
+            self._responder = responder
+
+    def fail_all(self, status: int | None) -> None:
+        """Answer every request with `status` (e.g. 503) until `fail_all(None)`: an outage that
+        lasts a while, not a number of requests. Queued replies and faults wait meanwhile."""
+        with self._lock:
+            self._outage = None if status is None else FakeFault(status=status, message="down")
+
     @property
     def requests(self) -> list[RecordedRequest]:
         with self._lock:
@@ -273,7 +294,12 @@ class FakeProviderServer(LocalServer):
                     wire=wire,
                 )
             )
-            outcome = self._next(self._faults, wire) or self._next(self._replies, wire)
+            outcome = (
+                self._outage or self._next(self._faults, wire) or self._next(self._replies, wire)
+            )
+            responder = self._responder
+        if outcome is None and responder is not None:
+            outcome = responder(body, wire)
         return body, outcome or FakeReply(text=self.default_text)
 
     @staticmethod
