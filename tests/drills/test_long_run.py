@@ -18,9 +18,13 @@ from typing import Any
 import httpx
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.testing import WorkflowEnvironment
 
 from config_store.transcript import TranscriptStore
 from core.settings import Settings
+from temporal.client import SEARCH_ATTRIBUTES
+from temporal.devserver import dev_server_extra_args, temporal_binary
+from temporal.worker import build_worker
 from tests.support.auth import AUTH
 from tests.support.runs import demo_spec, start_agent
 from tests.support.sse import read_events
@@ -126,3 +130,44 @@ async def test_a_500_step_run_continues_as_new_and_keeps_its_stream_usage_and_tr
     assert largest < HISTORY_LIMIT, sizes
     # The carried stream state holds every event so far, so the input grows with the run.
     assert max(inputs) < BLOB_LIMIT, inputs
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="continue-as-new carries every event of the stream, so its input outgrows Temporal's "
+    "payload limit (2 MB by default: near 1,100 small steps) and the run sticks on "
+    "PayloadsTooLarge; see docs/operations.md#drills",
+)
+async def test_a_run_whose_carried_stream_outgrows_the_payload_limit_still_completes(
+    orch_settings: Settings, seeded: Any
+) -> None:
+    """The same limit, scaled down: a payload limit of 60 KB and continue-as-new suggested every
+    200 history events, so the carried stream passes the limit after some 30 steps of 60."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(temporal_binary()),
+        search_attributes=SEARCH_ATTRIBUTES,
+        dev_server_extra_args=[
+            *dev_server_extra_args(),
+            *("--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=200"),
+            *("--dynamic-config-value", "limit.blobSize.warn=50000"),
+            *("--dynamic-config-value", "limit.blobSize.error=60000"),
+        ],
+    )
+    try:
+        client = env.client
+        calc = ToolCall(id="", name="calculator", arguments={"expression": "6*7"})
+        steps = 60
+        script = (ScriptTurn(tool_calls=(calc,)),) * (steps - 1) + (ScriptTurn(text="done"),)
+        spec = demo_spec(seeded, script=script, max_steps=steps)
+        async with build_worker(client, orch_settings, TranscriptStore(seeded)):
+            run_id = await start_agent(client, orch_settings, spec, "go")
+            handle = client.get_workflow_handle_for(AgentRun.run, run_id)
+            try:
+                result = await asyncio.wait_for(handle.result(), 15)
+            except TimeoutError:
+                stored = len(TranscriptStore(seeded).read(run_id))
+                raise AssertionError(f"stuck after {stored} transcript entries") from None
+        assert result.status == "completed" and result.steps == steps
+    finally:
+        await env.shutdown()
