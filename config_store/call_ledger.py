@@ -23,11 +23,12 @@ Start = Literal["go", "unknown"]
 
 
 def start_call(
-    session_factory: sessionmaker[Session], run_id: str, call_id: str, attempt: int
+    session_factory: sessionmaker[Session], run_id: str, seq: int, call_id: str, attempt: int
 ) -> Start:
-    """Write the row of this attempt before it calls (committed when this returns "go")."""
+    """Write the row of this attempt of the call at transcript position `seq` before it calls
+    (committed when this returns "go")."""
     with session_factory() as session:
-        session.add(ToolCallLedger(run_id=run_id, call_id=call_id, attempt=attempt))
+        session.add(ToolCallLedger(run_id=run_id, seq=seq, call_id=call_id, attempt=attempt))
         try:
             session.commit()
             return "go"
@@ -38,7 +39,7 @@ def start_call(
             update(ToolCallLedger)
             .where(
                 ToolCallLedger.run_id == run_id,
-                ToolCallLedger.call_id == call_id,
+                ToolCallLedger.seq == seq,
                 ToolCallLedger.finished_at.is_not(None),
             )
             .values(attempt=attempt, started_at=utcnow(), finished_at=None)
@@ -47,31 +48,31 @@ def start_call(
         return "go" if again.rowcount == 1 else "unknown"
 
 
-def finish_call(session: Session, run_id: str, call_id: str) -> None:
+def finish_call(session: Session, run_id: str, seq: int) -> None:
     """Mark the call finished, in the caller's transaction (no row: nothing to do)."""
     session.execute(
         update(ToolCallLedger)
         .where(
             ToolCallLedger.run_id == run_id,
-            ToolCallLedger.call_id == call_id,
+            ToolCallLedger.seq == seq,
             ToolCallLedger.finished_at.is_(None),
         )
         .values(finished_at=utcnow())
     )
 
 
-def end_attempt(session_factory: sessionmaker[Session], run_id: str, call_id: str) -> None:
+def end_attempt(session_factory: sessionmaker[Session], run_id: str, seq: int) -> None:
     """This attempt failed in a way that is safe to retry: the next one may call again."""
     with session_factory() as session:
-        finish_call(session, run_id, call_id)
+        finish_call(session, run_id, seq)
         session.commit()
 
 
 def get_call(
-    session_factory: sessionmaker[Session], run_id: str, call_id: str
+    session_factory: sessionmaker[Session], run_id: str, seq: int
 ) -> ToolCallLedger | None:
     with session_factory() as session:
-        row = session.get(ToolCallLedger, (run_id, call_id))
+        row = session.get(ToolCallLedger, (run_id, seq))
         if row is not None:
             session.expunge(row)
         return row

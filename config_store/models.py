@@ -248,8 +248,10 @@ class ToolCallLedger(Base):
 
     __tablename__ = "tool_call_ledger"
 
+    # The call's transcript position: unique in a run, where a model may repeat a call id.
     run_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    call_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(255))
     attempt: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]

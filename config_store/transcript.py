@@ -32,13 +32,13 @@ class TranscriptStore:
         first_seq: int,
         bodies: Sequence[dict[str, Any]],
         *,
-        finishing: str | None = None,
+        finishing: bool = False,
     ) -> list[dict[str, Any]]:
         """Write body i at seq `first_seq + i` unless that seq is already written.
 
         Returns the bodies as stored: for a seq written before, the earlier body wins.
-        `finishing`: the id of the tool call whose result this is; its row in the call ledger
-        (config_store/call_ledger.py) is finished in the same transaction.
+        `finishing`: the body is a tool call's result; the call's row in the call ledger
+        (config_store/call_ledger.py, at `first_seq`) is finished in the same transaction.
         """
         if first_seq < 0:
             raise ValueError(f"first_seq must be >= 0, got {first_seq}")
@@ -48,8 +48,8 @@ class TranscriptStore:
         # The common case: nothing written there yet, one INSERT.
         with self._session_factory() as session:
             session.add_all(self._entries(run_id, wanted))
-            if finishing is not None:
-                finish_call(session, run_id, finishing)
+            if finishing:
+                finish_call(session, run_id, first_seq)
             try:
                 session.commit()
                 return list(bodies)
@@ -61,8 +61,8 @@ class TranscriptStore:
             with self._session_factory() as session:
                 stored = self._range(session, run_id, first_seq, first_seq + len(bodies))
                 missing = {seq: body for seq, body in wanted.items() if seq not in stored}
-                if finishing is not None:
-                    finish_call(session, run_id, finishing)
+                if finishing:
+                    finish_call(session, run_id, first_seq)
                 if not missing:
                     session.commit()
                     return [stored[seq] for seq in wanted]

@@ -75,7 +75,7 @@ class ToolActivities:
                     input.run_id,
                     input.seq,
                     [body],
-                    finishing=input.call.id if ledgered else None,
+                    finishing=ledgered,
                 )
             )
             stored = appended[0]
@@ -99,7 +99,11 @@ class ToolActivities:
         if tool is None:
             return f"error: this agent has no tool named {input.call.name!r}", UNKNOWN_TOOL
         context = replace(
-            self._context, run_id=input.run_id, call_id=input.call.id, tool_name=tool.name
+            self._context,
+            run_id=input.run_id,
+            call_id=input.call.id,
+            tool_name=tool.name,
+            seq=input.seq,
         )
         kind = IMPLEMENTATIONS.get(tool.kind)
         secrets = secret_values(tool.config, context.env, kind.secret_envs if kind else ())
@@ -107,7 +111,7 @@ class ToolActivities:
         factory = self._store.session_factory
         if not tool.idempotent:
             started = await asyncio.to_thread(
-                call_ledger.start_call, factory, input.run_id, input.call.id, attempt
+                call_ledger.start_call, factory, input.run_id, input.seq, input.call.id, attempt
             )
             if started == "unknown":
                 activity.logger.warning(
@@ -134,9 +138,7 @@ class ToolActivities:
                         "it was not repeated",
                         OUTCOME_UNKNOWN,
                     )
-                await asyncio.to_thread(
-                    call_ledger.end_attempt, factory, input.run_id, input.call.id
-                )
+                await asyncio.to_thread(call_ledger.end_attempt, factory, input.run_id, input.seq)
             if attempt < max(1, tool.retry_attempts):
                 if isinstance(err, UpstreamUnavailable) and err.retry_after_s is not None:
                     # The service said when to come back: the next attempt waits that long.

@@ -1,4 +1,5 @@
-"""The workspace's effect ledger: a file write keyed by its call's idempotency key happens once.
+"""The workspace's effect ledger: a file write keyed by its call (its idempotency key and
+transcript position, write_file.effect_key) happens once.
 
 A tool call that changes a file we hold (write_file, every mode) is applied as a small
 write-ahead journal in `<workspace>/.orch-effects/`, under one lock per workspace:

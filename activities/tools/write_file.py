@@ -289,6 +289,14 @@ def _settings(config: Mapping[str, Any]) -> tuple[int, bool]:
     return max_bytes, workspace.bool_setting(config, "create_dirs", True)
 
 
+def effect_key(ctx: ToolContext) -> str | None:
+    """The ledger key of a tool call's write: its idempotency key and its transcript position
+    (a model may give two calls of a run the same id); None outside a tool call."""
+    if not ctx.run_id or not ctx.call_id or ctx.seq < 0:
+        return None
+    return f"{net.idempotency_key(ctx.run_id, ctx.call_id)}-{ctx.seq}"
+
+
 async def run(arguments: Mapping[str, Any], ctx: ToolContext, config: Mapping[str, Any]) -> str:
     path, content = arguments.get("path"), arguments.get("content")
     if not isinstance(path, str) or not isinstance(content, str):
@@ -300,7 +308,7 @@ async def run(arguments: Mapping[str, Any], ctx: ToolContext, config: Mapping[st
         max_bytes, create_dirs = _settings(config)
     except ToolConfigError as err:
         raise workspace.setting_problem(err) from err
-    key = net.idempotency_key(ctx.run_id, ctx.call_id) if ctx.run_id and ctx.call_id else None
+    key = effect_key(ctx)
     return await asyncio.to_thread(
         write_text,
         ctx.workspace_dir,

@@ -61,11 +61,12 @@ def upgrade() -> None:
     op.create_table(
         "tool_call_ledger",
         sa.Column("run_id", sa.String(length=128), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("call_id", sa.String(length=255), nullable=False),
         sa.Column("attempt", sa.Integer(), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("run_id", "call_id", name=op.f("pk_tool_call_ledger")),
+        sa.PrimaryKeyConstraint("run_id", "seq", name=op.f("pk_tool_call_ledger")),
     )
 
 

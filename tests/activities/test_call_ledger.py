@@ -55,14 +55,14 @@ async def test_a_retry_after_a_cut_off_attempt_is_reported_not_repeated(
 ) -> None:
     call = call_of(post_tool(api, idempotent=False), "ledger-1")
     # Attempt 1 wrote its row and then the worker stopped, before any result was stored.
-    assert call_ledger.start_call(session_factory, "ledger-1", "c1", 1) == "go"
+    assert call_ledger.start_call(session_factory, "ledger-1", 2, "c1", 1) == "go"
 
     outcome = await attempt(tools, call, 2)
 
     assert api.requests == []
     assert not outcome.ok and outcome.error_type == "outcome_unknown"
     assert outcome.error == NOT_REPEATED
-    row = call_ledger.get_call(session_factory, "ledger-1", "c1")
+    row = call_ledger.get_call(session_factory, "ledger-1", 2)
     assert row is not None and row.finished_at is not None and row.attempt == 1
     # A later attempt returns the stored report, still without calling.
     assert await attempt(tools, call, 3) == outcome and api.requests == []
@@ -76,7 +76,7 @@ async def test_a_completed_call_is_finished_with_its_result(
     outcome = await attempt(tools, call, 1)
 
     assert outcome.ok and len(api.requests) == 1
-    row = call_ledger.get_call(session_factory, "ledger-2", "c1")
+    row = call_ledger.get_call(session_factory, "ledger-2", 2)
     assert row is not None and row.finished_at is not None and row.attempt == 1
 
 
@@ -86,7 +86,7 @@ async def test_an_idempotent_tool_writes_no_row_and_runs_again(
     call = call_of(post_tool(api, idempotent=True), "ledger-3")
 
     assert (await attempt(tools, call, 2)).ok
-    assert call_ledger.get_call(session_factory, "ledger-3", "c1") is None
+    assert call_ledger.get_call(session_factory, "ledger-3", 2) is None
 
 
 async def test_a_429_is_retried_and_a_500_is_reported(
@@ -96,7 +96,7 @@ async def test_a_429_is_retried_and_a_500_is_reported(
     api.queue("/things", Canned(status=429))
     with pytest.raises(Exception, match="429"):
         await attempt(tools, call, 1)  # Temporal tries again: the service did not act on it
-    row = call_ledger.get_call(session_factory, "ledger-4", "c1")
+    row = call_ledger.get_call(session_factory, "ledger-4", 2)
     assert row is not None and row.finished_at is not None
     assert (await attempt(tools, call, 2)).ok
     assert len(api.requests) == 2
@@ -107,3 +107,13 @@ async def test_a_429_is_retried_and_a_500_is_reported(
     assert outcome.error_type == "outcome_unknown" and outcome.error is not None
     assert "answered 500" in outcome.error and "not repeated" in outcome.error
     assert len(api.requests) == 3
+
+
+async def test_a_call_id_a_model_repeats_in_a_run_is_another_call(
+    tools: ToolActivities, session_factory: sessionmaker[Session], api: FakeHttpApiServer
+) -> None:
+    call = call_of(post_tool(api, idempotent=False), "ledger-6")
+    assert (await attempt(tools, call, 1)).ok
+    later = dataclasses.replace(call, seq=5)  # the same id, a later position
+    assert (await attempt(tools, later, 1)).ok
+    assert len(api.requests) == 2

@@ -4,6 +4,7 @@ real: a child process that dies (os._exit) at the step under test."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -127,4 +128,9 @@ async def test_the_tool_activity_keys_writes_by_the_call(
         tools.tool_call, ToolCallInput(run_id="fx-1", seq=2, step=1, call=call, tool=tool)
     )
     assert outcome.ok and outcome.preview == "wrote 2 bytes to n.txt"
-    assert (ws / LEDGER_DIR / f"{idempotency_key('fx-1', 'c1')}.json").exists()
+    assert (ws / LEDGER_DIR / f"{idempotency_key('fx-1', 'c1')}-2.json").exists()
+    # A model that gives a later call the same id: another call, another write.
+    again = dataclasses.replace(call, arguments={**call.arguments, "mode": "append"})
+    later = ToolCallInput(run_id="fx-1", seq=4, step=2, call=again, tool=tool)
+    assert (await ActivityEnvironment().run(tools.tool_call, later)).ok
+    assert (ws / "n.txt").read_text() == "hihi"

@@ -11,6 +11,7 @@ import pytest
 from temporalio.client import Client
 
 from config_store import call_ledger
+from config_store.transcript import TranscriptStore
 from core.settings import Settings
 from temporal.runs import get_run, start_run
 from tests.support.runs import demo_spec, events_of, run_agent, start_agent
@@ -114,7 +115,8 @@ async def test_a_non_idempotent_call_cut_off_before_is_reported_and_counted(
 ) -> None:
     # As if an earlier attempt began the call and its worker died: the ledger row is unfinished.
     run_id = f"run-{uuid.uuid4().hex}"
-    assert call_ledger.start_call(seeded, run_id, "cut", 1) == "go"
+    for seq in range(6):  # wherever in the transcript the call lands
+        assert call_ledger.start_call(seeded, run_id, seq, "cut", 1) == "go"
     spec = demo_spec(seeded, on_tool_error=on_tool_error)
     tools = tuple(dataclasses.replace(t, idempotent=False) for t in spec.tools)
     script = (
@@ -141,5 +143,6 @@ async def test_a_non_idempotent_call_cut_off_before_is_reported_and_counted(
         assert events[-1]["data"]["error_type"] == "ToolFailed"
     else:
         assert events[-1]["type"] == "run.completed" and view.answer == "done"
-    row = call_ledger.get_call(seeded, run_id, "cut")
+    seq = next(s for s, b in TranscriptStore(seeded).read(run_id) if b["role"] == "tool")
+    row = call_ledger.get_call(seeded, run_id, seq)
     assert row is not None and row.finished_at is not None
