@@ -101,6 +101,8 @@ class ProviderRead(ProviderIn, _Named):
 class ToolRead(ToolIn, _Named):
     # Never null once saved: the kind's own schema when the input left it out.
     parameters: dict[str, Any]
+    # Never null once saved either: the kind's default when the input left it out.
+    idempotent: bool
     created_at: datetime
     updated_at: datetime
 

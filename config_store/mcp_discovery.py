@@ -95,6 +95,7 @@ def _tool_in(session: Session, name: str, remote: RemoteTool, spec: ServerSpec) 
             parameters=remote.input_schema,
             config=config,
             timeout_s=timeout,
+            idempotent=False,  # a server's tool may do anything (services/tools.py)
         )
     return ToolIn(
         kind="mcp",
@@ -105,6 +106,7 @@ def _tool_in(session: Session, name: str, remote: RemoteTool, spec: ServerSpec) 
         retry_attempts=existing.retry_attempts,
         requires_approval=existing.requires_approval,
         max_result_chars=existing.max_result_chars,
+        idempotent=existing.idempotent,
     )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -114,6 +115,8 @@ class Tool(Timestamped, Base):
     retry_attempts: Mapped[int] = mapped_column(default=3)
     requires_approval: Mapped[bool] = mapped_column(default=False)
     max_result_chars: Mapped[int] = mapped_column(default=20_000, server_default=text("20000"))
+    # Set when saved (services/tools.py: the kind's default when the input leaves it out).
+    idempotent: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class McpServer(Timestamped, Base):
@@ -236,6 +239,22 @@ class TranscriptEntry(Base):
     role: Mapped[str] = mapped_column(String(32))
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ToolCallLedger(Base):
+    """A call of a non-idempotent tool (config_store/call_ledger.py): written before the call
+    starts, finished in the transaction that stores its result. A retry that finds it unfinished
+    knows an earlier attempt was cut off and does not call again."""
+
+    __tablename__ = "tool_call_ledger"
+
+    # The call's transcript position: unique in a run, where a model may repeat a call id.
+    run_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(255))
+    attempt: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
 
 
 class ApiToken(Base):

@@ -60,6 +60,12 @@ class ToolIn(_Input):
         default=20_000,
         description="Results longer than this are cut, with a marker (100-1000000 characters).",
     )
+    idempotent: bool | None = Field(
+        default=None,
+        description="Whether a call may run again after a worker stopped during it. false: a "
+        "retry reports the outcome as unknown (error_type outcome_unknown) instead of calling "
+        "again. Omitted: the kind's default (reads and GET/HEAD true, other methods false).",
+    )
 
 
 class ToolCallIn(_Input):

@@ -35,7 +35,12 @@ def _validate(spec: ToolIn) -> None:
 
 
 def _apply(row: Tool, spec: ToolIn) -> bool:
-    return copy_fields(row, spec.model_dump())
+    values = spec.model_dump()
+    if values["idempotent"] is None:
+        # Only a caller that skips services/tools.py (which fills in the kind's default) gets
+        # here: the safe side, a call cut off by a crash is reported rather than run again.
+        values["idempotent"] = False
+    return copy_fields(row, values)
 
 
 _TOOLS: NamedResource[Tool, ToolIn] = NamedResource(

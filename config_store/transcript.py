@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from config_store.call_ledger import finish_call
 from config_store.models import TranscriptEntry
 
 
@@ -26,11 +27,18 @@ class TranscriptStore:
         return self._session_factory
 
     def append(
-        self, run_id: str, first_seq: int, bodies: Sequence[dict[str, Any]]
+        self,
+        run_id: str,
+        first_seq: int,
+        bodies: Sequence[dict[str, Any]],
+        *,
+        finishing: bool = False,
     ) -> list[dict[str, Any]]:
         """Write body i at seq `first_seq + i` unless that seq is already written.
 
         Returns the bodies as stored: for a seq written before, the earlier body wins.
+        `finishing`: the body is a tool call's result; the call's row in the call ledger
+        (config_store/call_ledger.py, at `first_seq`) is finished in the same transaction.
         """
         if first_seq < 0:
             raise ValueError(f"first_seq must be >= 0, got {first_seq}")
@@ -40,6 +48,8 @@ class TranscriptStore:
         # The common case: nothing written there yet, one INSERT.
         with self._session_factory() as session:
             session.add_all(self._entries(run_id, wanted))
+            if finishing:
+                finish_call(session, run_id, first_seq)
             try:
                 session.commit()
                 return list(bodies)
@@ -51,7 +61,10 @@ class TranscriptStore:
             with self._session_factory() as session:
                 stored = self._range(session, run_id, first_seq, first_seq + len(bodies))
                 missing = {seq: body for seq, body in wanted.items() if seq not in stored}
+                if finishing:
+                    finish_call(session, run_id, first_seq)
                 if not missing:
+                    session.commit()
                     return [stored[seq] for seq in wanted]
                 session.add_all(self._entries(run_id, missing))
                 try:

@@ -8,6 +8,7 @@ the row is written, and a tool that describes neither its arguments nor itself g
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -21,6 +22,25 @@ from config_store.rows import Outcome
 from config_store.specs import ToolIn
 from core.errors import InvalidConfig
 from core.settings import Settings, doc_search_roots, get_settings
+
+# Methods that only read: an `http`/`http_request` tool using no others may run twice.
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+
+
+def default_idempotent(kind: str, config: Mapping[str, Any]) -> bool:
+    """Whether a tool of `kind` with `config` may run again after a worker stopped during a call,
+    when its input does not say: true for reads (GET/HEAD, files read or listed, searches) and for
+    write_file (its own ledger applies a call once, docs/tools.md); false for other HTTP methods,
+    a `github` tool that may write and `mcp` tools (a server's tool may do anything).
+    migrations/versions/0008 applies the same rules to the tools saved before."""
+    if kind == "http":
+        return str(config.get("method") or "GET").upper() in SAFE_METHODS
+    if kind == "http_request":
+        methods = config.get("methods") or sorted(SAFE_METHODS)
+        return isinstance(methods, list) and {str(m).upper() for m in methods} <= SAFE_METHODS
+    if kind == "github":
+        return config.get("allow_write") is not True
+    return kind != "mcp"
 
 
 def checked(spec: ToolIn) -> ToolIn:
@@ -38,6 +58,8 @@ def checked(spec: ToolIn) -> ToolIn:
         update["parameters"] = copy.deepcopy(dict(kind.parameters))
     if not spec.description:
         update["description"] = kind.description
+    if spec.idempotent is None:
+        update["idempotent"] = default_idempotent(spec.kind, spec.config)
     return spec.model_copy(update=update)
 
 

@@ -45,9 +45,16 @@ ApprovalVerdict = Literal["approved", "rejected"]
 ApprovalResolution = Literal["approved", "rejected", "expired"]
 # How a tool call failed (ToolOutcome.error_type): its arguments broke the tool's schema, the
 # agent has no such tool, the tool reported an error, it never reported (timed out), a person
-# rejected it (or nobody answered), a sub-agent run failed.
+# rejected it (or nobody answered), a sub-agent run failed, or a non-idempotent call's earlier
+# attempt was cut off (the worker stopped during it) and was not repeated.
 ToolErrorType = Literal[
-    "invalid_arguments", "unknown_tool", "tool_error", "timeout", "rejected", "subagent_failed"
+    "invalid_arguments",
+    "unknown_tool",
+    "tool_error",
+    "timeout",
+    "rejected",
+    "subagent_failed",
+    "outcome_unknown",
 ]
 # What a failed tool call does to the run (an agent's `on_tool_error`): nothing, or fail it.
 OnToolError = Literal["continue", "fail"]

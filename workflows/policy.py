@@ -28,7 +28,9 @@ FAILOVER_ERROR_TYPES = frozenset({"ProviderUnavailable", "ProviderRateLimited", 
 # fails on: the tool itself broke. Invalid arguments, an unknown tool name and a person's
 # rejection are the model's (or the person's) to handle, never a reason to fail the run.
 FAIL_ON_TOOL_ERROR: OnToolError = "fail"
-TOOL_FAILURES: frozenset[ToolErrorType] = frozenset({"tool_error", "timeout", "subagent_failed"})
+TOOL_FAILURES: frozenset[ToolErrorType] = frozenset(
+    {"tool_error", "timeout", "subagent_failed", "outcome_unknown"}
+)
 
 
 def stop_before_tools(

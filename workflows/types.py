@@ -73,6 +73,10 @@ class ToolSpec:
     config: dict[str, Any] = field(default_factory=dict)
     # Results longer than this are cut, with a marker saying how much was left out.
     max_result_chars: int = 20_000
+    # False: a call is never run twice. A ledger row is written before it starts, and a retry
+    # that finds the row unfinished reports `outcome_unknown` instead of calling again. The
+    # default keeps the old behaviour for inputs written before the field existed.
+    idempotent: bool = True
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,21 @@
 """The tool activity: run one tool call and append its result to the transcript.
 
-A result already in the store is returned as it is, so a retried activity never runs the tool a
-second time. A tool that fails for good gives the model an error message, and the run goes on
-(unless the agent's `on_tool_error` says otherwise: the workflow decides). The secrets the tool
-used are redacted from its result before it is stored, logged or returned.
+A result already in the store is returned as it is, so a retry after the result was stored
+never runs the tool again. A retry after a worker stopped *during* the call (before its result
+was stored) does run an idempotent tool again. A non-idempotent tool (`ToolSpec.idempotent`
+false) writes a row of the call ledger before it calls (config_store/call_ledger.py); a retry
+that finds that row unfinished does not call, and the model gets `outcome_unknown`. Such a tool
+is retried only after a failure that the service cannot have acted on (no connection, a 429).
+
+A tool that fails for good gives the model an error message, and the run goes on (unless the
+agent's `on_tool_error` says otherwise: the workflow decides). The secrets the tool used are
+redacted from its result before it is stored, logged or returned.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 from dataclasses import replace
 from datetime import timedelta
 from typing import Final
@@ -22,6 +29,7 @@ from activities.tools.net import UpstreamUnavailable
 from activities.tools.registry import IMPLEMENTATIONS, execute_tool
 from activities.tools.secrets import redact, secret_values
 from activities.transcript import from_body, to_body
+from config_store import call_ledger
 from config_store.transcript import TranscriptStore
 from workflows.kinds import TOOL_ERROR_TYPES, ToolErrorType, member
 from workflows.types import ToolCallInput, ToolOutcome, TranscriptMessage
@@ -32,6 +40,11 @@ PREVIEW_CHARS = 2000
 INVALID_ARGUMENTS: Final = "invalid_arguments"
 UNKNOWN_TOOL: Final = "unknown_tool"
 TOOL_ERROR: Final = "tool_error"
+OUTCOME_UNKNOWN: Final = "outcome_unknown"
+NOT_REPEATED = (
+    "error: the previous attempt's outcome is unknown (the worker stopped during the call); "
+    "it was not repeated"
+)
 
 
 class ToolActivities:
@@ -55,7 +68,16 @@ class ToolActivities:
             body = to_body(message)
             if error_type is not None:
                 body["error_type"] = error_type
-            appended = await asyncio.to_thread(self._store.append, input.run_id, input.seq, [body])
+            ledgered = input.tool is not None and not input.tool.idempotent
+            appended = await asyncio.to_thread(
+                functools.partial(
+                    self._store.append,
+                    input.run_id,
+                    input.seq,
+                    [body],
+                    finishing=ledgered,
+                )
+            )
             stored = appended[0]
         message = from_body(stored)  # first write wins: maybe an earlier attempt's
         stored_type = member(TOOL_ERROR_TYPES, stored.get("error_type")) or TOOL_ERROR
@@ -77,10 +99,28 @@ class ToolActivities:
         if tool is None:
             return f"error: this agent has no tool named {input.call.name!r}", UNKNOWN_TOOL
         context = replace(
-            self._context, run_id=input.run_id, call_id=input.call.id, tool_name=tool.name
+            self._context,
+            run_id=input.run_id,
+            call_id=input.call.id,
+            tool_name=tool.name,
+            seq=input.seq,
         )
         kind = IMPLEMENTATIONS.get(tool.kind)
         secrets = secret_values(tool.config, context.env, kind.secret_envs if kind else ())
+        attempt = activity.info().attempt
+        factory = self._store.session_factory
+        if not tool.idempotent:
+            started = await asyncio.to_thread(
+                call_ledger.start_call, factory, input.run_id, input.seq, input.call.id, attempt
+            )
+            if started == "unknown":
+                activity.logger.warning(
+                    "tool %s: attempt %d found call %s begun and unfinished; not repeated",
+                    tool.name,
+                    attempt,
+                    input.call.id,
+                )
+                return NOT_REPEATED, OUTCOME_UNKNOWN
         try:
             work = execute_tool(tool, input.call.arguments, context)
             return redact(await heartbeating(work), secrets), None
@@ -89,7 +129,17 @@ class ToolActivities:
         except ToolError as err:
             return redact(f"error: {err}", secrets), TOOL_ERROR
         except Exception as err:
-            if activity.info().attempt < max(1, tool.retry_attempts):
+            if not tool.idempotent:
+                if getattr(err, "maybe_applied", True):
+                    # The service may have acted on it: reported, never sent again.
+                    problem = redact(f"{type(err).__name__}: {err}", secrets)
+                    return (
+                        f"error: the outcome of the call is unknown ({problem}); "
+                        "it was not repeated",
+                        OUTCOME_UNKNOWN,
+                    )
+                await asyncio.to_thread(call_ledger.end_attempt, factory, input.run_id, input.seq)
+            if attempt < max(1, tool.retry_attempts):
                 if isinstance(err, UpstreamUnavailable) and err.retry_after_s is not None:
                     # The service said when to come back: the next attempt waits that long.
                     raise ApplicationError(

@@ -72,6 +72,7 @@ class ToolContext:
     run_id: str = ""
     call_id: str = ""
     tool_name: str = ""
+    seq: int = -1  # the call's transcript position: unique in its run (a call id may repeat)
 
 
 # A tool implementation: (validated arguments, context, the tool's `config`) -> result text.

@@ -18,6 +18,7 @@ from typing import Any
 
 from activities.tools import workspace
 from activities.tools.base import ToolConfigError, ToolContext, ToolError, ToolImplementation
+from activities.tools.effects import LEDGER_DIR
 from workflows import tool_parameters
 
 DEFAULT_MAX_ENTRIES = 500
@@ -79,6 +80,8 @@ def _scan(
         for entry in entries:
             if listing.scanned >= SCAN_LIMIT:
                 return
+            if not prefix and not below and entry.name == LEDGER_DIR:
+                continue  # the worker's ledger of writes (activities/tools/effects.py)
             listing.scanned += 1
             here = (*below, entry.name)
             shown = "/".join((*prefix, *here))

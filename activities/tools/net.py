@@ -80,11 +80,16 @@ EXCERPT_CHARS = 300
 class UpstreamUnavailable(Exception):
     """The other side is unavailable for now (429, 5xx, connection failure, timeout): Temporal
     retries the tool call; after the last attempt the model is told. `retry_after_s` is the
-    server's Retry-After in seconds, when it sent one."""
+    server's Retry-After in seconds, when it sent one. `maybe_applied` is False when the
+    service cannot have acted on the request (no connection was made, the host did not resolve,
+    it answered 429): a non-idempotent tool is retried only then (activities/tools/activity.py)."""
 
-    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
+    def __init__(
+        self, message: str, retry_after_s: float | None = None, *, maybe_applied: bool = True
+    ) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+        self.maybe_applied = maybe_applied
 
 
 @dataclass(frozen=True)
@@ -146,7 +151,9 @@ def check_status(result: HttpResult, what: str) -> None:
         return
     if status == 429 or status >= 500:
         wait = _retry_after(result.headers.get("retry-after", ""))
-        raise UpstreamUnavailable(f"{what} answered {status}", retry_after_s=wait)
+        raise UpstreamUnavailable(
+            f"{what} answered {status}", retry_after_s=wait, maybe_applied=status != 429
+        )
     excerpt = " ".join(result.text().split())[:EXCERPT_CHARS]
     raise ToolError(
         f"{what} answered {status}: {excerpt}" if excerpt else f"{what} answered {status}"
@@ -277,7 +284,10 @@ class _Exchange:
                 raise ToolError(
                     f"the TLS certificate of {self.host} could not be verified"
                 ) from err
-            raise UpstreamUnavailable(f"{self.host}: {type(err).__name__} {err}".rstrip()) from err
+            not_connected = isinstance(err, httpx.ConnectError | httpx.ConnectTimeout)
+            raise UpstreamUnavailable(
+                f"{self.host}: {type(err).__name__} {err}".rstrip(), maybe_applied=not not_connected
+            ) from err
 
     async def _send_to(
         self, url: httpx.URL, address: Address, follow_redirects: bool
@@ -395,15 +405,19 @@ async def resolve_host(host: str, port: int, resolver: Resolver | None = None) -
     except socket.gaierror as err:
         if err.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)):
             raise ToolError(f"the host {host} could not be resolved") from err
-        raise UpstreamUnavailable(f"resolving {host} failed: {err.strerror}") from err
+        raise UpstreamUnavailable(
+            f"resolving {host} failed: {err.strerror}", maybe_applied=False
+        ) from err
     except OSError as err:
-        raise UpstreamUnavailable(f"resolving {host} failed: {err}") from err
+        raise UpstreamUnavailable(f"resolving {host} failed: {err}", maybe_applied=False) from err
     addresses: list[Address] = []
     for text in found:
         try:
             addresses.append(ipaddress.ip_address(text.split("%", 1)[0]))
         except ValueError as err:
-            raise UpstreamUnavailable(f"resolving {host} gave a bad address {text!r}") from err
+            raise UpstreamUnavailable(
+                f"resolving {host} gave a bad address {text!r}", maybe_applied=False
+            ) from err
     if not addresses:
         raise ToolError(f"the host {host} has no addresses")
     return addresses

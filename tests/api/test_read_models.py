@@ -82,6 +82,7 @@ TOOL: dict[str, Any] = {
     "retry_attempts": 2,
     "requires_approval": True,
     "max_result_chars": 500,
+    "idempotent": False,  # not the kind's default
 }
 
 

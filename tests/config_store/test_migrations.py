@@ -20,6 +20,8 @@ TABLES = {
     "doc_index_folders",
     "doc_index_files",
     "doc_index_chunks",
+    "api_tokens",
+    "tool_call_ledger",
 }
 
 
@@ -138,15 +140,15 @@ def _revision(engine: Engine) -> str | None:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def _insert_tool(engine: Engine, name: str, kind: str) -> None:
+def _insert_tool(engine: Engine, name: str, kind: str, config: str = "{}") -> None:
     with engine.begin() as conn:
         conn.execute(
             text(
                 "INSERT INTO tools (name, kind, description, parameters, config, timeout_s,"
                 " retry_attempts, requires_approval, created_at, updated_at)"
-                " VALUES (:name, :kind, '', '{}', '{}', 30, 3, false, :now, :now)"
+                " VALUES (:name, :kind, '', '{}', :config, 30, 3, false, :now, :now)"
             ),
-            {"name": name, "kind": kind, "now": "2026-01-01 00:00:00+00:00"},
+            {"name": name, "kind": kind, "config": config, "now": "2026-01-01 00:00:00+00:00"},
         )
 
 
@@ -226,3 +228,33 @@ def _insert_old_agent(conn: Connection, now: str) -> None:
         ),
         {"now": now},
     )
+
+
+def test_0008_gives_existing_tools_their_kinds_idempotent_default(db_url: str) -> None:
+    downgrade(db_url, "0007")
+    assert "idempotent" not in _columns(db_url, "tools")
+    assert "tool_call_ledger" not in _tables(db_url)
+    engine = make_engine(db_url)
+    try:
+        _insert_tool(engine, "calc", "calculator")
+        _insert_tool(engine, "fetch", "http", '{"url": "https://x.example/a"}')
+        _insert_tool(engine, "post", "http", '{"url": "https://x.example/a", "method": "post"}')
+        _insert_tool(engine, "req", "http_request", '{"methods": ["GET", "PUT"]}')
+        _insert_tool(engine, "gh", "github", '{"allow_write": true}')
+        _insert_tool(engine, "remote", "mcp", '{"server": "s", "tool": "t"}')
+        upgrade(db_url)
+        check(db_url)
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT name, idempotent FROM tools ORDER BY name"))
+            found = {name: bool(value) for name, value in rows}
+        assert found == {
+            "calc": True,
+            "fetch": True,
+            "gh": False,
+            "post": False,
+            "remote": False,
+            "req": False,
+        }
+        assert "tool_call_ledger" in _tables(db_url)
+    finally:
+        engine.dispose()

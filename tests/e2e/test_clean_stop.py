@@ -13,8 +13,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -30,10 +28,10 @@ from core.settings import Settings
 from temporal.worker import build_worker
 from tests.fakes.http_api_server import Canned, FakeHttpApiServer
 from tests.support.auth import ADMIN_TOKEN, AUTH
-from tests.support.cli import orch_env
 from tests.support.runs import demo_spec, start_agent
 from tests.support.temporal import free_port
 from tests.support.up import start_up, up_env
+from tests.support.workers import WorkerProcess, wait_until
 from workflows.agent_run import AgentRun
 from workflows.types import AgentSpec, ScriptTurn, ToolCall, ToolSpec
 
@@ -48,50 +46,6 @@ def service() -> Iterator[FakeHttpApiServer]:
     server.start()
     yield server
     server.stop()
-
-
-class WorkerProcess:
-    """`orch worker` in a subprocess of its own session; its output is collected as it comes."""
-
-    def __init__(self, settings: Settings, grace_s: float) -> None:
-        env = {
-            **orch_env(settings),
-            "OUTBOUND_ALLOW_HOSTS": "127.0.0.1",
-            "WORKER_SHUTDOWN_GRACE_S": str(grace_s),
-        }
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "orch.cli", "worker"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line)
-
-    @property
-    def output(self) -> str:
-        return "".join(self.lines)
-
-    def signal(self, sig: signal.Signals) -> None:
-        self.proc.send_signal(sig)
-
-    def wait(self, timeout_s: float) -> int:
-        code = self.proc.wait(timeout=timeout_s)
-        self._reader.join(timeout=5)
-        return code
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
 
 
 @pytest.fixture
@@ -125,13 +79,6 @@ def slow_tool_spec(seeded: Any, service: FakeHttpApiServer, path: str, steps: in
     ]
     turns = tuple(ScriptTurn(tool_calls=(call,)) for call in calls)
     return demo_spec(seeded, tools=(tool,), script=(*turns, ScriptTurn(text="done")))
-
-
-def wait_until(check: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def tool_results(seeded: Any, run_id: str) -> list[str]:

@@ -48,3 +48,29 @@ def test_a_kinds_own_settings_are_checked(session: Session) -> None:
             ),
         )
     assert err.value.field == "config.headers.Authorization"
+
+
+@pytest.mark.parametrize(
+    ("kind", "config", "expected"),
+    [
+        ("calculator", {}, True),
+        ("read_file", {}, True),
+        ("write_file", {}, True),  # its own ledger applies a call once
+        ("http", {"url": "https://api.example.com/x"}, True),
+        ("http", {"url": "https://api.example.com/x", "method": "HEAD"}, True),
+        ("http", {"url": "https://api.example.com/x", "method": "POST"}, False),
+        ("http", {"url": "https://api.example.com/x", "method": "DELETE"}, False),
+        ("http_request", {}, True),
+        ("http_request", {"methods": ["GET", "POST"]}, False),
+        ("github", {}, True),
+        ("github", {"allow_write": True}, False),
+        ("mcp", {"server": "s", "tool": "t"}, False),
+    ],
+)
+def test_idempotent_defaults_to_the_kinds(
+    session: Session, kind: str, config: dict[str, Any], expected: bool
+) -> None:
+    row = create_tool(session, "t", ToolIn.model_validate({"kind": kind, "config": config}))
+    assert row.idempotent is expected
+    given = ToolIn.model_validate({"kind": kind, "config": config, "idempotent": not expected})
+    assert create_tool(session, "u", given).idempotent is (not expected)

@@ -4,13 +4,16 @@ is an error result and an event; the agent's `on_tool_error` decides whether the
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from typing import Any
 
 import pytest
 from temporalio.client import Client
 
+from config_store import call_ledger
+from config_store.transcript import TranscriptStore
 from core.settings import Settings
-from temporal.runs import get_run
+from temporal.runs import get_run, start_run
 from tests.support.runs import demo_spec, events_of, run_agent, start_agent
 from workflows.types import ScriptTurn, ToolCall
 
@@ -104,3 +107,42 @@ async def test_invalid_arguments_are_refused_before_a_person_is_asked(
     done = next(e["data"] for e in events if e["type"] == "tool.completed")
     assert done["error_type"] == "invalid_arguments"
     assert "'expression' is a required property" in done["error"]
+
+
+@pytest.mark.parametrize("on_tool_error", ["continue", "fail"])
+async def test_a_non_idempotent_call_cut_off_before_is_reported_and_counted(
+    on_tool_error: str, temporal_client: Client, orch_settings: Settings, seeded: Any
+) -> None:
+    # As if an earlier attempt began the call and its worker died: the ledger row is unfinished.
+    run_id = f"run-{uuid.uuid4().hex}"
+    for seq in range(6):  # wherever in the transcript the call lands
+        assert call_ledger.start_call(seeded, run_id, seq, "cut", 1) == "go"
+    spec = demo_spec(seeded, on_tool_error=on_tool_error)
+    tools = tuple(dataclasses.replace(t, idempotent=False) for t in spec.tools)
+    script = (
+        ScriptTurn(
+            tool_calls=(ToolCall(id="cut", name="calculator", arguments={"expression": "1+1"}),)
+        ),
+        ScriptTurn(text="done"),
+    )
+    await start_run(
+        temporal_client,
+        task_queue=orch_settings.temporal_task_queue,
+        run_id=run_id,
+        agent=dataclasses.replace(spec, tools=tools, script=script),
+        input="go",
+    )
+    events = await events_of(temporal_client, run_id)
+    done = [e["data"] for e in events if e["type"] == "tool.completed"]
+    assert [(d["ok"], d["error_type"]) for d in done] == [(False, "outcome_unknown")]
+    assert "it was not repeated" in done[0]["error"]
+    view = await get_run(temporal_client, run_id)
+    assert view.tool_errors == 1
+    if on_tool_error == "fail":
+        assert events[-1]["type"] == "run.failed"
+        assert events[-1]["data"]["error_type"] == "ToolFailed"
+    else:
+        assert events[-1]["type"] == "run.completed" and view.answer == "done"
+    seq = next(s for s, b in TranscriptStore(seeded).read(run_id) if b["role"] == "tool")
+    row = call_ledger.get_call(seeded, run_id, seq)
+    assert row is not None and row.finished_at is not None
