@@ -138,10 +138,22 @@ async def start_run(
         await _start(client, task_queue, RunInput(run_id, agent, input, history=history))
 
 
+RUN_WORKFLOW = "AgentRun"  # the workflow type of a run (@workflow.defn's default name)
+
+
+def only_runs(desc: WorkflowExecutionDescription, run_id: str) -> WorkflowExecutionDescription:
+    """The description, if it is a run's: another workflow in the namespace is no run of ours
+    (and would not answer a run's query)."""
+    if desc.workflow_type != RUN_WORKFLOW:
+        raise NotFound(f"no run {run_id!r}")
+    return desc
+
+
 async def describe(client: Client, run_id: str) -> WorkflowExecutionDescription:
     """Temporal's description of the run (no worker needed), within CALL_TIMEOUT."""
     with temporal_errors(run_id):
-        return await client.get_workflow_handle(run_id).describe(rpc_timeout=CALL_TIMEOUT)
+        desc = await client.get_workflow_handle(run_id).describe(rpc_timeout=CALL_TIMEOUT)
+    return only_runs(desc, run_id)
 
 
 def ended(desc: WorkflowExecutionDescription) -> str | None:
@@ -192,7 +204,7 @@ async def get_run(client: Client, run_id: str, workers: WorkerCheck | None = Non
 
 async def _read(client: Client, run_id: str, workers: WorkerCheck) -> RunView:
     handle = client.get_workflow_handle_for(AgentRun.run, run_id)
-    desc = await handle.describe(rpc_timeout=CALL_TIMEOUT)
+    desc = only_runs(await handle.describe(rpc_timeout=CALL_TIMEOUT), run_id)
     times = _Times(desc.start_time, desc.close_time, desc.parent_id)
     if desc.status == WorkflowExecutionStatus.COMPLETED:
         return _from_result(await handle.result(rpc_timeout=RESULT_TIMEOUT), times)

@@ -332,3 +332,29 @@ def test_not_ready_names_what_is_down(seeded: Any, orch_settings: Settings) -> N
     body = response.json()
     assert body["status"] == "not_ready" and body["database"] == "ok"
     assert body["temporal"] != "ok"
+
+
+async def test_another_workflow_in_the_namespace_is_no_run(
+    api_url: str, temporal_client: Client, orch_settings: Settings
+) -> None:
+    """A workflow of another type shares the namespace: the run routes answer 404 for it, and
+    neither read it, stream it nor cancel it."""
+    other = f"not-a-run-{uuid.uuid4().hex}"
+    handle = await temporal_client.start_workflow(
+        "SomeoneElsesWorkflow", id=other, task_queue=f"elsewhere-{uuid.uuid4().hex}"
+    )
+    try:
+        async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=AUTH) as http:
+            for method, path in (
+                ("GET", f"/v1/runs/{other}"),
+                ("GET", f"/v1/runs/{other}/events"),
+                ("POST", f"/v1/runs/{other}/stream-token"),
+                ("POST", f"/v1/runs/{other}/cancel"),
+            ):
+                answer = await http.request(method, path)
+                assert answer.status_code == 404, (method, path, answer.text)
+                assert answer.json() == {"error": "not_found", "detail": f"no run {other!r}"}
+        desc = await handle.describe()
+        assert desc.status is not None and desc.status.name == "RUNNING"  # not cancelled
+    finally:
+        await handle.terminate("test over")
