@@ -82,12 +82,12 @@ def die_with_parent() -> Callable[[], None] | None:
     prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up here, before the fork
     parent = os.getpid()
 
-    def preexec() -> None:  # runs in the child between fork and exec: no locks, no imports
+    def in_child() -> None:  # runs in the child between fork and exec: no locks, no imports
         prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
         if os.getppid() != parent:  # the parent died before prctl took effect
             os._exit(1)
 
-    return preexec
+    return in_child
 
 
 class DevServer:

@@ -7,6 +7,7 @@ pytest.register_assert_rewrite("tests.support")
 
 pytest_plugins = [
     "tests.support.db",
+    "tests.support.http_api",
     "tests.support.mcp",
     "tests.support.provider",
     "tests.support.temporal",

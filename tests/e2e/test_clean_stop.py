@@ -40,14 +40,6 @@ pytestmark = pytest.mark.timeout(150)
 RUNS = 4
 
 
-@pytest.fixture(scope="module")
-def service() -> Iterator[FakeHttpApiServer]:
-    server = FakeHttpApiServer()
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def workers(orch_settings: Settings) -> Iterator[Callable[[float], WorkerProcess]]:
     started: list[WorkerProcess] = []
@@ -61,8 +53,10 @@ def workers(orch_settings: Settings) -> Iterator[Callable[[float], WorkerProcess
         worker.kill()
 
 
-def slow_tool_spec(seeded: Any, service: FakeHttpApiServer, path: str, steps: int) -> AgentSpec:
-    """The demo agent with one `http` tool on `service`, scripted to call it `steps` times (one
+def slow_tool_spec(
+    seeded: Any, http_api_server: FakeHttpApiServer, path: str, steps: int
+) -> AgentSpec:
+    """The demo agent with one `http` tool on the fake API, scripted to call it `steps` times (one
     call a step), then answer "done"."""
     tool = ToolSpec(
         name="lookup",
@@ -72,7 +66,7 @@ def slow_tool_spec(seeded: Any, service: FakeHttpApiServer, path: str, steps: in
             "properties": {"item": {"type": "string"}},
             "required": ["item"],
         },
-        config={"url": f"{service.base_url}{path}/{{item}}"},
+        config={"url": f"{http_api_server.base_url}{path}/{{item}}"},
     )
     calls = [
         ToolCall(id=f"call-{i}", name="lookup", arguments={"item": f"{i}"}) for i in range(steps)
@@ -101,18 +95,20 @@ async def test_sigterm_lets_the_calls_in_flight_finish_once_and_a_restart_comple
     temporal_client: Client,
     orch_settings: Settings,
     seeded: Any,
-    service: FakeHttpApiServer,
+    http_api_server: FakeHttpApiServer,
     workers: Callable[[float], WorkerProcess],
 ) -> None:
-    service.reset()
+    http_api_server.reset()
     delay = 5.0  # long enough that all first calls are in flight together
     for step in range(2):
-        service.answer(f"/drain/{step}", Canned(echo=True, delay=delay))
-    spec = slow_tool_spec(seeded, service, "/drain", steps=2)
+        http_api_server.answer(f"/drain/{step}", Canned(echo=True, delay=delay))
+    spec = slow_tool_spec(seeded, http_api_server, "/drain", steps=2)
     worker = workers(20)
     run_ids = [await start_agent(temporal_client, orch_settings, spec, "go") for _ in range(RUNS)]
     # Every run is inside its first call: the service has the request and has not answered yet.
-    await asyncio.to_thread(wait_until, lambda: len(service.requests) == RUNS, 60, "the calls")
+    await asyncio.to_thread(
+        wait_until, lambda: len(http_api_server.requests) == RUNS, 60, "the calls"
+    )
     signalled = time.monotonic()
     worker.signal(signal.SIGTERM)
     code = await asyncio.to_thread(worker.wait, 30)
@@ -127,11 +123,11 @@ async def test_sigterm_lets_the_calls_in_flight_finish_once_and_a_restart_comple
     assert stopped_after < 20
     for run_id in run_ids:
         assert len(tool_results(seeded, run_id)) == 1, worker.output
-    assert len(service.requests) == RUNS  # none sent twice, none of the next step begun
+    assert len(http_api_server.requests) == RUNS  # none sent twice, none of the next step begun
 
     answers = await finish_runs(temporal_client, orch_settings, seeded, run_ids)
     assert answers == ["done"] * RUNS
-    keys = Counter(request.headers["idempotency-key"] for request in service.requests)
+    keys = Counter(request.headers["idempotency-key"] for request in http_api_server.requests)
     assert len(keys) == RUNS * 2 and set(keys.values()) == {1}, keys  # every call exactly once
     for run_id in run_ids:
         assert len(tool_results(seeded, run_id)) == 2
@@ -143,16 +139,16 @@ async def test_calls_cut_off_by_a_second_sigterm_the_grace_or_sigkill_run_again(
     temporal_client: Client,
     orch_settings: Settings,
     seeded: Any,
-    service: FakeHttpApiServer,
+    http_api_server: FakeHttpApiServer,
     workers: Callable[[float], WorkerProcess],
 ) -> None:
-    service.reset()
+    http_api_server.reset()
     delay = 8.0
-    service.answer("/cut/0", Canned(echo=True, delay=delay))
-    spec = slow_tool_spec(seeded, service, "/cut", steps=1)
+    http_api_server.answer("/cut/0", Canned(echo=True, delay=delay))
+    spec = slow_tool_spec(seeded, http_api_server, "/cut", steps=1)
     worker = workers(1 if cut_by == "the grace running out" else 60)
     run_ids = [await start_agent(temporal_client, orch_settings, spec, "go") for _ in range(2)]
-    await asyncio.to_thread(wait_until, lambda: len(service.requests) == 2, 60, "the calls")
+    await asyncio.to_thread(wait_until, lambda: len(http_api_server.requests) == 2, 60, "the calls")
     if cut_by == "SIGKILL":
         worker.kill()
         assert worker.proc.returncode == -signal.SIGKILL
@@ -175,12 +171,12 @@ async def test_calls_cut_off_by_a_second_sigterm_the_grace_or_sigkill_run_again(
     # What a cut-off call costs: Temporal runs it again, so the service sees it twice.
     answers = await finish_runs(temporal_client, orch_settings, seeded, run_ids)
     assert answers == ["done", "done"]
-    keys = Counter(request.headers["idempotency-key"] for request in service.requests)
+    keys = Counter(request.headers["idempotency-key"] for request in http_api_server.requests)
     assert sorted(keys.values()) == [2, 2], keys
 
 
-def slow_agent_config(service: FakeHttpApiServer, path: str) -> str:
-    """A seed file: an offline agent `slowpoke` that calls an `http` tool on `service` once."""
+def slow_agent_config(http_api_server: FakeHttpApiServer, path: str) -> str:
+    """A seed file: an offline agent `slowpoke` that calls an `http` tool on the fake API once."""
     return f"""
 providers:
   - name: offline
@@ -194,7 +190,7 @@ tools:
       properties: {{item: {{type: string}}}}
       required: [item]
     config:
-      url: "{service.base_url}{path}/{{item}}"
+      url: "{http_api_server.base_url}{path}/{{item}}"
 agents:
   - name: slowpoke
     provider: offline
@@ -206,12 +202,12 @@ agents:
 
 
 def test_ctrl_c_of_orch_up_drains_the_calls_in_flight_before_the_dev_server_stops(
-    tmp_path: Path, service: FakeHttpApiServer
+    tmp_path: Path, http_api_server: FakeHttpApiServer
 ) -> None:
-    service.reset()
-    service.answer("/up/0", Canned(echo=True, delay=4.0))
+    http_api_server.reset()
+    http_api_server.answer("/up/0", Canned(echo=True, delay=4.0))
     seed = tmp_path / "slow.yaml"
-    seed.write_text(slow_agent_config(service, "/up"))
+    seed.write_text(slow_agent_config(http_api_server, "/up"))
     grpc, ui, api = free_port(), free_port(), free_port()
     env = {
         **up_env(tmp_path, grpc, ui, api),
@@ -232,7 +228,7 @@ def test_ctrl_c_of_orch_up_drains_the_calls_in_flight_before_the_dev_server_stop
             )
             assert started.status_code == 202, started.text
             run_ids.append(started.json()["run_id"])
-        wait_until(lambda: len(service.requests) == 3, 60, "the calls")
+        wait_until(lambda: len(http_api_server.requests) == 3, 60, "the calls")
 
         os.killpg(up.pid, signal.SIGINT)  # Ctrl-C: to the group (the dev server has its own)
         rest, _ = up.communicate(timeout=60)
@@ -244,14 +240,14 @@ def test_ctrl_c_of_orch_up_drains_the_calls_in_flight_before_the_dev_server_stop
             "(signal again to stop at once)",
             "stopping: the Temporal dev server",
         ], rest
-        assert len(service.requests) == 3
+        assert len(http_api_server.requests) == 3
 
         again, output = start_up(tmp_path, env, seed)  # the runs go on where they were
         procs.append(again)
         assert "Ready." in output, output
         done = lambda: [run_status(base, run_id) for run_id in run_ids] == ["completed"] * 3  # noqa: E731
         wait_until(done, 60, "the runs")
-        keys = Counter(request.headers["idempotency-key"] for request in service.requests)
+        keys = Counter(request.headers["idempotency-key"] for request in http_api_server.requests)
         assert len(keys) == 3 and set(keys.values()) == {1}, keys  # every call exactly once
         again.send_signal(signal.SIGINT)
         again.communicate(timeout=60)

@@ -42,14 +42,6 @@ DELAY_S = 2.0  # how long the service takes to answer: calls are in flight when 
 ITEM = {"type": "object", "properties": {"item": {"type": "string"}}, "required": ["item"]}
 
 
-@pytest.fixture(scope="module")
-def service() -> Iterator[FakeHttpApiServer]:
-    server = FakeHttpApiServer()
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def workers(orch_settings: Settings) -> Iterator[Callable[[], WorkerProcess]]:
     started: list[WorkerProcess] = []
@@ -63,7 +55,9 @@ def workers(orch_settings: Settings) -> Iterator[Callable[[], WorkerProcess]]:
         worker.kill()
 
 
-def drill_spec(seeded: sessionmaker[Session], service: FakeHttpApiServer, run: int) -> AgentSpec:
+def drill_spec(
+    seeded: sessionmaker[Session], http_api_server: FakeHttpApiServer, run: int
+) -> AgentSpec:
     """Each step: append a line to this run's file, POST a notice, GET a record, at once. More
     attempts than kills, so that no call runs out of attempts (every kill costs the calls in
     flight one attempt, which then ends by its heartbeat timeout)."""
@@ -76,7 +70,7 @@ def drill_spec(seeded: sessionmaker[Session], service: FakeHttpApiServer, run: i
             parameters=ITEM,
             config={
                 "method": "POST",
-                "url": f"{service.base_url}/notify/{{item}}",
+                "url": f"{http_api_server.base_url}/notify/{{item}}",
                 "body": {"item": "{item}"},
             },
             idempotent=False,
@@ -86,7 +80,7 @@ def drill_spec(seeded: sessionmaker[Session], service: FakeHttpApiServer, run: i
             name="lookup",
             kind="http",
             parameters=ITEM,
-            config={"url": f"{service.base_url}/lookup/{{item}}"},
+            config={"url": f"{http_api_server.base_url}/lookup/{{item}}"},
             idempotent=True,
             retry_attempts=attempts,
         ),
@@ -108,8 +102,8 @@ def drill_spec(seeded: sessionmaker[Session], service: FakeHttpApiServer, run: i
     return demo_spec(seeded, tools=tools, script=script, max_steps=STEPS + 2)
 
 
-def calls_sent(service: FakeHttpApiServer) -> set[str]:
-    return {request.headers["idempotency-key"] for request in service.requests}
+def calls_sent(http_api_server: FakeHttpApiServer) -> set[str]:
+    return {request.headers["idempotency-key"] for request in http_api_server.requests}
 
 
 def tool_bodies(seeded: sessionmaker[Session], run_id: str) -> list[dict[str, Any]]:
@@ -120,25 +114,25 @@ async def test_sigkilled_workers_lose_no_run_double_no_file_and_repeat_no_post(
     temporal_client: Client,
     orch_settings: Settings,
     seeded: sessionmaker[Session],
-    service: FakeHttpApiServer,
+    http_api_server: FakeHttpApiServer,
     workers: Callable[[], WorkerProcess],
 ) -> None:
-    service.reset()
+    http_api_server.reset()
     for run in range(RUNS):
         for step in range(STEPS):
             for kind in ("notify", "lookup"):
-                service.answer(f"/{kind}/r{run}s{step}", Canned(echo=True, delay=DELAY_S))
+                http_api_server.answer(f"/{kind}/r{run}s{step}", Canned(echo=True, delay=DELAY_S))
     began = time.monotonic()
     worker = workers()
-    specs = [drill_spec(seeded, service, run) for run in range(RUNS)]
+    specs = [drill_spec(seeded, http_api_server, run) for run in range(RUNS)]
     run_ids = [await start_agent(temporal_client, orch_settings, s, "go") for s in specs]
 
     for _ in range(KILLS):
-        seen = len(calls_sent(service))
+        seen = len(calls_sent(http_api_server))
         # Calls not seen before (not retries: the runs moved on) have reached the service and
         # wait for its answer: kill now.
         await asyncio.to_thread(
-            wait_until, lambda s=seen: len(calls_sent(service)) >= s + 3, 120, "new calls"
+            wait_until, lambda s=seen: len(calls_sent(http_api_server)) >= s + 3, 120, "new calls"
         )
         worker.kill()
         worker = workers()
@@ -158,7 +152,7 @@ async def test_sigkilled_workers_lose_no_run_double_no_file_and_repeat_no_post(
         assert lines == [f"step {s}" for s in range(STEPS)], (run, lines, saves)
 
     # The POST: at most one request per call; a call cut off is reported, never repeated.
-    requests = service.requests
+    requests = http_api_server.requests
     posts = Counter(r.headers["idempotency-key"] for r in requests if r.path.startswith("/notify"))
     gets = Counter(r.headers["idempotency-key"] for r in requests if r.path.startswith("/lookup"))
     assert max(posts.values()) == 1, posts
@@ -201,6 +195,6 @@ async def test_sigkilled_workers_lose_no_run_double_no_file_and_repeat_no_post(
         f"runs lost 0 of {RUNS}; file lines {RUNS * STEPS} written, 0 doubled; "
         f"POST requests {sum(posts.values())} for {RUNS * STEPS} calls, most per call "
         f"{max(posts.values())}, outcome_unknown reported {reported} (of which {reached} had "
-        f"reached the service), repeated 0; "
+        f"reached the http_api_server), repeated 0; "
         f"GET requests {sum(gets.values())} for {len(gets)} calls ({repeated_gets} repeats)"
     )

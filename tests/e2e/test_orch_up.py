@@ -24,34 +24,10 @@ pytestmark = pytest.mark.timeout(120)
 
 def test_orch_up_serves_the_demo_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     grpc, ui, api = free_port(), free_port(), free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path}/orchestrator.db",
-        "DEV_SERVER_PORT": str(grpc),
-        "DEV_SERVER_UI_PORT": str(ui),
-        "DEV_SERVER_DB": str(tmp_path / "temporal.db"),
-        "API_PORT": str(api),
-        "WORKSPACE_DIR": str(tmp_path / "workspace"),
-        "TEMPORAL_TASK_QUEUE": "orch-up-test",
-    }
+    env = up_env(tmp_path, grpc, ui, api)
     began = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "orch.cli", "up", "--seed", str(EXAMPLE_CONFIG)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,  # a terminal's Ctrl-C goes to the whole process group
-    )
+    proc, output = start_up(tmp_path, env)  # a terminal's Ctrl-C goes to the whole group
     try:
-        assert proc.stdout is not None
-        lines = []
-        for line in proc.stdout:
-            lines.append(line)
-            if line.startswith("Ready."):
-                break
-        output = "".join(lines)
         assert "Ready." in output, output
         assert time.monotonic() - began < 60
         assert f"http://localhost:{ui}" in output and f"http://localhost:{api}" in output

@@ -7,7 +7,7 @@ import dataclasses
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -22,14 +22,6 @@ from tests.support.runs import demo_spec, events_of, run_agent
 from workflows.types import ScriptTurn, ToolCall, ToolSpec
 
 SECRET = "sk-live-TOPSECRET-4242424242"
-
-
-@pytest.fixture(scope="module")
-def http_server() -> Iterator[FakeHttpApiServer]:
-    server = FakeHttpApiServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest_asyncio.fixture
@@ -69,14 +61,14 @@ async def test_calls_of_one_turn_overlap_and_secrets_stay_out_of_everything(
     temporal_client: Client,
     allowing_worker: Settings,
     seeded: Any,
-    http_server: FakeHttpApiServer,
+    http_api_server: FakeHttpApiServer,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    http_server.reset()
-    http_server.answer("/slow/a", Canned(echo=True, delay=1.5))
-    http_server.answer("/slow/b", Canned(echo=True, delay=1.5))
-    http_server.answer("/denied/c", Canned(status=403, echo=True))
-    http_server.answer("/down/d", Canned(status=503, echo=True))
+    http_api_server.reset()
+    http_api_server.answer("/slow/a", Canned(echo=True, delay=1.5))
+    http_api_server.answer("/slow/b", Canned(echo=True, delay=1.5))
+    http_api_server.answer("/denied/c", Canned(status=403, echo=True))
+    http_api_server.answer("/down/d", Canned(status=503, echo=True))
     calls = (
         ToolCall(id="a", name="lookup", arguments={"item": "a"}),
         ToolCall(id="b", name="lookup", arguments={"item": "b"}),
@@ -85,9 +77,9 @@ async def test_calls_of_one_turn_overlap_and_secrets_stay_out_of_everything(
         ToolCall(id="m", name="fetch", arguments={"url": "http://169.254.169.254/latest/"}),
     )
     tools = (
-        api_tool(http_server, "/slow"),
-        api_tool(http_server, "/denied", name="denied"),
-        api_tool(http_server, "/down", name="down", retry_attempts=1),
+        api_tool(http_api_server, "/slow"),
+        api_tool(http_api_server, "/denied", name="denied"),
+        api_tool(http_api_server, "/down", name="down", retry_attempts=1),
         FETCH,
     )
     spec = demo_spec(
@@ -97,7 +89,10 @@ async def test_calls_of_one_turn_overlap_and_secrets_stay_out_of_everything(
         run_id, result = await run_agent(temporal_client, allowing_worker, spec, "look up")
 
     assert result.status == "completed" and result.answer == "done"
-    first, second = http_server.requests_to("/slow/a")[0], http_server.requests_to("/slow/b")[0]
+    first, second = (
+        http_api_server.requests_to("/slow/a")[0],
+        http_api_server.requests_to("/slow/b")[0],
+    )
     assert abs(first.received_at - second.received_at) < 1.0  # the 1.5 s calls overlapped
     assert first.headers["authorization"] == f"Bearer {SECRET}"
     assert first.headers["idempotency-key"] != second.headers["idempotency-key"]
