@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -142,31 +143,32 @@ def stored_principal(factory: sessionmaker[Session], token: str) -> Principal | 
         return Principal(row.id, row.scope, bytes.fromhex(row.token_sha256))
 
 
-def principal_of(request: Request, token: str) -> Principal | None:
+async def checked_principal(request: Request, token: str, needed: list[str]) -> Principal:
+    """The principal of `token` if it is valid and reaches every scope of `needed`. Only a
+    stored token costs a lookup (one primary-key read), run in the thread pool so that it does
+    not hold the event loop; ORCH_ADMIN_TOKEN costs none."""
     settings: Settings = request.app.state.settings
-    found = env_principal(settings, token)
-    return found or stored_principal(request.app.state.session_factory, token)
+    principal = env_principal(settings, token) or await run_in_threadpool(
+        stored_principal, request.app.state.session_factory, token
+    )
+    if principal is None:
+        raise Unauthorized("the token is unknown or revoked")
+    require_scope(principal, needed)
+    return principal
 
 
-def authenticate(
+async def authenticate(
     request: Request,
     security_scopes: SecurityScopes,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """The request's principal, if its token reaches the scope the route declares.
-
-    A plain `def`: FastAPI runs it in its thread pool, so the token lookup (one primary-key
-    read) does not hold the event loop."""
+    """The request's principal, if its token reaches the scope the route declares."""
     settings: Settings = request.app.state.settings
     if settings.api_auth == "off":
         return Principal("", "admin", b"")
     if credentials is None:
         raise Unauthorized("send an API token: `Authorization: Bearer <token>`")
-    principal = principal_of(request, credentials.credentials)
-    if principal is None:
-        raise Unauthorized("the token is unknown or revoked")
-    require_scope(principal, security_scopes.scopes)
-    return principal
+    return await checked_principal(request, credentials.credentials, security_scopes.scopes)
 
 
 def require_scope(principal: Principal, needed: list[str]) -> None:
@@ -190,7 +192,7 @@ def key_of(request: Request, token_id: str) -> bytes | None:
         return bytes.fromhex(row.token_sha256) if row is not None else None
 
 
-def authenticate_stream(
+async def authenticate_stream(
     run_id: str,
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer, scopes=["read"])],
@@ -201,17 +203,17 @@ def authenticate_stream(
     if settings.api_auth == "off":
         return
     if credentials is not None:
-        principal = principal_of(request, credentials.credentials)
-        if principal is None:
-            raise Unauthorized("the token is unknown or revoked")
-        require_scope(principal, ["read"])
+        await checked_principal(request, credentials.credentials, ["read"])
         return
     if token is None:
         raise Unauthorized(
             "send an API token (`Authorization: Bearer <token>`) or a stream token of this run "
             "(`?token=`, from POST /v1/runs/{run_id}/stream-token)"
         )
-    if verify(token, run_id, time.time(), lambda token_id: key_of(request, token_id)) is None:
+    claims = await run_in_threadpool(
+        verify, token, run_id, time.time(), lambda token_id: key_of(request, token_id)
+    )
+    if claims is None:
         raise Unauthorized("the stream token is not valid for this run, or has expired")
 
 

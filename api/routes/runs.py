@@ -69,6 +69,11 @@ class RunStarted(BaseModel):
     temporal_ui_url: str
 
 
+def public_base(request: Request, settings: Settings) -> str:
+    """The API's base URL as clients reach it: PUBLIC_URL, else the request's own."""
+    return (settings.public_url or str(request.base_url)).rstrip("/")
+
+
 async def _start(
     request: Request,
     factory: sessionmaker[Session],
@@ -91,7 +96,7 @@ async def _start(
         variables=variables,
         thread=thread,
     )
-    base = (settings.public_url or str(request.base_url)).rstrip("/")
+    base = public_base(request, settings)
     return RunStarted(
         run_id=run_id,
         agent=spec.name,
@@ -233,7 +238,7 @@ async def create_stream_token(
     expires = int(time.time()) + settings.stream_token_ttl_s
     claims = StreamClaims(run_id=run_id, token_id=principal.token_id, expires_at=expires)
     token = sign(claims, principal.signing_key)
-    base = (settings.public_url or str(request.base_url)).rstrip("/")
+    base = public_base(request, settings)
     return StreamToken(
         token=token,
         expires_at=datetime.fromtimestamp(expires, UTC),
