@@ -16,10 +16,9 @@ from functools import partial
 from typing import Any
 
 from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.contrib.workflow_streams import WorkflowStreamClient
 
+from temporal.stream import run_events
 from workflows.events import TERMINAL_EVENTS
-from workflows.types import EVENTS_TOPIC
 
 # Pause between two polls while a run is publishing. A caught-up poll waits in the workflow for
 # the next event (no busy loop on an idle run); the SDK's default 100 ms pause adds up to that
@@ -54,11 +53,12 @@ class RunFeed:
         return self._done
 
     async def _pump(self) -> None:
-        stream = WorkflowStreamClient.create(self._client, self.run_id)
         try:
             ended = False
-            async for item in stream.subscribe([EVENTS_TOPIC], poll_cooldown=POLL_COOLDOWN):
-                event = StreamedEvent(item.offset, str(item.data.get("type", "")), item.data)
+            items = run_events(self._client, self.run_id, poll_cooldown=POLL_COOLDOWN)
+            async for item in items:
+                kind = str(item.event.get("type", ""))
+                event = StreamedEvent(item.offset, kind, item.event)
                 await self._add(event)
                 if event.type in TERMINAL_EVENTS:
                     ended = True

@@ -15,7 +15,6 @@ import time
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.contrib.workflow_streams import WorkflowStreamClient
 
 from config_store.db import make_engine, make_session_factory
 from core.errors import OrchError
@@ -24,8 +23,9 @@ from orch.terminal import format_event
 from services.runs import launch_run
 from temporal.client import connect, workflow_ui_url
 from temporal.control import cancel_run, provide_input, resolve_approval
+from temporal.stream import run_events
 from workflows.events import TERMINAL_EVENTS
-from workflows.types import EVENTS_TOPIC, ApprovalDecision, UserInput
+from workflows.types import ApprovalDecision, UserInput
 
 QUIET_S = 10.0  # say "still waiting" after this long without an event
 
@@ -63,9 +63,8 @@ class Follower:
         interrupts = asyncio.create_task(self._on_interrupt(interrupted))
         final = ""
         try:
-            stream = WorkflowStreamClient.create(self._client, self._run_id)
-            async for item in stream.subscribe([EVENTS_TOPIC]):
-                final = self._show(item.data)
+            async for item in run_events(self._client, self._run_id):
+                final = self._show(item.event)
                 if final in TERMINAL_EVENTS:
                     break
         finally:

@@ -4,8 +4,9 @@ stream handed out.
 The run's events live in the workflow's memory; Temporal's history holds copies of them in two
 places a client can read with no worker: every long-poll Update of the stream that completed
 (its result is the batch of items it delivered, with their offsets), and the stream state a
-continue-as-new carried into the current execution's input. Events no subscriber ever polled
-are in neither: only the worker has them.
+continue-as-new carried into an execution's input (each execution's input holds the events of
+the one before it). Events of the current execution no subscriber polled are in neither: only
+the worker has them.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ from workflows.types import EVENTS_TOPIC, RunInput
 READ_TIMEOUT = timedelta(seconds=1)
 PAGE_SIZE = 200  # history events per page, read newest first
 MAX_PAGES = 2
+# Reading what continue-as-new carried: each execution's input (up to ~1.3 MB), one at a time.
+CARRIED_READ_TIMEOUT = timedelta(seconds=10)
+MAX_EXECUTIONS = 100_000  # a bound on the walk back, far past any real chain
 
 
 @dataclass(frozen=True)
@@ -49,22 +53,60 @@ class PublishedEvent:
 async def start_input(client: Client, run_id: str) -> RunInput | None:
     """The input of the run's current execution (its first history event), or None if it
     cannot be decoded."""
+    started = await _started(client, run_id, "", READ_TIMEOUT)
+    return started[0] if started is not None else None
+
+
+async def carried_items(client: Client, run_id: str, start: int, end: int) -> dict[int, Any]:
+    """The run's stream items at offsets [start, end), decoded (a RunEvent's dict), that
+    continue-as-new carried: each execution's input holds the events of the execution before
+    it (workflows/carried_stream.py; all events so far, for runs started before that). Read from
+    the current execution back to the first, as far as `start` needs. Items that are not the
+    run's events, or do not decode, are left out."""
+    found: dict[int, Any] = {}
+    execution = ""
+    for _ in range(MAX_EXECUTIONS):
+        started = await _started(client, run_id, execution, CARRIED_READ_TIMEOUT)
+        if started is None:
+            break
+        input, previous = started
+        state = input.stream_state if input is not None else None
+        if state is None:
+            break
+        for index, item in enumerate(state.log):
+            offset = state.base_offset + index
+            if start <= offset < end and item.topic == EVENTS_TOPIC:
+                value = _decode(client, item.data)
+                if value is not None:
+                    found[offset] = value
+        if state.base_offset <= start or not previous:
+            break
+        execution = previous
+    return found
+
+
+async def _started(
+    client: Client, run_id: str, execution: str, timeout: timedelta
+) -> tuple[RunInput | None, str] | None:
+    """(input, the run id of the execution it continued, or "") of one execution of the run
+    (`execution` "": the current one); None if its history has no start."""
     request = GetWorkflowExecutionHistoryRequest(
         namespace=client.namespace,
-        execution=WorkflowExecution(workflow_id=run_id),
+        execution=WorkflowExecution(workflow_id=run_id, run_id=execution),
         maximum_page_size=1,
     )
     response = await client.workflow_service.get_workflow_execution_history(
-        request, timeout=READ_TIMEOUT
+        request, timeout=timeout
     )
     for event in response.history.events:
         if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
-            payloads = event.workflow_execution_started_event_attributes.input.payloads
+            attributes = event.workflow_execution_started_event_attributes
+            previous = attributes.continued_execution_run_id
             try:
-                [value] = await client.data_converter.decode(payloads, [RunInput])
+                [value] = await client.data_converter.decode(attributes.input.payloads, [RunInput])
             except Exception:  # a workflow not started by us: nothing to tell
-                return None
-            return value if isinstance(value, RunInput) else None
+                return None, previous
+            return (value if isinstance(value, RunInput) else None), previous
     return None
 
 
@@ -116,21 +158,27 @@ async def _poll_items(client: Client, payloads: list[Payload]) -> list[Any]:
     return list(result.items) if isinstance(result, PollResult) else []
 
 
-def _add(
-    found: dict[int, PublishedEvent], client: Client, topic: str, wire: str, offset: int
-) -> None:
-    """Decode one stream item (base64 of a serialized Payload, the stream's wire format)."""
-    if topic != EVENTS_TOPIC or offset in found:
-        return
+def _decode(client: Client, wire: str) -> dict[str, Any] | None:
+    """One stream item (base64 of a serialized Payload, the stream's wire form) as the RunEvent
+    dict it holds; None if it is not one."""
     try:
         payload = Payload()
         payload.ParseFromString(base64.b64decode(wire, validate=True))
         data = client.data_converter.payload_converter.from_payload(payload)
     except (binascii.Error, DecodeError, ValueError, TypeError, RuntimeError):
-        return
+        return None
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        return None
+    return data
+
+
+def _add(
+    found: dict[int, PublishedEvent], client: Client, topic: str, wire: str, offset: int
+) -> None:
+    if topic != EVENTS_TOPIC or offset in found:
         return
-    if data["type"] == LlmDelta.type:  # token deltas are not the run's record
+    data = _decode(client, wire)
+    if data is None or data["type"] == LlmDelta.type:  # token deltas are not the run's record
         return
     step = data.get("step")
     time = data.get("time")

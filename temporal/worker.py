@@ -34,6 +34,7 @@ RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules(
     "workflows.policy",
     "workflows.run_state",
     "workflows.publisher",
+    "workflows.carried_stream",
     "workflows.records",
     "workflows.people",
     "workflows.subagents",

@@ -17,7 +17,8 @@ from temporalio import workflow
 from temporalio.contrib.workflow_streams import WorkflowStream
 from temporalio.exceptions import ApplicationError, is_cancelled_exception
 
-from workflows import events, policy
+from workflows import carried_stream, events, policy
+from workflows.carried_stream import StreamMeter
 from workflows.kinds import StopReason
 from workflows.model_steps import ModelSteps
 from workflows.people import People
@@ -45,9 +46,11 @@ class AgentRun:
     @workflow.init
     def __init__(self, input: RunInput) -> None:
         self._stream = WorkflowStream(prior_state=input.stream_state)
+        self._meter = StreamMeter(input.stream_state)
+        self._meter.watch_publishes()
         self._run = Run(input)
         topic = self._stream.topic(EVENTS_TOPIC, type=RunEvent)
-        self._publisher = Publisher(self._run, topic, AgentRun.child_events)
+        self._publisher = Publisher(self._run, topic, AgentRun.child_events, self._meter)
         self._people = People(self._run, self._publisher)
         self._subagents = Subagents(self._run, self._publisher)
         self._model = ModelSteps(self._run, self._publisher)
@@ -120,7 +123,7 @@ class AgentRun:
                 if stop is not None:
                     return await self._finish("stopped", stop, state.last_text)
                 await self._tools.run_tools(reply.tool_calls)
-                if workflow.info().is_continue_as_new_suggested():
+                if workflow.info().is_continue_as_new_suggested() or self._stream_full():
                     await self._continue_as_new(input)
         except RunFailure as failed:
             await self._fail(failed)
@@ -195,11 +198,26 @@ class AgentRun:
         self._stream.detach_pollers()
         await workflow.wait_condition(workflow.all_handlers_finished)
 
+    def _stream_full(self) -> bool:
+        """This execution's events are as many as its successor's input should carry (runs
+        started before the patch continue only when Temporal suggests)."""
+        return self._meter.full and workflow.patched(carried_stream.PATCH)
+
     async def _continue_as_new(self, input: RunInput) -> NoReturn:
         carry = self._run.state
+        # The successor gets this execution's own events only (runs started before the patch
+        # carry the whole stream): see workflows/carried_stream.py.
+        own = workflow.patched(carried_stream.PATCH)
+        carried_in = self._meter.carried_in
         await self._publisher.forwarded()
         await self._stream.continue_as_new(
-            lambda state: [replace(input, carry=carry, stream_state=state)]
+            lambda state: [
+                replace(
+                    input,
+                    carry=carry,
+                    stream_state=carried_stream.own_events(state, carried_in) if own else state,
+                )
+            ]
         )
 
 

@@ -14,6 +14,7 @@ from temporalio import workflow
 from temporalio.contrib.workflow_streams import WorkflowTopicHandle
 from temporalio.exceptions import FailureError
 
+from workflows.carried_stream import StreamMeter
 from workflows.events import EventPayload, event_data
 from workflows.run_state import Run
 from workflows.types import ChildEvents, RunEvent
@@ -24,10 +25,15 @@ ChildEventsSignal = Callable[[Any, ChildEvents], Awaitable[None] | None]
 
 class Publisher:
     def __init__(
-        self, run: Run, topic: WorkflowTopicHandle[RunEvent], signal: ChildEventsSignal
+        self,
+        run: Run,
+        topic: WorkflowTopicHandle[RunEvent],
+        signal: ChildEventsSignal,
+        meter: StreamMeter,
     ) -> None:
         self._run = run
         self._topic = topic
+        self._meter = meter
         self._signal = signal
         self._parent = run.input.parent_run_id
         self._outbox: list[RunEvent] = []
@@ -42,7 +48,9 @@ class Publisher:
             time=workflow.now().isoformat(),
             data=event_data(payload),
         )
-        self._topic.publish(event)
+        item = workflow.payload_converter().to_payloads([event])[0]
+        self._meter.add(item)
+        self._topic.publish(item)
         if self._parent is not None:
             self._outbox.append(event)
             if not self._forwarding:

@@ -8,13 +8,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
-from temporalio.contrib.workflow_streams import WorkflowStreamClient
 
 from config_store.agents import snapshot_agent
 from core.settings import Settings
 from temporal.runs import start_run
+from temporal.stream import run_events
 from workflows.agent_run import AgentRun
-from workflows.types import EVENTS_TOPIC, AgentSpec, RunResult
+from workflows.types import AgentSpec, RunResult
 
 
 def demo_spec(seeded: sessionmaker[Session], **changes: Any) -> AgentSpec:
@@ -53,11 +53,10 @@ async def run_agent(
 async def events_of(client: Client, run_id: str, *, deltas: bool = False) -> list[dict[str, Any]]:
     """The run's events, read from its stream until the terminal one; token deltas only when
     asked for (they are best-effort and come in however many pieces the model sent)."""
-    stream = WorkflowStreamClient.create(client, run_id)
     events: list[dict[str, Any]] = []
-    async for item in stream.subscribe([EVENTS_TOPIC]):
-        if deltas or item.data["type"] != "llm.delta":
-            events.append(item.data)
-        if item.data["type"] in ("run.completed", "run.failed", "run.stopped", "run.cancelled"):
+    async for item in run_events(client, run_id):
+        if deltas or item.event["type"] != "llm.delta":
+            events.append(item.event)
+        if item.event["type"] in ("run.completed", "run.failed", "run.stopped", "run.cancelled"):
             break
     return events

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 import pytest_asyncio
-from temporalio.client import WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from config_store.transcript import TranscriptStore
@@ -15,11 +17,24 @@ from core.settings import Settings
 from temporal.client import SEARCH_ATTRIBUTES
 from temporal.devserver import dev_server_extra_args, temporal_binary
 from temporal.runs import get_run
+from temporal.stream import run_events
 from temporal.worker import build_worker
+from tests.fakes.provider_server import FakeProviderServer, FakeToolCall
+from tests.support.auth import AUTH
 from tests.support.runs import demo_spec, events_of, run_agent
-from workflows.types import ScriptTurn, ToolCall
+from tests.support.sse import read_events
+from workflows.carried_stream import CARRY_LIMIT, PUBLISH_SIGNAL
+from workflows.types import ProviderSpec, ScriptTurn, ToolCall
 
 pytestmark = pytest.mark.timeout(180)
+
+
+def calculator_steps(steps: int) -> tuple[ScriptTurn, ...]:
+    """A script of `steps` model calls: a calculator call each, then "done"."""
+    calc = ToolCall(id="c", name="calculator", arguments={"expression": "6*7"})
+    return (ScriptTurn(text="working", tool_calls=(calc,)),) * (steps - 1) + (
+        ScriptTurn(text="done"),
+    )
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -42,12 +57,8 @@ async def test_a_long_run_hands_over_its_state_and_stream(
     small_history_env: WorkflowEnvironment, orch_settings: Settings, seeded: Any
 ) -> None:
     client = small_history_env.client
-    calc = ToolCall(id="c", name="calculator", arguments={"expression": "6*7"})
     steps = 12
-    script = (ScriptTurn(text="working", tool_calls=(calc,)),) * (steps - 1) + (
-        ScriptTurn(text="done"),
-    )
-    spec = demo_spec(seeded, script=script, max_steps=steps)
+    spec = demo_spec(seeded, script=calculator_steps(steps), max_steps=steps)
     async with build_worker(client, orch_settings, TranscriptStore(seeded)):
         run_id, result = await run_agent(client, orch_settings, spec, "go")
         events = await events_of(client, run_id)
@@ -71,3 +82,120 @@ async def test_a_long_run_hands_over_its_state_and_stream(
     assert types.count("run.started") == 1
     assert types.count("llm.completed") == steps
     assert types.count("tool.completed") == steps - 1
+
+
+@pytest.fixture
+def temporal_client(small_history_env: WorkflowEnvironment) -> Client:
+    """The worker and the API of this module's fixtures use the small-history server."""
+    return small_history_env.client
+
+
+@pytest.fixture
+def temporal_address(small_history_env: WorkflowEnvironment) -> str:
+    return small_history_env.client.service_client.config.target_host
+
+
+async def inputs_of_chain(client: Client, run_id: str) -> list[dict[str, Any]]:
+    """The input (RunInput as JSON) of every execution of the run, oldest first."""
+    inputs: list[dict[str, Any]] = []
+    execution = ""
+    while True:
+        handle = client.get_workflow_handle(run_id, run_id=execution or None)
+        started = (await handle.fetch_history()).events[0]
+        attributes = started.workflow_execution_started_event_attributes
+        inputs.append(json.loads(attributes.input.payloads[0].data))
+        execution = attributes.continued_execution_run_id
+        if not execution:
+            return inputs[::-1]
+
+
+@pytest.mark.usefixtures("worker")
+async def test_each_execution_carries_only_the_events_of_the_one_before_and_readers_get_all(
+    small_history_env: WorkflowEnvironment, orch_settings: Settings, seeded: Any, api_url: str
+) -> None:
+    client = small_history_env.client
+    steps = 16
+    spec = demo_spec(seeded, script=calculator_steps(steps), max_steps=steps)
+    run_id, result = await run_agent(client, orch_settings, spec, "go")
+    assert result.status == "completed" and result.steps == steps
+    total = 2 + 2 * steps + 2 * (steps - 1)  # run.started/completed, step+llm, tool started+done
+
+    # The stream is handed on in pieces that follow each other: execution k+1's input holds
+    # exactly the events execution k published, none from before.
+    states = [i["stream_state"] for i in await inputs_of_chain(client, run_id)]
+    assert states[0] is None and len(states) >= 4, len(states)
+    next_base = 0
+    for state in states[1:]:
+        assert state["base_offset"] == next_base, [s and s["base_offset"] for s in states]
+        assert 0 < len(state["log"]) < total
+        next_base += len(state["log"])
+
+    # Every reader gets every event once, from 0: the API's SSE (late, after the run ended;
+    # and resumed with Last-Event-ID in an early execution's events) and the stream reader.
+    async with httpx.AsyncClient(timeout=30) as http:
+        url = f"{api_url}/v1/runs/{run_id}/events"
+        events = await read_events(http, url, headers=AUTH)
+        resumed = await read_events(http, url, headers={**AUTH, "Last-Event-ID": "3"})
+    assert [int(e.id) for e in events if e.id is not None] == list(range(total))
+    assert [e.data["type"] for e in events].count("step.started") == steps
+    assert [int(e.id) for e in resumed if e.id is not None] == list(range(4, total))
+    assert [e.data for e in resumed] == [e.data for e in events[4:]]
+    read = [item.offset async for item in run_events(client, run_id)]
+    assert read == list(range(total))
+
+
+async def test_an_execution_whose_events_pass_the_carry_limit_continues_as_new(
+    orch_settings: Settings,
+    seeded: Any,
+    fake_provider: FakeProviderServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Long streamed answers: far fewer history events than Temporal's suggestion needs, but
+    events (the answers and their token deltas) enough to fill the successor's input: the run
+    continues as new on its events' size."""
+    monkeypatch.setenv("ORCH_TEST_PROVIDER_KEY", "sk-test")
+    steps = 8
+    long_text = "x" * 100_000
+    for _ in range(steps - 1):
+        call = FakeToolCall(name="calculator", arguments={"expression": "6*7"})
+        fake_provider.queue_tool_calls([call], text=long_text)
+    fake_provider.queue_text("done")
+    spec = demo_spec(
+        seeded,
+        provider=ProviderSpec(
+            name="fake-openai",
+            kind="openai",
+            base_url=fake_provider.openai_base_url,
+            api_key_env="ORCH_TEST_PROVIDER_KEY",
+        ),
+        model="openai-model",
+        max_steps=steps,
+    )
+    # A dev server of the default limits: it would not suggest continue-as-new here.
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(temporal_binary()),
+        search_attributes=SEARCH_ATTRIBUTES,
+        dev_server_extra_args=dev_server_extra_args(),
+    )
+    try:
+        async with build_worker(env.client, orch_settings, TranscriptStore(seeded)):
+            run_id, result = await run_agent(env.client, orch_settings, spec, "go")
+            items = [item async for item in run_events(env.client, run_id)]
+        assert result.status == "completed" and result.steps == steps
+        inputs = await inputs_of_chain(env.client, run_id)
+        assert len(inputs) >= 2, len(inputs)
+        for carried in inputs[1:]:
+            size = len(json.dumps(carried["stream_state"]))
+            assert CARRY_LIMIT <= size < CARRY_LIMIT + 500_000, size
+        assert [item.offset for item in items] == list(range(len(items)))
+        kinds = [item.event["type"] for item in items]
+        assert kinds.count("llm.completed") == steps and kinds[-1] == "run.completed"
+        assert "llm.delta" in kinds  # counted too: they arrive by signal
+    finally:
+        await env.shutdown()
+
+
+def test_the_stream_publish_signal_is_the_one_the_meter_watches() -> None:
+    from temporalio.contrib.workflow_streams import _stream
+
+    assert _stream._PUBLISH_SIGNAL == PUBLISH_SIGNAL

@@ -41,6 +41,9 @@ EXPECTED = {
     "cancel_waiting_approval",
     "continue_as_new_first",
     "continue_as_new_continued",
+    "continue_as_new_own_events_first",
+    "continue_as_new_own_events_second",
+    "continue_as_new_own_events_third",
     "tool_errors",
     "tool_error_fails_run",
 }
