@@ -6,7 +6,6 @@ the call runs once more and its result reaches the model; rejected or expired: t
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
