@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 import pytest_asyncio
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,8 +22,11 @@ from core.settings import Settings
 from temporal.runs import get_run, start_run
 from temporal.worker import build_worker
 from tests.fakes.http_api_server import Canned, FakeHttpApiServer
+from tests.support.auth import AUTH
 from tests.support.runs import demo_spec, events_of
+from tests.support.temporal import serving
 from workflows.agent_run import AgentRun
+from workflows.kinds import OnUnknownOutcome
 from workflows.types import (
     ApprovalDecision,
     PendingAction,
@@ -59,7 +63,7 @@ async def start_cut_off(
     settings: Settings,
     seeded: sessionmaker[Session],
     api: FakeHttpApiServer,
-    on_unknown_outcome: str,
+    on_unknown_outcome: OnUnknownOutcome,
     **changes: Any,
 ) -> WorkflowHandle[Any, RunResult]:
     """A run whose one POST finds its ledger row begun and unfinished, as if an earlier attempt's
@@ -72,7 +76,7 @@ async def start_cut_off(
         kind="http",
         config={"method": "POST", "url": f"{api.base_url}/things", "body": {"a": 1}},
         idempotent=False,
-        on_unknown_outcome=on_unknown_outcome,  # type: ignore[arg-type]
+        on_unknown_outcome=on_unknown_outcome,
     )
     script = (ScriptTurn(tool_calls=(CALL,)), ScriptTurn(text="done"))
     spec = demo_spec(seeded, tools=(tool,), script=script, **changes)
@@ -171,3 +175,48 @@ async def test_report_the_default_asks_nobody(
     assert [(d["ok"], d["error_type"]) for d in done] == [(False, "outcome_unknown")]
     history = await handle.fetch_history()  # no patch marker either: the old path exactly
     assert not [e for e in history.events if e.HasField("marker_recorded_event_attributes")]
+
+
+async def test_a_500_asks_too_and_the_api_shows_and_approves_the_retry(
+    temporal_client: Client, allowing_worker: Settings, seeded: Any, api: FakeHttpApiServer
+) -> None:
+    # No earlier attempt this time: the service answered 500, so it may have acted.
+    api.queue("/things", Canned(status=500))
+    tool = ToolSpec(
+        name="create",
+        kind="http",
+        config={"method": "POST", "url": f"{api.base_url}/things", "body": {"a": 1}},
+        idempotent=False,
+        on_unknown_outcome="ask",
+    )
+    script = (ScriptTurn(tool_calls=(CALL,)), ScriptTurn(text="done"))
+    spec = demo_spec(seeded, tools=(tool,), script=script)
+    run_id = f"run-{uuid.uuid4().hex}"
+    await start_run(
+        temporal_client,
+        task_queue=allowing_worker.temporal_task_queue,
+        run_id=run_id,
+        agent=spec,
+        input="go",
+    )
+    handle = temporal_client.get_workflow_handle_for(AgentRun.run, run_id)
+    await wait_pending(handle)
+    async with (
+        serving(allowing_worker) as url,
+        httpx.AsyncClient(base_url=url, timeout=30, headers=AUTH) as http,
+    ):
+        view = (await http.get(f"/v1/runs/{run_id}")).json()
+        assert view["status"] == "running" and len(view["pending"]) == 1
+        assert view["pending"][0] | {"arguments": {}} == {
+            "kind": "approval",
+            "call_id": "cut",
+            "tool": "create",
+            "arguments": {},
+            "question": "",
+            "cause": "outcome_unknown",
+        }
+        r = await http.post(f"/v1/runs/{run_id}/approvals/cut", json={"decision": "approve"})
+        assert r.status_code == 200 and r.json()["decision"] == "approved", r.text
+    result = await handle.result()
+    assert result.status == "completed" and result.tool_errors == 0
+    assert len(api.requests_to("/things")) == 2  # the 500, and the approved retry
