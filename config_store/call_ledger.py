@@ -4,8 +4,9 @@ transaction that stores the call's result in the transcript (TranscriptStore.app
 A retry that finds its call's row started and unfinished knows that an earlier attempt began the
 call and never stored an outcome (the worker stopped during it, or it timed out): it does not
 call again. A row is also finished when an attempt fails in a way the tool reports as safe to
-retry (a 429, a refused connection), so the next attempt calls again. Synchronous: async callers
-wrap calls in `asyncio.to_thread`.
+retry (a 429, a refused connection), so the next attempt calls again. A row is reopened once when
+a person approved calling again although the outcome is unknown (`reopen_call`, a tool's
+`on_unknown_outcome: ask`). Synchronous: async callers wrap calls in `asyncio.to_thread`.
 """
 
 from __future__ import annotations
@@ -46,6 +47,29 @@ def start_call(
         )
         session.commit()
         return "go" if again.rowcount == 1 else "unknown"
+
+
+def reopen_call(
+    session_factory: sessionmaker[Session], run_id: str, seq: int, call_id: str, attempt: int
+) -> Start:
+    """Begin the call again although an earlier attempt left it unfinished, because a person
+    approved it: "go" once per call (the row's `reopened` is set in the same update). Any later
+    attempt is `start_call`'s: one that finds the reopened call cut off again gets "unknown"."""
+    with session_factory() as session:
+        reopened: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+            update(ToolCallLedger)
+            .where(
+                ToolCallLedger.run_id == run_id,
+                ToolCallLedger.seq == seq,
+                ToolCallLedger.finished_at.is_(None),
+                ToolCallLedger.reopened.is_(False),
+            )
+            .values(attempt=attempt, started_at=utcnow(), reopened=True)
+        )
+        session.commit()
+    if reopened.rowcount == 1:
+        return "go"
+    return start_call(session_factory, run_id, seq, call_id, attempt)
 
 
 def finish_call(session: Session, run_id: str, seq: int) -> None:

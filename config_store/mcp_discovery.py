@@ -107,6 +107,7 @@ def _tool_in(session: Session, name: str, remote: RemoteTool, spec: ServerSpec) 
         requires_approval=existing.requires_approval,
         max_result_chars=existing.max_result_chars,
         idempotent=existing.idempotent,
+        on_unknown_outcome=existing.on_unknown_outcome,
     )
 
 

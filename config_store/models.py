@@ -29,6 +29,7 @@ from workflows.kinds import (
     TOOL_KINDS,
     McpTransport,
     OnToolError,
+    OnUnknownOutcome,
     ProviderKind,
     TokenScope,
     ToolKind,
@@ -117,6 +118,10 @@ class Tool(Timestamped, Base):
     max_result_chars: Mapped[int] = mapped_column(default=20_000, server_default=text("20000"))
     # Set when saved (services/tools.py: the kind's default when the input leaves it out).
     idempotent: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # A non-idempotent call's unknown outcome: reported to the model, or a person asked first.
+    on_unknown_outcome: Mapped[OnUnknownOutcome] = mapped_column(
+        String(16), default="report", server_default=text("'report'")
+    )
 
 
 class McpServer(Timestamped, Base):
@@ -255,6 +260,8 @@ class ToolCallLedger(Base):
     attempt: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    # Begun again, once, after a person approved retrying a call whose outcome was unknown.
+    reopened: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class ApiToken(Base):

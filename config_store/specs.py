@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from workflows.kinds import OnToolError, ProviderKind, ToolKind
+from workflows.kinds import OnToolError, OnUnknownOutcome, ProviderKind, ToolKind
 
 # What a run does when a tool fails after its retries (AgentIn.on_tool_error).
 
@@ -65,6 +65,12 @@ class ToolIn(_Input):
         description="Whether a call may run again after a worker stopped during it. false: a "
         "retry reports the outcome as unknown (error_type outcome_unknown) instead of calling "
         "again. Omitted: the kind's default (reads and GET/HEAD true, other methods false).",
+    )
+    on_unknown_outcome: OnUnknownOutcome = Field(
+        default="report",
+        description="For a tool that is not idempotent, when a call's outcome is unknown: "
+        "report it to the model (outcome_unknown), or ask a person to approve calling again "
+        "(the agent's approval_timeout_s; rejected or expired: reported).",
     )
 
 

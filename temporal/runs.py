@@ -31,7 +31,7 @@ from temporal.client import TemporalUnavailable
 from temporal.history import PublishedEvent, last_events, start_input
 from temporal.workers import WorkerCheck
 from workflows.agent_run import AgentRun
-from workflows.types import AGENT_NAME, AgentSpec, RunInput, RunResult, RunState
+from workflows.types import AGENT_NAME, AgentSpec, PendingAction, RunInput, RunResult, RunState
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,9 @@ class RunView:
     tool_errors: int = 0  # tool calls that ended in an error result
     invalid_tool_calls: int = 0  # of those, calls with arguments that broke the schema
     parent_run_id: str | None = None  # a sub-agent run: the run that started it
+    # What a running run waits on a person for (an approval, a retry whose outcome is
+    # unknown, an answer); empty when it waits for none or its state could not be read.
+    pending: list[PendingAction] = field(default_factory=list)
     # False: the run's own state could not be read (no worker polls, or none answered).
     # `notice` says why; `last_events` holds the newest events Temporal's history has of the
     # run, `steps` is the last one's step, and the other counters, usage, stop_reason and
@@ -346,4 +349,5 @@ def _from_state(
         tool_errors=state.tool_errors,
         invalid_tool_calls=state.invalid_tool_calls,
         parent_run_id=times.parent_run_id,
+        pending=list(state.pending),
     )

@@ -12,7 +12,13 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
-from workflows.kinds import ApprovalResolution, RunStatus, StopReason, ToolErrorType
+from workflows.kinds import (
+    ApprovalCause,
+    ApprovalResolution,
+    RunStatus,
+    StopReason,
+    ToolErrorType,
+)
 from workflows.types import RunEvent, ToolCall
 
 # A usage as events show it: Usage.as_dict() (tokens, cached tokens, total, cost in USD).
@@ -105,6 +111,9 @@ class ApprovalRequested:
     tool: str
     arguments: dict[str, Any]
     timeout_s: float
+    # "outcome_unknown": the approval is of a retry of a call whose earlier attempt's outcome
+    # is unknown (the tool's `on_unknown_outcome: ask`).
+    cause: ApprovalCause = "requires_approval"
 
 
 @dataclass(frozen=True)
@@ -115,6 +124,7 @@ class ApprovalResolved:
     decision: ApprovalResolution
     reason: str
     by: str
+    cause: ApprovalCause = "requires_approval"
 
 
 @dataclass(frozen=True)

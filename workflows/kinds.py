@@ -40,6 +40,9 @@ StopReason = Literal[
 ]
 # What a run waits on a person for: an approval of a tool call, or an answer to `ask_user`.
 PendingKind = Literal["approval", "input"]
+# Why a person is asked to approve a call: its tool requires approval, or its earlier attempt's
+# outcome is unknown and its tool says `on_unknown_outcome: ask` (the approval is of a retry).
+ApprovalCause = Literal["requires_approval", "outcome_unknown"]
 # A person's decision on a call waiting for approval; "expired": nobody decided in time.
 ApprovalVerdict = Literal["approved", "rejected"]
 ApprovalResolution = Literal["approved", "rejected", "expired"]
@@ -58,6 +61,9 @@ ToolErrorType = Literal[
 ]
 # What a failed tool call does to the run (an agent's `on_tool_error`): nothing, or fail it.
 OnToolError = Literal["continue", "fail"]
+# What a non-idempotent tool's call whose outcome is unknown does (a tool's
+# `on_unknown_outcome`): the model gets `outcome_unknown`, or a person is asked to approve a retry.
+OnUnknownOutcome = Literal["report", "ask"]
 # Who a transcript message is from.
 Role = Literal["user", "assistant", "tool"]
 # What an API token may do, each including the ones before it (api/auth.py): read < run < admin.
@@ -70,6 +76,7 @@ RUN_STATUSES: tuple[RunStatus, ...] = get_args(RunStatus)
 LISTED_STATUSES: tuple[ListedStatus, ...] = get_args(ListedStatus)
 STOP_REASONS: tuple[StopReason, ...] = get_args(StopReason)
 TOOL_ERROR_TYPES: tuple[ToolErrorType, ...] = get_args(ToolErrorType)
+ON_UNKNOWN_OUTCOMES: tuple[OnUnknownOutcome, ...] = get_args(OnUnknownOutcome)
 ROLES: tuple[Role, ...] = get_args(Role)
 TOKEN_SCOPES: tuple[TokenScope, ...] = get_args(TokenScope)
 

@@ -1,4 +1,5 @@
-"""What a run asks a person: to approve a tool call, or to answer an `ask_user` question.
+"""What a run asks a person: to approve a tool call (or a retry of one whose outcome is
+unknown), or to answer an `ask_user` question.
 
 The run waits (at most the agent's approval timeout) for the `resolve_approval` or
 `provide_input` Update, whose handlers on AgentRun delegate here.
@@ -12,7 +13,7 @@ from datetime import timedelta
 from temporalio import workflow
 
 from workflows import events
-from workflows.kinds import ApprovalResolution, ApprovalVerdict
+from workflows.kinds import ApprovalCause, ApprovalResolution, ApprovalVerdict
 from workflows.publisher import Publisher
 from workflows.records import record, record_failure
 from workflows.run_state import Run
@@ -77,27 +78,54 @@ class People:
 
     async def approval(self, call: ToolCall) -> str | None:
         """Ask a person to approve `call`; None when approved, else why it was not."""
+        verdict, decision = await self.decide(call, "requires_approval")
+        if verdict == "expired":
+            timeout_s = self._run.agent.approval_timeout_s
+            return f"error: nobody approved this call within {timeout_s:g} s; it was not run"
+        if verdict == "rejected":
+            reason = decision.reason if decision else ""
+            return f"error: a person rejected this call: {reason or 'no reason given'}"
+        return None
+
+    async def retry_unknown(self, call: ToolCall, report: str) -> str | None:
+        """Ask a person to approve calling again after an outcome that is unknown (`report`,
+        what the model is told otherwise); None when approved, else the model's result."""
+        verdict, decision = await self.decide(call, "outcome_unknown")
+        if verdict == "expired":
+            timeout_s = self._run.agent.approval_timeout_s
+            return f"{report} (nobody approved a retry within {timeout_s:g} s)"
+        if verdict == "rejected":
+            reason = (decision.reason if decision else "") or "no reason given"
+            return f"{report} (a person rejected a retry: {reason})"
+        return None
+
+    async def decide(
+        self, call: ToolCall, cause: ApprovalCause
+    ) -> tuple[ApprovalResolution, ApprovalDecision | None]:
+        """Wait for a person's decision on `call` (at most the agent's approval timeout),
+        with the `approval.requested` and `approval.resolved` events."""
         timeout_s = self._run.agent.approval_timeout_s
         action = PendingAction(
-            kind="approval", call_id=call.id, tool=call.name, arguments=call.arguments
+            kind="approval", call_id=call.id, tool=call.name, arguments=call.arguments, cause=cause
         )
         self._publisher.publish(
             events.ApprovalRequested(
-                call_id=call.id, tool=call.name, arguments=call.arguments, timeout_s=timeout_s
+                call_id=call.id,
+                tool=call.name,
+                arguments=call.arguments,
+                timeout_s=timeout_s,
+                cause=cause,
             )
         )
         decided = await self._wait_for_person(action, lambda: call.id in self._decisions)
         decision = self._decisions.pop(call.id, None)
-        refusal: str | None = None
         verdict: ApprovalResolution
         if not decided or decision is None:
             verdict = "expired"
-            refusal = f"error: nobody approved this call within {timeout_s:g} s; it was not run"
         elif decision.approve:
             verdict = "approved"
         else:
             verdict = "rejected"
-            refusal = f"error: a person rejected this call: {decision.reason or 'no reason given'}"
         self._publisher.publish(
             events.ApprovalResolved(
                 call_id=call.id,
@@ -105,9 +133,10 @@ class People:
                 decision=verdict,
                 reason=decision.reason if decision else "",
                 by=decision.by if decision else "",
+                cause=cause,
             )
         )
-        return refusal
+        return verdict, decision
 
     async def ask_user(self, seq: int, call: ToolCall) -> ToolOutcome:
         question = str(call.arguments.get("question", ""))

@@ -1,5 +1,6 @@
 """Running the tools of one model step: concurrently, results in call order, each call an
-activity with its tool's timeout and retries, or a person's approval or answer first."""
+activity with its tool's timeout and retries, or a person's approval or answer first (or, for a
+call whose outcome is unknown and whose tool says `on_unknown_outcome: ask`, before a retry)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 from workflows import events, policy
 from workflows.arguments import argument_problem
+from workflows.kinds import OnUnknownOutcome
 from workflows.people import People
 from workflows.publisher import Publisher
 from workflows.records import record_failure
 from workflows.run_state import Run, RunFailure, failure_cause
 from workflows.subagents import Subagents
-from workflows.types import ToolCall, ToolCallInput, ToolOutcome
+from workflows.types import ToolCall, ToolCallInput, ToolOutcome, ToolSpec
 
 with workflow.unsafe.imports_passed_through():
     from activities.tools.activity import ToolActivities
@@ -27,6 +29,10 @@ with workflow.unsafe.imports_passed_through():
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 ASK_USER = "ask_user"
 SUBAGENT = "agent"
+ASK: OnUnknownOutcome = "ask"
+# workflow.patched: a non-idempotent call whose outcome is unknown may wait for a person to
+# approve a retry (its tool's `on_unknown_outcome: ask`). Histories before it never asked.
+ASK_ON_UNKNOWN_OUTCOME = "ask-on-unknown-outcome"
 
 
 class ToolSteps:
@@ -92,13 +98,46 @@ class ToolSteps:
                 return await record_failure(run.run_id, seq, call, refusal, "rejected")
         if tool is not None and tool.kind == SUBAGENT:
             return await self._subagents.run_subagent(seq, call, tool, subagents)
+        # The tool's settings are read before `patched`: only such calls' histories hold it.
+        ask = (
+            tool is not None
+            and not tool.idempotent
+            and tool.on_unknown_outcome == ASK
+            and workflow.patched(ASK_ON_UNKNOWN_OUTCOME)
+        )
+        outcome = await self._call(seq, call, tool, ask_on_unknown=ask)
+        if not ask or outcome.error_type != "outcome_unknown":
+            return outcome
+        report = outcome.error or "error: the outcome of the call is unknown"
+        refusal = await self._people.retry_unknown(call, report)
+        if refusal is not None:
+            return await record_failure(run.run_id, seq, call, refusal, "outcome_unknown")
+        return await self._call(seq, call, tool, retry_unknown=True)
+
+    async def _call(
+        self,
+        seq: int,
+        call: ToolCall,
+        tool: ToolSpec | None,
+        *,
+        ask_on_unknown: bool = False,
+        retry_unknown: bool = False,
+    ) -> ToolOutcome:
+        """The `tool_call` activity, with the tool's timeout and attempts."""
+        run = self._run
         timeout = timedelta(seconds=tool.timeout_s if tool else 30)
         attempts = tool.retry_attempts if tool else 1
         try:
             return await workflow.execute_activity_method(
                 ToolActivities.tool_call,
                 ToolCallInput(
-                    run_id=run.run_id, seq=seq, step=run.state.steps, call=call, tool=tool
+                    run_id=run.run_id,
+                    seq=seq,
+                    step=run.state.steps,
+                    call=call,
+                    tool=tool,
+                    ask_on_unknown=ask_on_unknown,
+                    retry_unknown=retry_unknown,
                 ),
                 start_to_close_timeout=timeout,
                 heartbeat_timeout=HEARTBEAT_TIMEOUT,

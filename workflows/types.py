@@ -15,8 +15,10 @@ from temporalio.common import SearchAttributeKey
 from temporalio.contrib.workflow_streams import WorkflowStreamState
 
 from workflows.kinds import (
+    ApprovalCause,
     ApprovalVerdict,
     OnToolError,
+    OnUnknownOutcome,
     PendingKind,
     ProviderKind,
     Role,
@@ -77,6 +79,9 @@ class ToolSpec:
     # that finds the row unfinished reports `outcome_unknown` instead of calling again. The
     # default keeps the old behaviour for inputs written before the field existed.
     idempotent: bool = True
+    # For a non-idempotent tool, when a call's outcome is unknown: "report" gives the model
+    # `outcome_unknown`; "ask" has a person approve a retry first (the agent's approval timeout).
+    on_unknown_outcome: OnUnknownOutcome = "report"
 
 
 @dataclass(frozen=True)
@@ -312,6 +317,12 @@ class ToolCallInput:
     step: int
     call: ToolCall
     tool: ToolSpec | None = None  # None: the model named a tool the agent does not have
+    # True: the workflow asks a person when the outcome is unknown, so an `outcome_unknown`
+    # result is returned without being stored (the call's ledger row stays unfinished).
+    ask_on_unknown: bool = False
+    # True: a person approved calling again although an earlier attempt's outcome is unknown;
+    # the ledger row is reopened once (config_store/call_ledger.reopen_call).
+    retry_unknown: bool = False
 
 
 @dataclass(frozen=True)
@@ -356,6 +367,9 @@ class PendingAction:
     tool: str
     arguments: dict[str, Any] = field(default_factory=dict)
     question: str = ""
+    # An approval's: why it is asked (None for a question). "outcome_unknown": approving
+    # calls again although an earlier attempt may have acted.
+    cause: ApprovalCause | None = None
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,9 @@ was stored) does run an idempotent tool again. A non-idempotent tool (`ToolSpec.
 false) writes a row of the call ledger before it calls (config_store/call_ledger.py); a retry
 that finds that row unfinished does not call, and the model gets `outcome_unknown`. Such a tool
 is retried only after a failure that the service cannot have acted on (no connection, a 429).
+When the workflow will ask a person about an unknown outcome (`ToolCallInput.ask_on_unknown`,
+the tool's `on_unknown_outcome: ask`), that result is returned without being stored; once a
+person approved, the call comes back with `retry_unknown`, reopens its ledger row once and calls.
 
 A tool that fails for good gives the model an error message, and the run goes on (unless the
 agent's `on_tool_error` says otherwise: the workflow decides). The secrets the tool used are
@@ -57,6 +60,17 @@ class ToolActivities:
         stored = await asyncio.to_thread(self._store.get, input.run_id, input.seq)
         if stored is None:
             text, error_type = await self._execute(input)
+            if error_type == OUTCOME_UNKNOWN and input.ask_on_unknown:
+                # Not stored: a person decides whether the call runs again (the workflow
+                # stores the result when nobody approves).
+                return ToolOutcome(
+                    call_id=input.call.id,
+                    name=input.call.name,
+                    ok=False,
+                    preview="",
+                    error=text,
+                    error_type=error_type,
+                )
             is_error = error_type is not None
             message = TranscriptMessage(
                 role="tool",
@@ -110,8 +124,9 @@ class ToolActivities:
         attempt = activity.info().attempt
         factory = self._store.session_factory
         if not tool.idempotent:
+            begin = call_ledger.reopen_call if input.retry_unknown else call_ledger.start_call
             started = await asyncio.to_thread(
-                call_ledger.start_call, factory, input.run_id, input.seq, input.call.id, attempt
+                begin, factory, input.run_id, input.seq, input.call.id, attempt
             )
             if started == "unknown":
                 activity.logger.warning(

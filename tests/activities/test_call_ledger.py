@@ -117,3 +117,44 @@ async def test_a_call_id_a_model_repeats_in_a_run_is_another_call(
     later = dataclasses.replace(call, seq=5)  # the same id, a later position
     assert (await attempt(tools, later, 1)).ok
     assert len(api.requests) == 2
+
+
+async def test_an_unknown_outcome_a_person_will_decide_on_is_not_stored(
+    tools: ToolActivities, session_factory: sessionmaker[Session], api: FakeHttpApiServer
+) -> None:
+    tool = dataclasses.replace(post_tool(api, idempotent=False), on_unknown_outcome="ask")
+    call = dataclasses.replace(call_of(tool, "ledger-7"), ask_on_unknown=True)
+    assert call_ledger.start_call(session_factory, "ledger-7", 2, "c1", 1) == "go"
+
+    outcome = await attempt(tools, call, 2)
+
+    assert not outcome.ok and outcome.error_type == "outcome_unknown"
+    assert outcome.error == NOT_REPEATED and api.requests == []
+    # Nothing stored and the row still unfinished: a person decides whether it runs again.
+    assert TranscriptStore(session_factory).get("ledger-7", 2) is None
+    row = call_ledger.get_call(session_factory, "ledger-7", 2)
+    assert row is not None and row.finished_at is None and not row.reopened
+
+
+async def test_an_approved_retry_calls_once_and_a_cut_off_retry_is_reported(
+    tools: ToolActivities, session_factory: sessionmaker[Session], api: FakeHttpApiServer
+) -> None:
+    tool = dataclasses.replace(post_tool(api, idempotent=False), on_unknown_outcome="ask")
+    retry = dataclasses.replace(call_of(tool, "ledger-8"), retry_unknown=True)
+    assert call_ledger.start_call(session_factory, "ledger-8", 2, "c1", 1) == "go"
+
+    outcome = await attempt(tools, retry, 1)
+
+    assert outcome.ok and len(api.requests) == 1
+    row = call_ledger.get_call(session_factory, "ledger-8", 2)
+    assert row is not None and row.finished_at is not None and row.reopened
+
+    # The approved retry is itself cut off: its next attempt does not call a third time.
+    assert call_ledger.start_call(session_factory, "ledger-9", 2, "c1", 1) == "go"
+    assert call_ledger.reopen_call(session_factory, "ledger-9", 2, "c1", 1) == "go"
+    cut = dataclasses.replace(retry, run_id="ledger-9")
+    reported = await attempt(tools, cut, 2)
+    assert reported.error_type == "outcome_unknown" and reported.error == NOT_REPEATED
+    assert len(api.requests) == 1
+    stored = TranscriptStore(session_factory).get("ledger-9", 2)
+    assert stored is not None and stored["error_type"] == "outcome_unknown"

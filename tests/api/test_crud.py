@@ -43,6 +43,20 @@ def test_tool_round_trip(client: TestClient) -> None:
     assert client.get("/v1/tools").json() == []
 
 
+def test_on_unknown_outcome_is_report_unless_asked_and_a_closed_set(client: TestClient) -> None:
+    post = {"kind": "http", "config": {"url": "https://x.example/a", "method": "POST"}}
+    r = client.post("/v1/tools", json={"name": "post", **post})
+    assert r.status_code == 201, r.text
+    assert (r.json()["idempotent"], r.json()["on_unknown_outcome"]) == (False, "report")
+    r = client.put("/v1/tools/post", json={**post, "on_unknown_outcome": "ask"})
+    assert r.status_code == 200 and r.json()["on_unknown_outcome"] == "ask"
+    assert client.get("/v1/tools/post").json()["on_unknown_outcome"] == "ask"
+    r = client.put("/v1/tools/post", json={**post, "on_unknown_outcome": "retry"})
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["field"] == "body.on_unknown_outcome"
+    assert client.get("/v1/tools/post").json()["on_unknown_outcome"] == "ask"
+
+
 ASK_USER_PARAMETERS = {
     "type": "object",
     "properties": {"question": {"type": "string", "description": "the question to ask"}},

@@ -83,6 +83,7 @@ TOOL: dict[str, Any] = {
     "requires_approval": True,
     "max_result_chars": 500,
     "idempotent": False,  # not the kind's default
+    "on_unknown_outcome": "ask",  # not the default
 }
 
 

@@ -258,3 +258,31 @@ def test_0008_gives_existing_tools_their_kinds_idempotent_default(db_url: str) -
         assert "tool_call_ledger" in _tables(db_url)
     finally:
         engine.dispose()
+
+
+def test_0009_existing_tools_report_unknown_outcomes_and_ledger_rows_are_not_reopened(
+    db_url: str,
+) -> None:
+    downgrade(db_url, "0008")
+    assert "on_unknown_outcome" not in _columns(db_url, "tools")
+    assert "reopened" not in _columns(db_url, "tool_call_ledger")
+    engine = make_engine(db_url)
+    try:
+        _insert_tool(engine, "post", "http", '{"url": "https://x.example/a", "method": "post"}')
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO tool_call_ledger (run_id, seq, call_id, attempt, started_at)"
+                    " VALUES ('run-1', 2, 'c1', 1, :now)"
+                ),
+                {"now": "2026-01-01 00:00:00+00:00"},
+            )
+        upgrade(db_url)
+        check(db_url)
+        with engine.connect() as conn:
+            tools = conn.execute(text("SELECT name, on_unknown_outcome FROM tools")).all()
+            ledger = conn.execute(text("SELECT run_id, reopened FROM tool_call_ledger")).all()
+        assert [tuple(row) for row in tools] == [("post", "report")]
+        assert [(run_id, bool(value)) for run_id, value in ledger] == [("run-1", False)]
+    finally:
+        engine.dispose()

@@ -29,6 +29,7 @@ from temporalio.exceptions import CancelledError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
+from config_store import call_ledger
 from temporal.runs import start_run
 from tests.fakes.provider_server import FakeProviderServer, FakeReply
 from tests.support.runs import demo_spec, guarded
@@ -206,6 +207,32 @@ async def test_ask_user_answered(temporal_client: Client, orch_settings: Any, se
     result = await handle.result()
     await save(temporal_client, "ask_user_answered", handle.id)
     assert result.status == "completed" and result.answer == "Noted."
+
+
+@pytest.mark.usefixtures("worker")
+async def test_unknown_outcome_approved(
+    temporal_client: Client, orch_settings: Any, seeded: Any
+) -> None:
+    scenario = "unknown_outcome_approved"
+    # As if an earlier attempt began the call and its worker died: the ledger row is unfinished.
+    for seq in range(6):  # wherever in the transcript the call lands
+        assert call_ledger.start_call(seeded, f"rec-{scenario}", seq, CALC.id, 1) == "go"
+    base = demo_spec(seeded)
+    tools = tuple(
+        replace(t, idempotent=False, on_unknown_outcome="ask") if t.name == "calculator" else t
+        for t in base.tools
+    )
+    spec = replace(base, tools=tools, script=(ScriptTurn(tool_calls=(CALC,)), ScriptTurn("ok")))
+    handle = await start(temporal_client, orch_settings, scenario, spec, "1+1?")
+    asked = await wait_pending(handle, "approval")
+    assert asked.cause == "outcome_unknown"
+    outcome = await handle.execute_update(
+        AgentRun.resolve_approval, ApprovalDecision(call_id=asked.call_id, approve=True)
+    )
+    assert outcome.decision == "approved"
+    result = await handle.result()
+    await save(temporal_client, scenario, handle.id)
+    assert result.status == "completed" and result.answer == "ok" and result.tool_errors == 0
 
 
 # ----- 5: sub-agent -----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from workflows.kinds import (
+    ON_UNKNOWN_OUTCOMES,
     PROVIDER_KINDS,
     RUN_STATUSES,
     STOP_REASONS,
@@ -60,3 +61,10 @@ def test_the_tool_error_types_are_the_documented_ones() -> None:
     listed = re.search(r"else ((?:`[a-z_]+`(?:, | or )?)+)", row)
     assert listed is not None, row
     assert _codes(listed.group(1)) == set(TOOL_ERROR_TYPES)
+
+
+def test_the_on_unknown_outcome_values_are_documented() -> None:
+    for doc in ("configuration.md", "tools.md"):
+        row = _row(doc, "`on_unknown_outcome`")
+        assert _codes(row.split("|")[2]) == {"report"}, row  # the default
+        assert set(ON_UNKNOWN_OUTCOMES) <= _codes(row.split("|")[3]), row

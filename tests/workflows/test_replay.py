@@ -26,6 +26,7 @@ EXPECTED = {
     "approval_approved",
     "approval_rejected",
     "approval_expired",
+    "unknown_outcome_approved",
     "ask_user_answered",
     "subagent_parent",
     "subagent_child",
