@@ -17,9 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from activities.tools.effects import LEDGER_DIR
 from activities.tools.write_file import write_text
 from config_store import call_ledger
+from config_store.db import make_engine, make_session_factory
 from config_store.models import ToolCallLedger
 from core.settings import Settings
 from services.prune import prune_effects, prune_periodically, pruning, retention
+from tests.support.cli import orch
 
 WEEK = timedelta(days=7)
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -150,3 +152,22 @@ async def test_a_failed_prune_does_not_stop_the_loop(tmp_path: Path) -> None:
     await asyncio.sleep(0.1)
     assert not task.done()
     task.cancel()
+
+
+def test_orch_prune_prunes_once(sqlite_url: str, tmp_path: Path) -> None:
+    engine = make_engine(sqlite_url)
+    factory = make_session_factory(engine)
+    ledger_row(factory, "old", 1, started=NOW - 2 * WEEK, finished=NOW - 2 * WEEK)
+    ledger_row(factory, "new", 1, started=datetime.now(UTC), finished=None)
+    env = {**os.environ, "DATABASE_URL": sqlite_url, "WORKSPACE_DIR": str(tmp_path)}
+
+    done = orch(env, "prune")
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (
+        "prune: 1 call ledger rows and 0 write_file records older than 7 days deleted\n"
+    )
+    assert left(factory) == {("new", 1)}
+    off = orch({**env, "EFFECTS_RETENTION_DAYS": "0"}, "prune")
+    assert off.stdout == "prune: EFFECTS_RETENTION_DAYS is 0, nothing is pruned\n"
+    engine.dispose()
