@@ -17,6 +17,7 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowExecutionStatus
 
+from temporal.history import PublishedEvent
 from temporal.stream import run_events
 from workflows.events import TERMINAL_EVENTS
 
@@ -33,6 +34,38 @@ class StreamedEvent:
     offset: int
     type: str
     data: dict[str, Any]
+
+
+# The message an events stream sends when no worker polls the run's task queue (no `id:`).
+STREAM_UNAVAILABLE = "stream.unavailable"
+
+
+def from_history(
+    run_id: str, events: list[PublishedEvent], after: int | None
+) -> list[StreamedEvent]:
+    """The events of `events` (from Temporal's history, oldest first) that a reader resuming
+    after `after` gets: those that follow it without a gap, up to and including a terminal
+    one. A gap (events the history does not hold) ends them: the rest come live, so that the
+    reader still misses nothing and sees the offsets in order."""
+    found: list[StreamedEvent] = []
+    expected = 0 if after is None else after + 1
+    for event in events:
+        if event.offset < expected:
+            continue
+        if event.offset > expected:
+            break
+        data = {
+            "type": event.type,
+            "run_id": run_id,
+            "step": event.step,
+            "time": event.time,
+            "data": event.data,
+        }
+        found.append(StreamedEvent(event.offset, event.type, data))
+        if event.type in TERMINAL_EVENTS:
+            break
+        expected += 1
+    return found
 
 
 class RunFeed:

@@ -7,13 +7,19 @@ call again. A row is also finished when an attempt fails in a way the tool repor
 retry (a 429, a refused connection), so the next attempt calls again. A row is reopened once when
 a person approved calling again although the outcome is unknown (`reopen_call`, a tool's
 `on_unknown_outcome: ask`). Synchronous: async callers wrap calls in `asyncio.to_thread`.
+
+`prune_calls` deletes old rows (services/prune.py runs it). A finished row is no longer needed by
+any retry (the transcript holds the result, or the attempt ended in a way safe to repeat, which a
+missing row means too); an unfinished one is what stops a retry from calling again, so it goes
+only once it is older than any retry of its call can come.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import CursorResult, and_, delete, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -100,3 +106,47 @@ def get_call(
         if row is not None:
             session.expunge(row)
         return row
+
+
+# Rows deleted per transaction by prune_calls: short transactions, short locks.
+PRUNE_BATCH = 500
+# Rows one prune_calls call deletes at most; the rest waits for the next prune.
+PRUNE_LIMIT = 50_000
+
+
+def prune_calls(
+    session_factory: sessionmaker[Session],
+    before: datetime,
+    *,
+    batch: int = PRUNE_BATCH,
+    limit: int = PRUNE_LIMIT,
+) -> int:
+    """Delete the rows finished before `before`, and the unfinished ones whose last attempt
+    started before it; `batch` rows per transaction, at most `limit` in all. How many went."""
+    old = or_(
+        ToolCallLedger.finished_at < before,
+        and_(ToolCallLedger.finished_at.is_(None), ToolCallLedger.started_at < before),
+    )
+    removed = 0
+    while removed < limit:
+        with session_factory() as session:
+            keys = session.execute(
+                select(ToolCallLedger.run_id, ToolCallLedger.seq)
+                .where(old)
+                .limit(min(batch, limit - removed))
+            ).all()
+            if not keys:
+                break
+            gone: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+                delete(ToolCallLedger).where(
+                    tuple_(ToolCallLedger.run_id, ToolCallLedger.seq).in_(
+                        [tuple(key) for key in keys]
+                    ),
+                    old,  # a row begun again meanwhile is no longer old
+                )
+            )
+            session.commit()
+        removed += gone.rowcount
+        if len(keys) < batch:
+            break
+    return removed

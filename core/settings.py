@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     # (stop_grace_period) gets before SIGKILL, leaving time to report the results.
     worker_shutdown_grace_s: float = Field(default=25.0, ge=0, le=3600)
 
+    # How long the records that keep a retried tool call from acting twice are kept: the
+    # tool_call_ledger rows and the write_file journal (.orch-effects/). The worker deletes older
+    # ones at start and every 6 hours (services/prune.py); 0: never. Keep it well above the
+    # longest retry window of any tool (timeout_s x retry_attempts): docs/operations.md.
+    effects_retention_days: int = Field(default=7, ge=0, le=36_500)
+
     # Embedded dev server (orch up).
     dev_server_port: int = 7233
     dev_server_ui_port: int = 8233

@@ -1,4 +1,4 @@
-"""`orch`: the command line (up, worker, api, db, seed, token, run, runs, replay)."""
+"""`orch`: the command line (up, worker, api, db, prune, seed, token, run, runs, replay)."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     down = db_sub.add_parser("downgrade", help="migrate back to a revision")
     down.add_argument("revision")
     db_sub.add_parser("check", help="fail when the models and the migrations disagree")
+    sub.add_parser("prune", help="delete effect records older than EFFECTS_RETENTION_DAYS (once)")
     seed = sub.add_parser("seed", help="load providers, tools, agents and routes from YAML")
     seed.add_argument("file", type=Path)
     token = sub.add_parser("token", help="API tokens, in the database of DATABASE_URL")
@@ -76,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # Commands that use the config store as it is (`up` migrates it itself; `db` changes it).
-_NEEDS_CURRENT_SCHEMA = ("worker", "api", "seed", "run", "token")
+_NEEDS_CURRENT_SCHEMA = ("worker", "api", "seed", "run", "token", "prune")
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
@@ -119,6 +120,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return token_command(args, settings)
     elif command == "replay":
         return _replay(args.file)
+    elif command == "prune":
+        return _prune(settings)
     elif command == "run":
         from orch.follow import run_and_follow
 
@@ -173,6 +176,26 @@ def _local_token(settings: Settings) -> int:
         )
         return 1
     _print(token)
+    return 0
+
+
+def _prune(settings: Settings) -> int:
+    from config_store.db import make_engine, make_session_factory
+    from services.prune import prune_effects, retention
+
+    keep = retention(settings)
+    if keep is None:
+        _print("prune: EFFECTS_RETENTION_DAYS is 0, nothing is pruned")
+        return 0
+    engine = make_engine(settings.database_url)
+    try:
+        pruned = prune_effects(make_session_factory(engine), settings.workspace_dir.resolve(), keep)
+    finally:
+        engine.dispose()
+    _print(
+        f"prune: {pruned.calls} call ledger rows and {pruned.writes} write_file records "
+        f"older than {settings.effects_retention_days} days deleted"
+    )
     return 0
 
 

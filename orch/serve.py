@@ -93,18 +93,21 @@ async def _stop_api(server: _Server, task: asyncio.Task[None], at_once: asyncio.
 
 
 async def run_worker(settings: Settings) -> None:
+    from services.prune import pruning
     from temporal.client import connect
     from temporal.shutdown import InFlight, drain
     from temporal.worker import build_worker, transcript_store
 
     client = await connect(settings)
     in_flight = InFlight()
-    worker = build_worker(client, settings, transcript_store(settings), in_flight=in_flight)
+    store = transcript_store(settings)
+    worker = build_worker(client, settings, store, in_flight=in_flight)
     signals = _Signals()
     task = asyncio.create_task(worker.run())
     log.info("worker polling task queue %s", settings.temporal_task_queue)
     try:
-        await _serve_until(signals.stop, task)
+        async with pruning(settings, store.session_factory):
+            await _serve_until(signals.stop, task)
     finally:
         await drain(
             worker,
@@ -141,6 +144,7 @@ async def run_up(settings: Settings, seed_file: Path | None) -> None:
     from config_store.migrate import upgrade
     from config_store.transcript import TranscriptStore
     from services.local_token import ensure_local_admin
+    from services.prune import pruning
     from services.seed import is_empty, load_config_file
     from temporal.client import connect
     from temporal.devserver import DevServer
@@ -206,7 +210,8 @@ async def run_up(settings: Settings, seed_file: Path | None) -> None:
                 _say("Auth             off (API_AUTH=off): any local program may use the API")
             _say("Ready. Ctrl-C stops everything.")
         try:
-            await _serve_until(signals.stop, worker_task, api_task)
+            async with pruning(settings, factory):
+                await _serve_until(signals.stop, worker_task, api_task)
         finally:
             # The API first: it stops taking requests at once (open streams get a few seconds
             # while the worker drains). Then the worker, which drains against the dev server:

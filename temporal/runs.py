@@ -77,6 +77,8 @@ QUERY_TIMEOUT = timedelta(seconds=1.5)
 HISTORY_TIMEOUT = timedelta(seconds=1)
 # How many of the newest events a run read without a worker shows.
 LAST_EVENTS = 20
+# How many events from history an events stream sends when no worker polls the run's queue.
+STREAM_HISTORY_EVENTS = 1000
 
 
 _TOO_LARGE = ("message larger than max", "size limit", "exceeds limit", "blob data size")
@@ -195,6 +197,41 @@ ENDED_STATUS = {WorkflowExecutionStatus.COMPLETED: "completed", **_CLOSED_STATUS
 
 async def ensure_exists(client: Client, run_id: str) -> None:
     await describe(client, run_id)
+
+
+@dataclass(frozen=True)
+class NoWorker:
+    """Why a run's events cannot stream live now, and what Temporal's history holds of them."""
+
+    task_queue: str
+    notice: str
+    events: list[PublishedEvent]
+
+
+async def stream_check(client: Client, run_id: str, workers: WorkerCheck) -> NoWorker | None:
+    """Before streaming a run's events (NotFound for no run): None when a worker polls its task
+    queue; else why the live stream is unavailable, with the events its history holds. The
+    stream's polls (and, once the run has closed, its query) reach the run only through a
+    worker: with none, they wait for one."""
+    with temporal_errors(run_id):
+        desc = await describe(client, run_id)
+        if await workers.has_workflow_worker(desc.task_queue):
+            return None
+        pollers = await workers.without_workflow_worker(desc.task_queue)
+    notice = f"{pollers.notice()}: the live stream is unavailable"
+    try:
+        async with asyncio.timeout(HISTORY_TIMEOUT.total_seconds()):
+            carried = await start_input(client, run_id)
+            events = await last_events(client, run_id, limit=STREAM_HISTORY_EVENTS, carried=carried)
+    except (RPCError, TimeoutError) as err:
+        if isinstance(err, RPCError) and err.status not in _NO_ANSWER:
+            with temporal_errors(run_id):
+                raise
+        why = err.message if isinstance(err, RPCError) else "no answer in time"
+        events = []
+        notice += f"; its history could not be read ({why})"
+    notice += "; the stream goes on when a worker polls the task queue"
+    return NoWorker(task_queue=desc.task_queue, notice=notice, events=events)
 
 
 async def get_run(client: Client, run_id: str, workers: WorkerCheck | None = None) -> RunView:

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 
 from config_store.validation import NAME_RE
 from core.errors import InvalidConfig, OrchError
+from temporal.client import TemporalUnavailable
 from temporal.runs import ENDED_STATUS, temporal_errors
 from workflows.agent_run import AgentRun
 from workflows.kinds import LISTED_STATUSES, ListedStatus, member
 from workflows.types import AGENT_NAME
 
 MAX_PAGE_SIZE = 200
+# One page of the list, connecting included: visibility answers in milliseconds when it is well;
+# past this the list answers 503 rather than hang. The RPC deadline alone does not bound a lazy
+# client that is still connecting (a Temporal that accepts connections and never answers).
+LIST_TIMEOUT = timedelta(seconds=5)
 
 # Our status names, as the list filter takes them, and Temporal's ExecutionStatus for each.
 LIST_STATUSES: dict[ListedStatus, str] = {
@@ -118,12 +124,21 @@ async def list_runs(
 ) -> RunPage:
     """One page of AgentRun runs from Temporal visibility (eventually consistent: a run just
     started or just closed may show up, or change status, a moment later). The order is
-    Temporal's: running runs first, then by close time, newest first."""
+    Temporal's: running runs first, then by close time, newest first. TemporalUnavailable
+    when Temporal does not answer within LIST_TIMEOUT."""
     query = runs_query(agent=agent, status=status, page_size=page_size)
-    pages = client.list_workflows(query, page_size=page_size, next_page_token=page_token)
+    pages = client.list_workflows(
+        query, page_size=page_size, next_page_token=page_token, rpc_timeout=LIST_TIMEOUT
+    )
     try:
         with temporal_errors():
-            await pages.fetch_next_page()
+            async with asyncio.timeout(LIST_TIMEOUT.total_seconds()):
+                await pages.fetch_next_page()
+    except TimeoutError:
+        seconds = LIST_TIMEOUT.total_seconds()
+        raise TemporalUnavailable(
+            f"Temporal did not answer the run list within {seconds:g} s"
+        ) from None
     except OrchError as err:
         if page_token is not None and err.code == "temporal_refused":
             raise InvalidConfig("page_token", "Temporal refused this page token") from None

@@ -18,7 +18,8 @@ link is an attempt cut off before step 3: nothing happened, and the retry writes
 target changes only in step 4, one rename, so readers see the old content or the new, never half.
 
 The ledger keeps one small `<key>.json` per write (the result text), so a retry of a write
-from long ago still answers; `prune` removes those older than a given age.
+from long ago still answers; `prune` removes those older than a given age (services/prune.py:
+EFFECTS_RETENTION_DAYS), with the records of attempts cut off that long ago.
 """
 
 from __future__ import annotations
@@ -146,17 +147,47 @@ def commit(
     _done(ledger, key, result)
 
 
-def prune(ledger: int, older_than_s: float) -> int:
-    """Remove the records of writes done more than `older_than_s` ago; how many were removed."""
+# Records one hold of the ledger's lock prunes at most (writes wait while it is held).
+PRUNE_BATCH = 500
+
+
+def prune(ledger: int, older_than_s: float, *, limit: int = PRUNE_BATCH) -> int:
+    """Remove at most `limit` records last written more than `older_than_s` ago: those of
+    writes done, and those of attempts cut off (their commit link too); the caller holds the
+    lock. How many were removed."""
     removed = 0
     cutoff = time.time() - older_than_s
-    for name in os.listdir(ledger):
+    with os.scandir(ledger) as entries:
+        names = [entry.name for entry in entries]
+    for name in names:
+        if removed >= limit:
+            break
         info = _lstat(ledger, name)
-        if name.endswith(".json") and info is not None and info.st_mtime < cutoff:
-            meta = _read_meta(ledger, name[: -len(".json")])
-            if meta is not None and meta.get("done") is True:
-                _remove(ledger, name)
-                removed += 1
+        if info is None or info.st_mtime >= cutoff:
+            continue
+        if name.startswith(".") and name.endswith(".json.tmp"):
+            _remove(ledger, name)  # a record write cut off before its rename
+        elif name.endswith(".json"):
+            _remove(ledger, name[: -len(".json")])  # the commit link of a write cut off after it
+            _remove(ledger, name)
+            removed += 1
+    return removed
+
+
+def prune_workspace(
+    workspace_dir: Path, older_than_s: float, *, batch: int = PRUNE_BATCH, limit: int = 50_000
+) -> int:
+    """`prune` the workspace's ledger, `batch` records per hold of its lock, at most `limit`
+    in all; a workspace with no ledger is left as it is. How many were removed."""
+    if not (workspace_dir / LEDGER_DIR).is_dir():
+        return 0
+    removed = 0
+    while removed < limit:
+        with open_ledger(workspace_dir) as ledger:
+            gone = prune(ledger, older_than_s, limit=min(batch, limit - removed))
+        removed += gone
+        if gone < batch:
+            break
     return removed
 
 

@@ -25,13 +25,15 @@ from api.openapi import (
     errors,
 )
 from api.schemas import RunInputText, RunVariables
+from api.sse import STREAM_UNAVAILABLE, from_history
 from api.stream_tokens import StreamClaims, sign
 from config_store.validation import NAME_PATTERN
 from core.settings import Settings
 from services.runs import launch_run
 from temporal.client import workflow_ui_url
-from temporal.runs import RunView, ensure_exists, get_run
+from temporal.runs import NoWorker, RunView, ensure_exists, get_run, stream_check
 from temporal.visibility import MAX_PAGE_SIZE, RunPage, decode_page_token, list_runs
+from workflows.events import TERMINAL_EVENTS
 from workflows.kinds import ListedStatus
 
 router = APIRouter(prefix="/v1", tags=["runs"])
@@ -246,10 +248,12 @@ async def create_stream_token(
     )
 
 
-async def existing_run(run_id: str, client: TemporalDep) -> str:
-    """404 before the stream starts, not an error in the middle of it."""
-    await ensure_exists(client, run_id)
-    return run_id
+async def stream_start(
+    run_id: str, client: TemporalDep, workers: WorkersDep
+) -> tuple[str, NoWorker | None]:
+    """404 before the stream starts, not an error in the middle of it; and whether a worker
+    polls the run's task queue."""
+    return run_id, await stream_check(client, run_id, workers)
 
 
 @router.get(
@@ -259,7 +263,7 @@ async def existing_run(run_id: str, client: TemporalDep) -> str:
     responses=errors(NOT_FOUND, *TEMPORAL),
 )
 async def run_events(
-    run_id: Annotated[str, Depends(existing_run)],
+    start: Annotated[tuple[str, NoWorker | None], Depends(stream_start)],
     hub: EventsDep,
     last_event_id: Annotated[int | None, Header()] = None,
     after: Annotated[
@@ -271,8 +275,19 @@ async def run_events(
     ] = None,
 ) -> AsyncIterator[ServerSentEvent]:
     """The run's events as Server-Sent Events; `id:` is the stream offset. Reconnect with
-    `Last-Event-ID` (or `?from=`) to resume. The stream ends after the terminal event."""
+    `Last-Event-ID` (or `?from=`) to resume. The stream ends after the terminal event. With no
+    worker polling the run's task queue: the events Temporal's history holds, then a
+    `stream.unavailable` message saying why, and the stream waits for a worker."""
+    run_id, no_worker = start
     resume = last_event_id if last_event_id is not None else after
+    if no_worker is not None:
+        for event in from_history(run_id, no_worker.events, resume):
+            yield ServerSentEvent(id=str(event.offset), event=event.type, data=event.data)
+            resume = event.offset
+            if event.type in TERMINAL_EVENTS:
+                return
+        notice = {"notice": no_worker.notice, "task_queue": no_worker.task_queue}
+        yield ServerSentEvent(event=STREAM_UNAVAILABLE, data=notice)
     async for event in hub.follow(run_id, resume):
         if event.type == "llm.delta" and include != "tokens":
             continue

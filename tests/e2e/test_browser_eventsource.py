@@ -44,9 +44,9 @@ CHROMIUM_ARGS = [
 ]
 ON_CI = os.environ.get("CI") == "true"
 
-# Every event type a run can publish (docs/events.md), plus the API's `stream.error`. The server
-# sets `event:`, so an EventSource only sees them through a listener per name; `message` would
-# catch one sent without `event:` (there should be none).
+# Every event type a run can publish (docs/events.md), plus the API's `stream.unavailable` and
+# `stream.error`. The server sets `event:`, so an EventSource only sees them through a listener
+# per name; `message` would catch one sent without `event:` (there should be none).
 EVENT_TYPES = [
     "run.started",
     "step.started",
@@ -64,6 +64,7 @@ EVENT_TYPES = [
     "run.stopped",
     "run.failed",
     "run.cancelled",
+    "stream.unavailable",
     "stream.error",
     "message",
 ]

@@ -18,11 +18,13 @@ import pytest
 from temporalio.client import Client
 
 from core.settings import Settings
+from temporal import visibility
 from temporal.runs import start_run
-from tests.support.auth import AUTH
+from tests.support.auth import ADMIN_TOKEN, AUTH
 from tests.support.cli import orch, orch_env
 from tests.support.runs import demo_spec
 from tests.support.sse import read_events
+from tests.support.temporal import serving
 from workflows.types import ProviderSpec
 
 pytestmark = pytest.mark.timeout(120)
@@ -241,3 +243,43 @@ async def test_orch_runs_filters_and_pages(api_url: str, orch_settings: Settings
 
     bad = await asyncio.to_thread(orch, env, "runs", "--status", "stopped")
     assert bad.returncode == 2 and "status" in bad.stderr and "Traceback" not in bad.stderr
+
+
+async def test_a_temporal_that_never_answers_gets_a_503_in_bounded_time(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Temporal address that accepts connections and never answers (a hung frontend, a
+    black-holed network): the list answers 503 temporal_unavailable at its time bound instead
+    of hanging."""
+    monkeypatch.setattr(visibility, "LIST_TIMEOUT", visibility.LIST_TIMEOUT / 5)
+    held: list[asyncio.StreamWriter] = []
+
+    async def accept_and_wait(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    silent = await asyncio.start_server(accept_and_wait, "127.0.0.1", 0)
+    port = silent.sockets[0].getsockname()[1]
+    settings = Settings(
+        database_url=sqlite_url,
+        temporal_address=f"127.0.0.1:{port}",
+        orch_admin_token=ADMIN_TOKEN,
+    )
+    try:
+        async with (
+            serving(settings) as url,
+            httpx.AsyncClient(base_url=url, headers=AUTH, timeout=30) as http,
+        ):
+            started = time.monotonic()
+            listed = await http.get("/v1/runs")
+            took = time.monotonic() - started
+    finally:
+        for writer in held:
+            writer.close()
+        silent.close()
+    assert listed.status_code == 503, listed.text
+    assert listed.json() == {
+        "error": "temporal_unavailable",
+        "detail": "Temporal did not answer the run list within 1 s",
+    }
+    assert held, "the API never reached the address"
+    assert 0.9 < took < 3

@@ -1,6 +1,7 @@
 """With no worker polling a run's task queue, the API still answers at once: the run's view
-from what Temporal holds (`live: false` and why), 503 no_worker for approvals and answers, and
-a cancel that Temporal records by itself. With a worker, the same calls work as before
+from what Temporal holds (`live: false` and why), an events stream that says why it is not live
+(and goes on when a worker comes), 503 no_worker for approvals and answers, and a cancel that
+Temporal records by itself. With a worker, the same calls work as before
 (tests/e2e/test_run_control.py)."""
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from core.settings import Settings
 from temporal.worker import build_worker
 from tests.support.auth import AUTH
 from tests.support.runs import demo_spec, guarded, start_agent
+from tests.support.sse import Event, events_of
 from workflows.agent_run import AgentRun
 from workflows.types import EVENTS_TOPIC
 
@@ -145,3 +147,38 @@ async def test_once_the_worker_is_gone_the_run_shows_the_events_it_had_published
         handle = temporal_client.get_workflow_handle_for(AgentRun.run, run_id)
         result = await asyncio.wait_for(handle.result(), 30)
     assert result.status == "completed" and "84" in (result.answer or "")
+
+
+async def test_with_no_worker_the_events_stream_says_so_and_goes_on_when_one_comes(
+    api_url_without_worker: str,
+    temporal_client: Client,
+    orch_settings: Settings,
+    seeded: sessionmaker[Session],
+) -> None:
+    queue = orch_settings.temporal_task_queue
+    run_id = await start_agent(temporal_client, orch_settings, demo_spec(seeded), "12*7?")
+    events: list[Event] = []
+    async with (
+        httpx.AsyncClient(base_url=api_url_without_worker, timeout=30, headers=AUTH) as http,
+        http.stream("GET", f"/v1/runs/{run_id}/events") as response,
+    ):
+        stream = events_of(response)
+        first, took = await timed(anext(stream))
+        assert took < 3
+        # Nothing ran, so the history holds no event: the notice comes first, with no id.
+        assert (first.event, first.id) == ("stream.unavailable", None)
+        assert first.data == {
+            "notice": f"no worker polls the task queue {queue!r}: the live stream is "
+            "unavailable; the stream goes on when a worker polls the task queue",
+            "task_queue": queue,
+        }
+        async with build_worker(temporal_client, orch_settings, TranscriptStore(seeded)):
+            async with asyncio.timeout(30):
+                events = [event async for event in stream]
+    assert [e.id for e in events] == [str(n) for n in range(len(events))]
+    assert events[0].event == "run.started" and events[-1].event == "run.completed"
+    assert "84" in events[-1].data["data"]["answer"]
+
+    # An unknown run is still a 404 before any stream.
+    async with httpx.AsyncClient(base_url=api_url_without_worker, timeout=30, headers=AUTH) as http:
+        assert (await http.get("/v1/runs/run-nope/events")).status_code == 404
