@@ -14,6 +14,7 @@ from temporal.worker import build_worker
 from tests.fakes.provider_server import FakeProviderServer, FakeToolCall
 from tests.support.provider import ClientBuilds
 from tests.support.runs import demo_spec, run_agent
+from workflows.kinds import ProviderKind
 from workflows.types import ProviderSpec
 
 KEY_ENV = "ORCH_TEST_PROVIDER_KEY"
@@ -21,7 +22,7 @@ KEY_ENV = "ORCH_TEST_PROVIDER_KEY"
 
 @pytest.mark.parametrize("kind", ["openai", "anthropic"])
 async def test_runs_share_the_workers_client_which_closes_with_the_worker(
-    kind: str,
+    kind: ProviderKind,
     fake_provider: FakeProviderServer,
     client_builds: ClientBuilds,
     temporal_client: Client,
