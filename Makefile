@@ -39,6 +39,7 @@ unit: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python bench/overhead.py
 	PYTHONPATH=. $(BIN)/python bench/stream_latency.py
+	PYTHONPATH=. $(BIN)/python bench/llm_clients.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache orchestrator.db .orch

@@ -14,6 +14,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 import workflows
 from activities.llm.activity import LlmActivities
+from activities.llm.clients import ProviderClients
 from activities.subagents import SubagentActivities
 from activities.tools.activity import ToolActivities
 from activities.tools.base import OutboundPolicy, ToolContext
@@ -64,14 +65,17 @@ def build_worker(
     task_queue: str | None = None,
     env: Mapping[str, str] | None = None,
     in_flight: InFlight | None = None,
+    clients: ProviderClients | None = None,
 ) -> Worker:
     """The worker of `settings`. On `shutdown()` it stops polling and gives the activities in
     flight WORKER_SHUTDOWN_GRACE_S to finish before it cancels them; `in_flight`, when given,
-    counts them (and can cancel them sooner: temporal/shutdown.py)."""
+    counts them (and can cancel them sooner: temporal/shutdown.py). `clients`: the pool of
+    provider SDK clients its model steps share (default: a new one); closed when it stops."""
     settings.workspace_dir.mkdir(parents=True, exist_ok=True)
     precompile_workflows()
     environ = env if env is not None else os.environ
-    llm = LlmActivities(store, env=environ)
+    clients = clients if clients is not None else ProviderClients()
+    llm = LlmActivities(store, env=environ, clients=clients)
     context = tool_context(settings, store, environ)
     tools = ToolActivities(store, context)
     transcript = TranscriptActivities(store)
@@ -89,8 +93,12 @@ def build_worker(
         ],
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_grace_s),
         interceptors=[in_flight] if in_flight is not None else [],
-        # Closes the MCP sessions (stops stdio servers) once the worker has stopped.
-        plugins=[context.mcp.worker_plugin()] if context.mcp is not None else [],
+        # Close the provider clients and the MCP sessions (stop stdio servers) once the worker
+        # has stopped.
+        plugins=[
+            clients.worker_plugin(),
+            *([context.mcp.worker_plugin()] if context.mcp is not None else []),
+        ],
     )
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -16,9 +17,9 @@ from temporalio import activity
 
 from activities.heartbeat import heartbeating
 from activities.llm.base import ModelProvider, ModelRequest
+from activities.llm.clients import ProviderClients
 from activities.llm.deltas import DeltaPublisher
 from activities.llm.pricing import find_price, price
-from activities.llm.registry import build_provider
 from activities.llm.structured import check_output, instructions
 from activities.transcript import from_body, to_body
 from config_store.transcript import TranscriptStore
@@ -47,18 +48,34 @@ class LlmActivities:
         store: TranscriptStore,
         *,
         env: Mapping[str, str] | None = None,
-        provider_factory: ProviderFactory = build_provider,
+        clients: ProviderClients | None = None,
+        provider_factory: ProviderFactory | None = None,
     ) -> None:
+        """`clients`: the worker's pool of provider SDK clients, which its owner closes (None: a
+        pool of these activities' own). `provider_factory`, when given, builds a provider per
+        step instead (closed after the step), e.g. a fake model in tests."""
         self._store = store
         self._env = env if env is not None else os.environ
+        self._clients = clients if clients is not None else ProviderClients()
         self._provider_factory = provider_factory
+
+    @asynccontextmanager
+    async def _provider(self, spec: ProviderSpec) -> AsyncIterator[ModelProvider]:
+        if self._provider_factory is None:
+            async with self._clients.provider(spec, self._env) as pooled:
+                yield pooled
+            return
+        provider = self._provider_factory(spec, self._env)
+        try:
+            yield provider
+        finally:
+            await provider.aclose()
 
     @activity.defn(name="llm_step")
     async def llm_step(self, input: LlmStepInput) -> LlmStepResult:
         stored, history = await asyncio.to_thread(self._load, input)
         if stored is None:
             agent = input.agent
-            provider = self._provider_factory(agent.provider, self._env)
             request = ModelRequest(
                 provider=agent.provider,
                 model=agent.model,
@@ -71,12 +88,12 @@ class LlmActivities:
                 # the scripted model counts answers from here.
                 script_start=sum(1 for m in history if m.role == "assistant"),
             )
-            try:
-                async with DeltaPublisher.for_step(input) as deltas:
-                    request = replace(request, on_delta=deltas.publish)
-                    reply = await heartbeating(provider.complete(request))
-            finally:
-                await provider.aclose()
+            async with (
+                self._provider(agent.provider) as provider,
+                DeltaPublisher.for_step(input) as deltas,
+            ):
+                request = replace(request, on_delta=deltas.publish)
+                reply = await heartbeating(provider.complete(request))
             message = TranscriptMessage(
                 role="assistant", text=reply.text, tool_calls=reply.tool_calls
             )

@@ -62,8 +62,23 @@ def _params(request: ModelRequest) -> _MessageParams:
     )
 
 
+def new_client(
+    spec: ProviderSpec, api_key: str, headers: Mapping[str, str] | None = None
+) -> anthropic.AsyncAnthropic:
+    """The SDK client for `spec`. Slow (about 18 ms: its HTTP client sets up a TLS context) and
+    blocking: the worker builds it once per settings, in a thread (activities/llm/clients.py)."""
+    return anthropic.AsyncAnthropic(
+        api_key=api_key,
+        base_url=spec.base_url,  # None: the SDK's default endpoint
+        max_retries=0,  # Temporal owns retries
+        timeout=spec.timeout_s,
+        default_headers=dict(headers) if headers else None,
+    )
+
+
 class AnthropicProvider:
-    """One `AsyncAnthropic` client per instance; call `aclose()` (or use `async with`) when done."""
+    """Calls over `client`, when given (a pooled one, which `aclose()` leaves open), else over a
+    client of its own; call `aclose()` (or use `async with`) when done."""
 
     def __init__(
         self,
@@ -72,18 +87,15 @@ class AnthropicProvider:
         *,
         headers: Mapping[str, str] | None = None,
         redact: Iterable[str] = (),
+        client: anthropic.AsyncAnthropic | None = None,
     ) -> None:
-        """`headers`: extra request headers, already resolved; `redact`: values (besides the key)
-        that must never appear in an error message, e.g. header values taken from the env."""
+        """`headers`: extra request headers, already resolved (a given `client` was built with
+        them); `redact`: values (besides the key) that must never appear in an error message,
+        e.g. header values taken from the env."""
         self._spec = spec
         self._redact = (api_key, *redact)
-        self._client = anthropic.AsyncAnthropic(
-            api_key=api_key,
-            base_url=spec.base_url,  # None: the SDK's default endpoint
-            max_retries=0,  # Temporal owns retries
-            timeout=spec.timeout_s,
-            default_headers=dict(headers) if headers else None,
-        )
+        self._owns_client = client is None
+        self._client = client if client is not None else new_client(spec, api_key, headers)
 
     async def complete(self, request: ModelRequest) -> LlmStepResult:
         if request.on_delta is not None:
@@ -122,7 +134,8 @@ class AnthropicProvider:
         return reply.result(request.model)
 
     async def aclose(self) -> None:
-        await self._client.close()
+        if self._owns_client:
+            await self._client.close()
 
     async def __aenter__(self) -> AnthropicProvider:
         return self

@@ -9,8 +9,8 @@ connection mid-stream). Faults are plain JSON error responses, streaming request
 
 The test controls it: queue replies (text and/or tool calls, with usage, cached tokens included),
 queue faults (status, headers, an error body in the wire's shape, optional delay), read every
-request it received (method, path, headers, JSON body), and `stop()` / `start()` it on the same
-port to play a provider that is down.
+request it received (method, path, headers, JSON body, the connection it came on), and
+`stop()` / `start()` it on the same port to play a provider that is down.
 
     server = FakeProviderServer(); server.start()
     server.queue_tool_calls([FakeToolCall("calculator", {"expression": "12*7"})])
@@ -99,6 +99,9 @@ class RecordedRequest:
     json: Any
     time: float  # time.time() when received
     wire: Wire
+    # The client's end of the TCP connection it came on, (host, port): requests with the same
+    # peer came on the same connection.
+    peer: tuple[str, int] | None = None
 
 
 _ANTHROPIC_ERROR_TYPES = {
@@ -254,6 +257,11 @@ class FakeProviderServer(LocalServer):
     def requests_to(self, wire: Wire) -> list[RecordedRequest]:
         return [r for r in self.requests if r.wire == wire]
 
+    @property
+    def connections(self) -> int:
+        """How many TCP connections the recorded requests came on."""
+        return len({r.peer for r in self.requests})
+
     # ----- handlers ----------------------------------------------------------------------------
 
     async def _openai(self, request: Request) -> Response:
@@ -292,6 +300,7 @@ class FakeProviderServer(LocalServer):
                     json=body,
                     time=time.time(),
                     wire=wire,
+                    peer=(request.client.host, request.client.port) if request.client else None,
                 )
             )
             outcome = (
