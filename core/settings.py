@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     # Kubernetes pod (terminationGracePeriodSeconds) or this repo's compose worker
     # (stop_grace_period) gets before SIGKILL, leaving time to report the results.
     worker_shutdown_grace_s: float = Field(default=25.0, ge=0, le=3600)
+    # How many activities (model and tool calls) one worker runs at once, and how many runs it
+    # keeps in memory between their steps (a run evicted from it is replayed at its next step).
+    # Model calls mostly wait on the provider; bench/scale.py runs 1,000 runs at once.
+    worker_max_activities: int = Field(default=100, ge=1, le=10_000)
+    worker_max_cached_runs: int = Field(default=1000, ge=1, le=100_000)
 
     # How long the records that keep a retried tool call from acting twice are kept: the
     # tool_call_ledger rows and the write_file journal (.orch-effects/). The worker deletes older

@@ -92,6 +92,8 @@ def build_worker(
             subagents.resolve_subagent,
         ],
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_grace_s),
+        max_concurrent_activities=settings.worker_max_activities,
+        max_cached_workflows=settings.worker_max_cached_runs,
         interceptors=[in_flight] if in_flight is not None else [],
         # Close the provider clients and the MCP sessions (stop stdio servers) once the worker
         # has stopped.
