@@ -158,9 +158,7 @@ async def test_concurrent_tool_calls(
 
 
 @pytest.mark.usefixtures("worker")
-async def test_spec_by_reference(
-    temporal_client: Client, orch_settings: Any, seeded: Any
-) -> None:
+async def test_spec_by_reference(temporal_client: Client, orch_settings: Any, seeded: Any) -> None:
     """Under patch `spec-by-reference`: the activity inputs carry the spec's hash, not the spec
     (a long prompt, many tools); calls by name, concurrent, one the agent lacks."""
     base = demo_spec(seeded)
