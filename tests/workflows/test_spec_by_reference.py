@@ -93,3 +93,21 @@ async def test_a_worker_reads_a_spec_once_across_steps_and_runs(
         _, result = await run_agent(temporal_client, orch_settings, other, "go")
         assert result.status == "completed"
         assert specs.reads == 2
+
+
+@pytest.mark.usefixtures("worker")
+async def test_a_run_of_200_steps_stays_under_500_kb(
+    temporal_client: Client, orch_settings: Settings, seeded: Any
+) -> None:
+    steps = 200
+    call = ToolCall(id="c", name="calculator", arguments={"expression": "6*7"})
+    script = (ScriptTurn(tool_calls=(call,)),) * (steps - 1) + (ScriptTurn(text="done"),)
+    spec = sized_agent(seeded, tools=20, prompt_bytes=8192)
+    run_id, result = await run_agent(
+        temporal_client, orch_settings, replace(spec, script=script, max_steps=steps), "go"
+    )
+    assert result.status == "completed" and result.steps == steps
+    described = await temporal_client.get_workflow_handle(run_id).describe()
+    total = described.raw_description.workflow_execution_info.history_size_bytes
+    print(f"history of {steps} steps: {total} bytes")  # noqa: T201
+    assert total < 500_000, total
