@@ -52,8 +52,8 @@ AGENT = AgentSpec(
 class StubSpecs(AgentSpecs):
     """Specs "read from Temporal" from a given spec, slowly, counting the reads."""
 
-    def __init__(self, spec: AgentSpec) -> None:
-        super().__init__()
+    def __init__(self, spec: AgentSpec, size: int = 256) -> None:
+        super().__init__(size)
         self.spec = spec
 
     async def read(self) -> AgentSpec:
@@ -171,3 +171,19 @@ def test_the_hash_is_of_the_content() -> None:
     assert spec_hash(AGENT) == spec_hash(replace(AGENT))
     assert spec_hash(AGENT) != spec_hash(replace(AGENT, tools=()))
     assert len(spec_hash(AGENT)) == 32
+
+
+async def test_the_cache_keeps_the_most_recently_used_specs() -> None:
+    specs = StubSpecs(AGENT, size=2)
+    env = ActivityEnvironment()
+    versions = [replace(AGENT, version=v) for v in (1, 2, 3)]
+    for spec in versions:
+        specs.spec = spec
+        assert await env.run(specs.get, spec_hash(spec)) == spec
+    assert specs.reads == 3
+    specs.spec = versions[2]
+    await env.run(specs.get, spec_hash(versions[2]))  # kept
+    assert specs.reads == 3
+    specs.spec = versions[0]
+    await env.run(specs.get, spec_hash(versions[0]))  # the least recently used: gone
+    assert specs.reads == 4
