@@ -15,6 +15,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 import workflows
 from activities.llm.activity import LlmActivities
 from activities.llm.clients import ProviderClients
+from activities.specs import AgentSpecs
 from activities.subagents import SubagentActivities
 from activities.tools.activity import ToolActivities
 from activities.tools.base import OutboundPolicy, ToolContext
@@ -42,6 +43,7 @@ RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules(
     "workflows.tool_steps",
     "workflows.model_steps",
     "workflows.tool_parameters",
+    "workflows.spec_ref",
     "workflows.arguments",  # and the JSON Schema validator it uses, with its cache
     "jsonschema",
 )
@@ -66,18 +68,21 @@ def build_worker(
     env: Mapping[str, str] | None = None,
     in_flight: InFlight | None = None,
     clients: ProviderClients | None = None,
+    specs: AgentSpecs | None = None,
 ) -> Worker:
     """The worker of `settings`. On `shutdown()` it stops polling and gives the activities in
     flight WORKER_SHUTDOWN_GRACE_S to finish before it cancels them; `in_flight`, when given,
     counts them (and can cancel them sooner: temporal/shutdown.py). `clients`: the pool of
-    provider SDK clients its model steps share (default: a new one); closed when it stops."""
+    provider SDK clients its model steps share (default: a new one); closed when it stops.
+    `specs`: the agent specs its activities read by reference (default: a new cache)."""
     settings.workspace_dir.mkdir(parents=True, exist_ok=True)
     precompile_workflows()
     environ = env if env is not None else os.environ
     clients = clients if clients is not None else ProviderClients()
-    llm = LlmActivities(store, env=environ, clients=clients)
+    specs = specs if specs is not None else AgentSpecs()
+    llm = LlmActivities(store, env=environ, clients=clients, specs=specs)
     context = tool_context(settings, store, environ)
-    tools = ToolActivities(store, context)
+    tools = ToolActivities(store, context, specs)
     transcript = TranscriptActivities(store)
     subagents = SubagentActivities(store.session_factory)
     return Worker(

@@ -49,13 +49,26 @@ class ModelSteps:
         )
         while True:
             choice = choices[run.state.model_choice]
-            step_agent = replace(
-                agent,
-                provider=choice.provider,
-                model=choice.model,
-                fallbacks=(),
-                script=policy.script_window(agent.script, steps - 1),
+            spec_ref = run.spec_ref()
+            step_input = LlmStepInput(
+                run_id=run.run_id,
+                seq=seq,
+                step=steps,
+                prelude=prelude,
+                spec_ref=spec_ref,
+                model_choice=run.state.model_choice,
             )
+            if spec_ref is None:  # a run started before the spec went by reference
+                step_agent = replace(
+                    agent,
+                    provider=choice.provider,
+                    model=choice.model,
+                    fallbacks=(),
+                    script=policy.script_window(agent.script, steps - 1),
+                )
+                step_input = LlmStepInput(
+                    run_id=run.run_id, seq=seq, step=steps, agent=step_agent, prelude=prelude
+                )
             timeout = timedelta(seconds=agent.model_timeout_s)
             remaining = run.remaining()
             if remaining is not None and remaining <= timedelta(0):
@@ -63,9 +76,7 @@ class ModelSteps:
             try:
                 reply = await workflow.execute_activity_method(
                     LlmActivities.llm_step,
-                    LlmStepInput(
-                        run_id=run.run_id, seq=seq, step=steps, agent=step_agent, prelude=prelude
-                    ),
+                    step_input,
                     start_to_close_timeout=min(timeout, remaining) if remaining else timeout,
                     schedule_to_close_timeout=remaining,
                     heartbeat_timeout=HEARTBEAT_TIMEOUT,

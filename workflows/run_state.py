@@ -15,6 +15,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from workflows.kinds import RunStatus, StopReason
+from workflows.spec_ref import SPEC_BY_REFERENCE, spec_hash
 from workflows.types import (
     AgentSpec,
     LoopState,
@@ -57,6 +58,16 @@ class Run:
         self.agent: AgentSpec = input.agent
         # A fresh run's own messages follow the earlier turns of its thread in the transcript.
         self.state = input.carry or LoopState(next_seq=input.history)
+        self._spec_ref: str | None = None
+
+    def spec_ref(self) -> str | None:
+        """What activity inputs carry instead of the agent (workflows/spec_ref.py), hashed once
+        per execution; None for runs started before that (they carry the spec itself)."""
+        if not workflow.patched(SPEC_BY_REFERENCE):
+            return None
+        if self._spec_ref is None:
+            self._spec_ref = spec_hash(self.agent)
+        return self._spec_ref
 
     def remaining(self) -> timedelta | None:
         """Time left before the deadline; None: the run has none."""

@@ -127,6 +127,7 @@ class ToolSteps:
         run = self._run
         timeout = timedelta(seconds=tool.timeout_s if tool else 30)
         attempts = tool.retry_attempts if tool else 1
+        spec_ref = run.spec_ref()
         try:
             return await workflow.execute_activity_method(
                 ToolActivities.tool_call,
@@ -135,9 +136,11 @@ class ToolSteps:
                     seq=seq,
                     step=run.state.steps,
                     call=call,
-                    tool=tool,
+                    # The activity finds the tool by the call's name in the referenced spec.
+                    tool=tool if spec_ref is None else None,
                     ask_on_unknown=ask_on_unknown,
                     retry_unknown=retry_unknown,
+                    spec_ref=spec_ref,
                 ),
                 start_to_close_timeout=timeout,
                 heartbeat_timeout=HEARTBEAT_TIMEOUT,

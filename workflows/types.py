@@ -287,14 +287,22 @@ class TranscriptMessage:
 
 @dataclass(frozen=True)
 class LlmStepInput:
-    """One model call. The activity reads the transcript entries [0, seq) from the store itself."""
+    """One model call. The activity reads the transcript entries [0, seq) from the store itself.
+
+    The agent travels by reference (`spec_ref`, workflows/spec_ref.py): the activity takes the
+    spec from the input of the workflow that scheduled it, the model `model_choice` names and
+    the script turn of `step`. Inputs written before that carry `agent` whole instead (that
+    step's model, its script window, no fallbacks).
+    """
 
     run_id: str
     seq: int  # where the assistant message of this step is written
     step: int
-    agent: AgentSpec
+    agent: AgentSpec | None = None
     # Messages the activity appends before reading (the user's input on the first step).
     prelude: tuple[TranscriptMessage, ...] = ()
+    spec_ref: str | None = None  # the content hash of the run's AgentSpec
+    model_choice: int = 0  # index in policy.model_choices(agent): > 0 once failed over
 
 
 @dataclass(frozen=True)
@@ -316,13 +324,18 @@ class ToolCallInput:
     seq: int  # where the tool message with the result is written
     step: int
     call: ToolCall
-    tool: ToolSpec | None = None  # None: the model named a tool the agent does not have
+    # The tool, in inputs written before `spec_ref`. None there: the model named a tool the
+    # agent does not have.
+    tool: ToolSpec | None = None
     # True: the workflow asks a person when the outcome is unknown, so an `outcome_unknown`
     # result is returned without being stored (the call's ledger row stays unfinished).
     ask_on_unknown: bool = False
     # True: a person approved calling again although an earlier attempt's outcome is unknown;
     # the ledger row is reopened once (config_store/call_ledger.reopen_call).
     retry_unknown: bool = False
+    # The content hash of the run's AgentSpec (workflows/spec_ref.py): the activity takes the
+    # tool named `call.name` from it (none: the agent has no such tool); `tool` is then None.
+    spec_ref: str | None = None
 
 
 @dataclass(frozen=True)

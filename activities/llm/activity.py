@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.heartbeat import heartbeating
 from activities.llm.base import ModelProvider, ModelRequest
@@ -21,8 +22,10 @@ from activities.llm.clients import ProviderClients
 from activities.llm.deltas import DeltaPublisher
 from activities.llm.pricing import find_price, price
 from activities.llm.structured import check_output, instructions
+from activities.specs import AgentSpecs
 from activities.transcript import from_body, to_body
 from config_store.transcript import TranscriptStore
+from workflows.policy import model_choices, script_window
 from workflows.types import (
     AgentSpec,
     LlmStepInput,
@@ -50,11 +53,14 @@ class LlmActivities:
         env: Mapping[str, str] | None = None,
         clients: ProviderClients | None = None,
         provider_factory: ProviderFactory | None = None,
+        specs: AgentSpecs | None = None,
     ) -> None:
         """`clients`: the worker's pool of provider SDK clients, which its owner closes (None: a
         pool of these activities' own). `provider_factory`, when given, builds a provider per
-        step instead (closed after the step), e.g. a fake model in tests."""
+        step instead (closed after the step), e.g. a fake model in tests. `specs`: the worker's
+        agent specs by reference (None: a cache of these activities' own)."""
         self._store = store
+        self._specs = specs if specs is not None else AgentSpecs()
         self._env = env if env is not None else os.environ
         self._clients = clients if clients is not None else ProviderClients()
         self._provider_factory = provider_factory
@@ -73,9 +79,9 @@ class LlmActivities:
 
     @activity.defn(name="llm_step")
     async def llm_step(self, input: LlmStepInput) -> LlmStepResult:
+        agent = await self._step_agent(input)
         stored, history = await asyncio.to_thread(self._load, input)
         if stored is None:
-            agent = input.agent
             request = ModelRequest(
                 provider=agent.provider,
                 model=agent.model,
@@ -108,7 +114,7 @@ class LlmActivities:
         message = from_body(stored)
         output: Any = None
         errors: tuple[str, ...] = ()
-        schema = input.agent.output_schema
+        schema = agent.output_schema
         if schema is not None and not message.tool_calls:
             output, errors = check_output(message.text, schema)
         return LlmStepResult(
@@ -118,6 +124,33 @@ class LlmActivities:
             model=str(stored.get("model", "")),
             output=output,
             output_errors=errors,
+        )
+
+    async def _step_agent(self, input: LlmStepInput) -> AgentSpec:
+        """The agent as this step calls it: its model choice, its script turn, no fallbacks."""
+        if input.spec_ref is None:  # written before the spec went by reference: it is here
+            if input.agent is None:
+                raise ApplicationError(
+                    "llm_step input has neither an agent nor a spec_ref",
+                    type="InvalidStepInput",
+                    non_retryable=True,
+                )
+            return input.agent
+        spec = await self._specs.get(input.spec_ref)
+        choices = model_choices(spec)
+        if not 0 <= input.model_choice < len(choices):
+            raise ApplicationError(
+                f"model choice {input.model_choice} of agent {spec.name!r}: it has {len(choices)}",
+                type="InvalidStepInput",
+                non_retryable=True,
+            )
+        choice = choices[input.model_choice]
+        return replace(
+            spec,
+            provider=choice.provider,
+            model=choice.model,
+            fallbacks=(),
+            script=script_window(spec.script, input.step - 1),
         )
 
     def _load(

@@ -27,6 +27,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.heartbeat import heartbeating
+from activities.specs import AgentSpecs
 from activities.tools.base import InvalidArguments, ToolContext, ToolError
 from activities.tools.net import UpstreamUnavailable
 from activities.tools.registry import IMPLEMENTATIONS, execute_tool
@@ -35,7 +36,7 @@ from activities.transcript import from_body, to_body
 from config_store import call_ledger
 from config_store.transcript import TranscriptStore
 from workflows.kinds import TOOL_ERROR_TYPES, ToolErrorType, member
-from workflows.types import ToolCallInput, ToolOutcome, TranscriptMessage
+from workflows.types import ToolCallInput, ToolOutcome, ToolSpec, TranscriptMessage
 
 # How much of a result travels in the workflow history and the events; the transcript has it all.
 PREVIEW_CHARS = 2000
@@ -51,15 +52,28 @@ NOT_REPEATED = (
 
 
 class ToolActivities:
-    def __init__(self, store: TranscriptStore, context: ToolContext) -> None:
+    def __init__(
+        self, store: TranscriptStore, context: ToolContext, specs: AgentSpecs | None = None
+    ) -> None:
+        """`specs`: the worker's agent specs by reference (None: a cache of these activities'
+        own)."""
         self._store = store
         self._context = context
+        self._specs = specs if specs is not None else AgentSpecs()
+
+    async def _tool(self, input: ToolCallInput) -> ToolSpec | None:
+        """The tool the call names; None: the agent has none by that name."""
+        if input.spec_ref is None:  # written before the spec went by reference: it is here
+            return input.tool
+        spec = await self._specs.get(input.spec_ref)
+        return next((t for t in spec.tools if t.name == input.call.name), None)
 
     @activity.defn(name="tool_call")
     async def tool_call(self, input: ToolCallInput) -> ToolOutcome:
         stored = await asyncio.to_thread(self._store.get, input.run_id, input.seq)
         if stored is None:
-            text, error_type = await self._execute(input)
+            tool = await self._tool(input)
+            text, error_type = await self._execute(input, tool)
             if error_type == OUTCOME_UNKNOWN and input.ask_on_unknown:
                 # Not stored: a person decides whether the call runs again (the workflow
                 # stores the result when nobody approves).
@@ -82,7 +96,7 @@ class ToolActivities:
             body = to_body(message)
             if error_type is not None:
                 body["error_type"] = error_type
-            ledgered = input.tool is not None and not input.tool.idempotent
+            ledgered = tool is not None and not tool.idempotent
             appended = await asyncio.to_thread(
                 functools.partial(
                     self._store.append,
@@ -107,9 +121,10 @@ class ToolActivities:
             error_type=error_type,
         )
 
-    async def _execute(self, input: ToolCallInput) -> tuple[str, ToolErrorType | None]:
+    async def _execute(
+        self, input: ToolCallInput, tool: ToolSpec | None
+    ) -> tuple[str, ToolErrorType | None]:
         """(result text, error type or None). Raises only to ask Temporal for another attempt."""
-        tool = input.tool
         if tool is None:
             return f"error: this agent has no tool named {input.call.name!r}", UNKNOWN_TOOL
         context = replace(

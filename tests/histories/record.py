@@ -157,6 +157,31 @@ async def test_concurrent_tool_calls(
     assert result.answer == "all three done" and result.tool_calls == 3
 
 
+@pytest.mark.usefixtures("worker")
+async def test_spec_by_reference(temporal_client: Client, orch_settings: Any, seeded: Any) -> None:
+    """Under patch `spec-by-reference`: the activity inputs carry the spec's hash, not the spec
+    (a long prompt, many tools); calls by name, concurrent, one the agent lacks."""
+    base = demo_spec(seeded)
+    calculator = next(t for t in base.tools if t.name == "calculator")
+    extra = tuple(replace(calculator, name=f"calculator_{i}") for i in range(8))
+    script = (
+        ScriptTurn(
+            tool_calls=(
+                ToolCall(id="a", name="calculator_3", arguments={"expression": "2+3"}),
+                ToolCall(id="b", name="no_such_tool", arguments={}),
+            )
+        ),
+        ScriptTurn(tool_calls=(CALC,)),
+        ScriptTurn(text="done by reference"),
+    )
+    spec = replace(
+        base, tools=(*base.tools, *extra), system_prompt="Be careful. " * 400, script=script
+    )
+    result = await run_to_end(temporal_client, orch_settings, "spec_by_reference", spec, "go")
+    assert result.answer == "done by reference" and result.tool_calls == 3
+    assert result.tool_errors == 1
+
+
 # ----- 3, 4: people -----------------------------------------------------------------------------
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHistory
 
 from config_store.agents import snapshot_agent
 from core.settings import Settings
@@ -60,3 +61,14 @@ async def events_of(client: Client, run_id: str, *, deltas: bool = False) -> lis
         if item.event["type"] in ("run.completed", "run.failed", "run.stopped", "run.cancelled"):
             break
     return events
+
+
+def patch_markers(history: WorkflowHistory) -> list[str]:
+    """The ids of the `workflow.patched` markers in `history`, in order."""
+    ids = []
+    for event in history.events:
+        if event.HasField("marker_recorded_event_attributes"):
+            details = event.marker_recorded_event_attributes.details
+            if "patch-data" in details:
+                ids.append(str(json.loads(details["patch-data"].payloads[0].data)["id"]))
+    return ids

@@ -47,6 +47,7 @@ EXPECTED = {
     "continue_as_new_own_events_third",
     "tool_errors",
     "tool_error_fails_run",
+    "spec_by_reference",
 }
 
 

@@ -23,10 +23,11 @@ from temporal.runs import get_run, start_run
 from temporal.worker import build_worker
 from tests.fakes.http_api_server import Canned, FakeHttpApiServer
 from tests.support.auth import AUTH
-from tests.support.runs import demo_spec, events_of
+from tests.support.runs import demo_spec, events_of, patch_markers
 from tests.support.temporal import serving
 from workflows.agent_run import AgentRun
 from workflows.kinds import OnUnknownOutcome
+from workflows.tool_steps import ASK_ON_UNKNOWN_OUTCOME
 from workflows.types import (
     ApprovalDecision,
     PendingAction,
@@ -129,8 +130,7 @@ async def test_approved_the_call_runs_once_more_and_its_result_reaches_the_model
     assert not body.get("is_error") and '"created"' in body["text"]
     assert (await get_run(temporal_client, handle.id)).pending == []
     history = await handle.fetch_history()
-    markers = [e for e in history.events if e.HasField("marker_recorded_event_attributes")]
-    assert len(markers) == 1  # the patch's (ask-on-unknown-outcome)
+    assert patch_markers(history).count(ASK_ON_UNKNOWN_OUTCOME) == 1
 
 
 @pytest.mark.parametrize("ending", ["rejected", "expired"])
@@ -174,7 +174,7 @@ async def test_report_the_default_asks_nobody(
     done = [e["data"] for e in events if e["type"] == "tool.completed"]
     assert [(d["ok"], d["error_type"]) for d in done] == [(False, "outcome_unknown")]
     history = await handle.fetch_history()  # no patch marker either: the old path exactly
-    assert not [e for e in history.events if e.HasField("marker_recorded_event_attributes")]
+    assert ASK_ON_UNKNOWN_OUTCOME not in patch_markers(history)
 
 
 async def test_a_500_asks_too_and_the_api_shows_and_approves_the_retry(
