@@ -64,7 +64,12 @@ class ModelSteps:
                 reply = await workflow.execute_activity_method(
                     LlmActivities.llm_step,
                     LlmStepInput(
-                        run_id=run.run_id, seq=seq, step=steps, agent=step_agent, prelude=prelude
+                        run_id=run.run_id,
+                        seq=seq,
+                        step=steps,
+                        agent=step_agent,
+                        prelude=prelude,
+                        stream_tokens=self._publisher.stream_tokens(),
                     ),
                     start_to_close_timeout=min(timeout, remaining) if remaining else timeout,
                     schedule_to_close_timeout=remaining,

@@ -295,6 +295,10 @@ class LlmStepInput:
     agent: AgentSpec
     # Messages the activity appends before reading (the user's input on the first step).
     prelude: tuple[TranscriptMessage, ...] = ()
+    # False: nobody followed the run's stream when the call was scheduled; the activity still
+    # streams from the provider, but publishes no `llm.delta` unless the workflow's `watched`
+    # query says a subscriber came since (workflows/stream_watch.py).
+    stream_tokens: bool = True
 
 
 @dataclass(frozen=True)
