@@ -47,6 +47,8 @@ EXPECTED = {
     "continue_as_new_own_events_third",
     "tool_errors",
     "tool_error_fails_run",
+    "deltas_unwatched",
+    "deltas_watched",
 }
 
 
