@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from config_store.agents import snapshot_agent
+from config_store.snapshot_cache import SNAPSHOTS
 from core.prompts import render_system_prompt
 from workflows.types import AgentSpec
 
@@ -29,8 +29,9 @@ def prepared_agent(
 ) -> AgentSpec:
     """Snapshot agent `name` (at `version`, default the current one) and render its prompt
     template with `input`, the agent's name, `today` and `variables`. NotFound for an unknown
-    agent or version; InvalidConfig for a prompt that does not render."""
-    spec = snapshot_agent(session, name, version)
+    agent or version; InvalidConfig for a prompt that does not render. The snapshot comes from
+    the process's cache when nothing it reads changed (config_store/snapshot_cache.py)."""
+    spec = SNAPSHOTS.snapshot(session, name, version)
     rendered = render_system_prompt(
         spec.system_prompt,
         agent=spec.name,

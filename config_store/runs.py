@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,6 +28,22 @@ def record_run(
         if same != (agent_name, agent_version, route_key, input):
             raise Conflict(f"a different run {run_id!r} is already recorded")
         return existing
+    return insert_run(
+        session, run_id, agent_name, agent_version, route_key, input, thread_id, parent_run_id
+    )
+
+
+def insert_run(
+    session: Session,
+    run_id: str,
+    agent_name: str,
+    agent_version: int,
+    route_key: str | None,
+    input: str,
+    thread_id: str | None = None,
+    parent_run_id: str | None = None,
+) -> Run:
+    """Record a run whose id is new (one INSERT, no read first); Conflict if it is not."""
     row = Run(
         run_id=run_id,
         agent_name=agent_name,
@@ -43,6 +59,11 @@ def record_run(
     except IntegrityError as e:
         raise Conflict(f"run {run_id!r} is already recorded") from e
     return row
+
+
+def forget_run(session: Session, run_id: str) -> None:
+    """Remove the record of a run that did not start after all."""
+    session.execute(delete(Run).where(Run.run_id == run_id))
 
 
 def list_runs(session: Session, limit: int = 50, agent_name: str | None = None) -> list[Run]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -13,12 +14,14 @@ from temporalio.client import Client
 
 from config_store.prepared import prepared_agent
 from config_store.routes import resolve_route
-from config_store.runs import record_run, thread_runs
+from config_store.runs import forget_run, insert_run, thread_runs
 from config_store.transcript import TranscriptStore
 from config_store.validation import check_name
 from core.errors import Conflict
 from temporal.runs import ended_status, start_run
 from workflows.types import AgentSpec
+
+log = logging.getLogger(__name__)
 
 
 def new_run_id() -> str:
@@ -74,13 +77,49 @@ async def launch_run(
         bodies = [body for _, body in await asyncio.to_thread(store.read, last)]
         await asyncio.to_thread(store.append, run_id, 0, bodies)
         history = len(bodies)
-    await start_run(
+    start = start_run(
         client, task_queue=task_queue, run_id=run_id, agent=spec, input=text, history=history
     )
 
     def record() -> None:
         with factory.begin() as session:
-            record_run(session, run_id, spec.name, spec.version, route, text, thread_id=thread)
+            insert_run(session, run_id, spec.name, spec.version, route, text, thread_id=thread)
 
-    await asyncio.to_thread(record)
+    if thread is not None:
+        # A thread's next run looks its last one up in the records: only a started run may be
+        # there, so the record follows the start.
+        await start
+        await asyncio.to_thread(record)
+    else:
+        await _start_recording(start, record, lambda: _forget(factory, run_id))
     return run_id, spec
+
+
+async def _start_recording(
+    start: Awaitable[None], record: Callable[[], None], forget: Callable[[], None]
+) -> None:
+    """Start the workflow while its record is written in a thread, so that the record adds no
+    time of its own to the start; a start that fails takes the record back."""
+    recording = asyncio.ensure_future(asyncio.to_thread(record))
+    try:
+        await start
+    except BaseException:
+        await asyncio.shield(_take_back(recording, forget))
+        raise
+    await recording
+
+
+async def _take_back(recording: asyncio.Future[None], forget: Callable[[], None]) -> None:
+    try:
+        await recording
+    except Exception:  # nothing was written
+        return
+    try:
+        await asyncio.to_thread(forget)
+    except Exception:  # the start's own error is the one to report
+        log.warning("could not remove the record of a run that did not start", exc_info=True)
+
+
+def _forget(factory: sessionmaker[Session], run_id: str) -> None:
+    with factory.begin() as session:
+        forget_run(session, run_id)

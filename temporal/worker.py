@@ -37,6 +37,7 @@ RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules(
     "workflows.run_state",
     "workflows.publisher",
     "workflows.carried_stream",
+    "workflows.stream_watch",
     "workflows.records",
     "workflows.people",
     "workflows.subagents",

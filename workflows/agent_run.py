@@ -24,6 +24,7 @@ from workflows.model_steps import ModelSteps
 from workflows.people import People
 from workflows.publisher import Publisher
 from workflows.run_state import Run, RunFailure, result_of, state_view
+from workflows.stream_watch import WATCHED_QUERY, StreamWatch
 from workflows.subagents import Subagents
 from workflows.tool_steps import ToolSteps
 from workflows.types import (
@@ -48,9 +49,13 @@ class AgentRun:
         self._stream = WorkflowStream(prior_state=input.stream_state)
         self._meter = StreamMeter(input.stream_state)
         self._meter.watch_publishes()
+        self._watch = StreamWatch()
+        self._watch.watch()
         self._run = Run(input)
         topic = self._stream.topic(EVENTS_TOPIC, type=RunEvent)
-        self._publisher = Publisher(self._run, topic, AgentRun.child_events, self._meter)
+        self._publisher = Publisher(
+            self._run, topic, AgentRun.child_events, self._meter, watch=self._watch
+        )
         self._people = People(self._run, self._publisher)
         self._subagents = Subagents(self._run, self._publisher)
         self._model = ModelSteps(self._run, self._publisher)
@@ -61,6 +66,11 @@ class AgentRun:
     @workflow.query
     def state(self) -> RunState:
         return state_view(self._run, self._people.pending)
+
+    @workflow.query(name=WATCHED_QUERY)
+    def watched(self) -> bool:
+        """Whether a subscriber follows the run's stream (a poll in flight or a recent one)."""
+        return self._watch.watched()
 
     @workflow.update
     def resolve_approval(self, decision: ApprovalDecision) -> ApprovalOutcome:

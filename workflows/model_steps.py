@@ -73,6 +73,7 @@ class ModelSteps:
             remaining = run.remaining()
             if remaining is not None and remaining <= timedelta(0):
                 return None
+            step_input = replace(step_input, stream_tokens=self._publisher.stream_tokens())
             try:
                 reply = await workflow.execute_activity_method(
                     LlmActivities.llm_step,

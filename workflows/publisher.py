@@ -17,6 +17,7 @@ from temporalio.exceptions import FailureError
 from workflows.carried_stream import StreamMeter
 from workflows.events import EventPayload, event_data
 from workflows.run_state import Run
+from workflows.stream_watch import StreamWatch
 from workflows.types import ChildEvents, RunEvent
 
 # The parent's signal that receives a child's events (AgentRun.child_events).
@@ -30,8 +31,11 @@ class Publisher:
         topic: WorkflowTopicHandle[RunEvent],
         signal: ChildEventsSignal,
         meter: StreamMeter,
+        *,
+        watch: StreamWatch | None = None,
     ) -> None:
         self._run = run
+        self._watch = watch
         self._topic = topic
         self._meter = meter
         self._signal = signal
@@ -56,6 +60,11 @@ class Publisher:
             if not self._forwarding:
                 self._forwarding = True
                 self._forwarder = asyncio.create_task(self._forward(self._parent))
+
+    def stream_tokens(self) -> bool:
+        """Whether a model call scheduled now should publish its token deltas: only while
+        someone follows the stream (workflows/stream_watch.py)."""
+        return self._watch is None or self._watch.stream_tokens()
 
     async def forwarded(self) -> None:
         """Wait until the parent has every event published so far."""

@@ -303,6 +303,10 @@ class LlmStepInput:
     prelude: tuple[TranscriptMessage, ...] = ()
     spec_ref: str | None = None  # the content hash of the run's AgentSpec
     model_choice: int = 0  # index in policy.model_choices(agent): > 0 once failed over
+    # False: nobody followed the run's stream when the call was scheduled; the activity still
+    # streams from the provider, but publishes no `llm.delta` unless the workflow's `watched`
+    # query says a subscriber came since (workflows/stream_watch.py).
+    stream_tokens: bool = True
 
 
 @dataclass(frozen=True)

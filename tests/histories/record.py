@@ -32,8 +32,9 @@ from temporalio.worker import Replayer
 from config_store import call_ledger
 from temporal.runs import start_run
 from tests.fakes.provider_server import FakeProviderServer, FakeReply
-from tests.support.runs import demo_spec, guarded
+from tests.support.runs import demo_spec, events_of, guarded
 from workflows.agent_run import AgentRun
+from workflows.carried_stream import PUBLISH_SIGNAL
 from workflows.types import (
     AGENT_NAME,
     AgentSpec,
@@ -332,6 +333,39 @@ async def test_provider_failover(
         "gpt-primary",
         "gpt-backup",
     ]
+
+
+@pytest.mark.usefixtures("worker")
+async def test_deltas_when_watched(
+    fake_provider: FakeProviderServer,
+    temporal_client: Client,
+    orch_settings: Any,
+    seeded: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Patch deltas-when-watched: a streamed answer nobody follows (its model call told so,
+    no delta signal), and one a subscriber follows (polls through the watch, delta signals)."""
+    monkeypatch.setenv(KEY_ENV, "sk-record-not-a-secret")
+    answer = "Six times seven is 42, streamed word by word."
+    spec = demo_spec(seeded, provider=fake_openai(fake_provider), model="gpt-stream", tools=())
+    signal_counts = []
+    for scenario, follow in (("deltas_unwatched", False), ("deltas_watched", True)):
+        fake_provider.queue_reply(FakeReply(text=answer, chunk_delay=0.03), wire="openai")
+        handle = await start(temporal_client, orch_settings, scenario, spec, "6*7?")
+        if follow:
+            events = await events_of(temporal_client, handle.id, deltas=True)
+            assert "".join(e["data"]["text"] for e in events if e["type"] == "llm.delta") == answer
+        assert (await handle.result()).answer == answer
+        history = await handle.fetch_history()
+        signal_counts.append(
+            sum(
+                1
+                for e in history.events
+                if e.workflow_execution_signaled_event_attributes.signal_name == PUBLISH_SIGNAL
+            )
+        )
+        await save(temporal_client, scenario, handle.id)
+    assert signal_counts[0] == 0 < signal_counts[1]
 
 
 @pytest.mark.usefixtures("worker")

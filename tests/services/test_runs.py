@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
+from temporalio.service import RPCError
 
 from config_store.agents import create_agent
 from config_store.providers import create_provider
@@ -72,5 +73,23 @@ async def test_a_bad_variable_starts_nothing(
             variables={},
         )
     assert err.value.field == "variables.customer"
+    with factory() as s:
+        assert list_runs(s) == []
+
+
+async def test_a_start_temporal_refuses_leaves_no_record(
+    factory: sessionmaker[Session], temporal_client: Client
+) -> None:
+    """The record is written while the workflow starts: a start that fails takes it back."""
+    elsewhere = Client(temporal_client.service_client, namespace=f"none-{uuid.uuid4().hex}")
+    with pytest.raises(RPCError):
+        await launch_run(
+            factory,
+            elsewhere,
+            task_queue="unused",
+            text="hello",
+            agent="helper",
+            variables={"customer": "Ann"},
+        )
     with factory() as s:
         assert list_runs(s) == []

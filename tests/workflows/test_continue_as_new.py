@@ -21,8 +21,9 @@ from temporal.stream import run_events
 from temporal.worker import build_worker
 from tests.fakes.provider_server import FakeProviderServer, FakeToolCall
 from tests.support.auth import AUTH
-from tests.support.runs import demo_spec, events_of, run_agent
+from tests.support.runs import demo_spec, events_of, run_agent, start_agent
 from tests.support.sse import read_events
+from workflows.agent_run import AgentRun
 from workflows.carried_stream import CARRY_LIMIT, PUBLISH_SIGNAL
 from workflows.types import ProviderSpec, ScriptTurn, ToolCall
 
@@ -179,8 +180,10 @@ async def test_an_execution_whose_events_pass_the_carry_limit_continues_as_new(
     )
     try:
         async with build_worker(env.client, orch_settings, TranscriptStore(seeded)):
-            run_id, result = await run_agent(env.client, orch_settings, spec, "go")
+            # Followed while it runs, so its token deltas are sent (nobody watching, none are).
+            run_id = await start_agent(env.client, orch_settings, spec, "go")
             items = [item async for item in run_events(env.client, run_id)]
+            result = await env.client.get_workflow_handle_for(AgentRun.run, run_id).result()
         assert result.status == "completed" and result.steps == steps
         inputs = await inputs_of_chain(env.client, run_id)
         assert len(inputs) >= 2, len(inputs)

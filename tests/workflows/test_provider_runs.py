@@ -149,9 +149,10 @@ async def test_the_answer_streams_as_deltas_before_it_completes(
     fake_provider.queue_reply(FakeReply(text=answer, chunk_delay=0.05))
     spec = demo_spec(seeded, provider=provider(fake_provider, kind), model="m")
     run_id = await start_agent(temporal_client, orch_settings, spec, "What is 12*7?")
+    # Followed while it runs: a run nobody follows sends no deltas (test_deltas_when_watched.py).
+    events = await events_of(temporal_client, run_id, deltas=True)
     result = await temporal_client.get_workflow_handle_for(AgentRun.run, run_id).result()
 
-    events = await events_of(temporal_client, run_id, deltas=True)
     types = [e["type"] for e in events]
     deltas = [e["data"] for e in events if e["type"] == "llm.delta"]
     assert len(deltas) > 1 and "".join(d["text"] for d in deltas) == result.answer == answer

@@ -48,6 +48,8 @@ EXPECTED = {
     "tool_errors",
     "tool_error_fails_run",
     "spec_by_reference",
+    "deltas_unwatched",
+    "deltas_watched",
 }
 
 
