@@ -116,6 +116,7 @@ class Variant:
     history: dict[int, int] = field(default_factory=dict)
     runs_per_s: float = 0.0
     cpu_ms_per_step: float = 0.0
+    errors: list[str] = field(default_factory=list)
 
     async def run(self, steps: int) -> str:
         began = time.perf_counter()
@@ -124,7 +125,12 @@ class Variant:
         return workflow_id
 
     async def history_bytes(self, steps: int) -> None:
-        workflow_id = await self.start(steps)
+        try:
+            workflow_id = await self.start(steps)
+        except Exception as exc:  # a peer that cannot go that far: reported, not fatal
+            cause = exc.__cause__ or exc
+            self.errors.append(f"{steps} steps: {type(cause).__name__}: {cause}"[:300])
+            return
         described = await self.client.get_workflow_handle(workflow_id).describe()
         self.history[steps] = described.raw_description.workflow_execution_info.history_size_bytes
 
@@ -376,6 +382,9 @@ def report(variants: list[Variant], runs: int) -> None:
         if variant.runs_per_s:
             line += f" | {variant.runs_per_s:10.1f} {variant.cpu_ms_per_step:11.1f}"
         print(line)
+    for variant in variants:
+        for error in variant.errors:
+            print(f"{variant.name} failed at {error}")
     print(
         "ms/run: from the start request (orch: POST /v1/runs) to the result; ratio: median over "
         "the floor's; hist: historySizeBytes of one run; runs/s: "

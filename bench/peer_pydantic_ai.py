@@ -10,11 +10,13 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     import pai_agent
+    from pydantic_ai import UsageLimits
 
 
 @workflow.defn
 class PydanticAIRun:
     @workflow.run
     async def run(self, prompt: str) -> str:
-        result = await pai_agent.AGENT.run(prompt)
+        # The default request_limit (50) would stop the 200-step run.
+        result = await pai_agent.AGENT.run(prompt, usage_limits=UsageLimits(request_limit=1000))
         return str(result.output)
