@@ -1,11 +1,11 @@
-"""What our agent loop costs on top of Temporal itself.
+"""What the agent loop alone costs on top of Temporal: a scripted model, so no HTTP and no SDK.
 
 Runs a scripted agent (3 tool steps, then an answer: 4 model calls and 3 tool calls) many times on
 the embedded dev server, and, interleaved with it in the same run, a bare workflow making the same
 activity hops with trivial activities and no project code: the floor. Prints the median time per
 agent step of each and their ratio.
 
-    python bench/overhead.py [--runs 30]
+    python bench/overhead_scripted.py [--runs 30]
 """
 
 from __future__ import annotations
