@@ -35,9 +35,15 @@ contracts: $(VENV)/.installed
 unit: $(VENV)/.installed
 	$(BIN)/pytest -q
 
+# The benchmarks' peers (OpenAI Agents SDK, Pydantic AI): the `bench` extra, only for `make bench`.
+$(VENV)/.bench-installed: pyproject.toml | $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $@
+
 ## The benchmarks (they print the figures the README quotes).
-bench: $(VENV)/.installed
-	$(BIN)/python bench/overhead.py
+bench: $(VENV)/.bench-installed
+	PYTHONPATH=. $(BIN)/python bench/overhead.py
+	$(BIN)/python bench/overhead_scripted.py
 	PYTHONPATH=. $(BIN)/python bench/stream_latency.py
 	PYTHONPATH=. $(BIN)/python bench/llm_clients.py
 

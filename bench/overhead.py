@@ -1,114 +1,432 @@
-"""What our agent loop costs on top of Temporal itself.
+"""What orch costs on the path users take, next to a bare Temporal workflow and two peers.
 
-Runs a scripted agent (3 tool steps, then an answer: 4 model calls and 3 tool calls) many times on
-the embedded dev server, and, interleaved with it in the same run, a bare workflow making the same
-activity hops with trivial activities and no project code: the floor. Prints the median time per
-agent step of each and their ratio.
+Every variant runs the same agent: N-1 steps where the model asks for the calculator, then an
+answer (N model calls, N-1 tool calls), against one local fake model server (the tests' fake
+OpenAI-wire server, in its own process: bench/fake_model.py), on one embedded dev server.
 
-    python bench/overhead.py [--runs 30]
+- floor: a bare temporalio workflow, no framework: an activity that posts the conversation to
+  the model with httpx, a tool activity (bench/floor.py `BareAgentLoop`);
+- openai-agents: the OpenAI Agents SDK through Temporal's plugin, model calls as the plugin's
+  activities, the calculator a function tool run as an activity (bench/peer_openai_agents.py);
+- pydantic-ai: Pydantic AI's durable agent (`TemporalDurability`), model requests and the tool
+  as activities (bench/peer_pydantic_ai.py);
+- orch: the real API in a subprocess (`orch api`), the run started with `POST /v1/runs` on an
+  agent whose provider is an `openai_compatible` row pointing at the fake server, the real SDK
+  streaming as in production, the worker in this process; the result awaited with the Temporal
+  handle's `result()`.
+
+The peers need the `bench` extra (`pip install -e '.[bench]'`); without it they are left out.
+All workers live in this process, the API and the model server do not. Runs are interleaved
+variant by variant. Prints ms/run (median, p90) at 3 and 12 steps with the ratio to the floor,
+history bytes per run (the server's historySizeBytes) at 3, 12 and 200 steps, runs/s with 50
+runs in flight, and this process's CPU time per step during those.
+
+    python bench/overhead.py [--runs 20] [--quick] [--no-peers]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import secrets
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
-from dataclasses import replace
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
-from floor import BareLoop, bare_model, bare_tool  # noqa: E402  (bench/ is the script's folder)
-from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+for folder in (str(BENCH), str(REPO)):
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
 
-from config_store.agents import snapshot_agent
-from config_store.db import make_engine, make_session_factory
-from config_store.migrate import upgrade
-from config_store.transcript import TranscriptStore
-from core.settings import Settings
-from services.seed import load_config_file
-from temporal.client import SEARCH_ATTRIBUTES
-from temporal.devserver import dev_server_extra_args, temporal_binary
-from temporal.runs import start_run
-from temporal.worker import build_worker
-from workflows.agent_run import AgentRun
-from workflows.types import ScriptTurn, ToolCall
+import httpx  # noqa: E402
+from floor import BareAgentLoop, FloorModel, ModelCall, floor_tool  # noqa: E402
+from temporalio.client import Client  # noqa: E402
+from temporalio.testing import WorkflowEnvironment  # noqa: E402
+from temporalio.worker import Worker  # noqa: E402
 
-REPO = Path(__file__).resolve().parent.parent
-TOOL_STEPS = 3
-STEPS = TOOL_STEPS + 1
+from config_store.db import make_engine, make_session_factory  # noqa: E402
+from config_store.migrate import upgrade  # noqa: E402
+from config_store.transcript import TranscriptStore  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from services.seed import load_config_file  # noqa: E402
+from temporal.client import SEARCH_ATTRIBUTES  # noqa: E402
+from temporal.devserver import dev_server_extra_args, temporal_binary  # noqa: E402
+from temporal.worker import build_worker  # noqa: E402
+from workflows.agent_run import AgentRun  # noqa: E402
+
+AGENT = "bench"
+KEY_ENV = "BENCH_MODEL_KEY"
+CONCURRENT = 50
+CONCURRENT_STEPS = 3
+# A stuck run (e.g. a workflow task failing again and again) fails the benchmark, not hangs it.
+RUN_TIMEOUT = timedelta(seconds=float(os.environ.get("BENCH_RUN_TIMEOUT_S", "300")))
+
+CONFIG = """
+providers:
+  - name: fake
+    kind: openai_compatible
+    base_url: {base_url}
+    api_key_env: {key_env}
+    default_model: m
+tools:
+  - name: calculator
+    kind: calculator
+    description: Evaluate an arithmetic expression and return the result.
+    parameters:
+      type: object
+      properties:
+        expression: {{type: string}}
+      required: [expression]
+agents:
+  - name: {agent}
+    provider: fake
+    model: m
+    system_prompt: Use the calculator for arithmetic. Answer briefly.
+    tools: [calculator]
+    max_steps: 250
+"""
 
 
-async def main(runs: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
+def peers_installed() -> bool:
+    try:
+        import agents  # noqa: F401
+        import pydantic_ai.durable_exec.temporal  # noqa: F401
+        import temporalio.openai_agents  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@dataclass
+class Variant:
+    name: str
+    client: Client
+    start: Callable[[int], Awaitable[str]]  # steps -> workflow id, once the run is done
+    times: dict[int, list[float]] = field(default_factory=dict)
+    history: dict[int, int] = field(default_factory=dict)
+    runs_per_s: float = 0.0
+    cpu_ms_per_step: float = 0.0
+    errors: list[str] = field(default_factory=list)
+    other_cpu: Callable[[], float] | None = None  # CPU seconds of another process it uses
+    other_cpu_ms_per_step: float | None = None
+
+    async def run(self, steps: int) -> str:
+        began = time.perf_counter()
+        workflow_id = await self.start(steps)
+        self.times.setdefault(steps, []).append(time.perf_counter() - began)
+        return workflow_id
+
+    async def history_bytes(self, steps: int) -> None:
+        try:
+            workflow_id = await self.start(steps)
+        except Exception as exc:  # a peer that cannot go that far: reported, not fatal
+            cause = exc.__cause__ or exc
+            self.errors.append(f"{steps} steps: {type(cause).__name__}: {cause}"[:300])
+            return
+        described = await self.client.get_workflow_handle(workflow_id).describe()
+        self.history[steps] = described.raw_description.workflow_execution_info.history_size_bytes
+
+    async def throughput(self) -> None:
+        other = self.other_cpu() if self.other_cpu else 0.0
+        cpu, began = time.process_time(), time.perf_counter()
+        await asyncio.gather(*(self.start(CONCURRENT_STEPS) for _ in range(CONCURRENT)))
+        wall, cpu = time.perf_counter() - began, time.process_time() - cpu
+        steps = CONCURRENT * CONCURRENT_STEPS
+        self.runs_per_s = CONCURRENT / wall
+        self.cpu_ms_per_step = cpu * 1000 / steps
+        if self.other_cpu:
+            self.other_cpu_ms_per_step = (self.other_cpu() - other) * 1000 / steps
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def start_model_server() -> tuple[subprocess.Popen[str], str]:
+    server = subprocess.Popen(
+        [sys.executable, str(BENCH / "fake_model.py")], stdout=subprocess.PIPE, text=True
+    )
+    assert server.stdout is not None
+    return server, server.stdout.readline().strip()
+
+
+async def wait_healthy(http: httpx.AsyncClient, api: subprocess.Popen[bytes]) -> None:
+    for _ in range(300):
+        try:
+            if (await http.get("/healthz")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if api.poll() is not None:
+            raise RuntimeError("the API process exited")
+        await asyncio.sleep(0.1)
+    raise RuntimeError("the API did not answer /healthz")
+
+
+async def bench(
+    runs: int,
+    *,
+    peers: bool,
+    step_counts: tuple[int, ...] = (3, 12),
+    history_steps: tuple[int, ...] = (3, 12, 200),
+    peer_history_steps: tuple[int, ...] = (3, 12, 200),
+    throughput: bool = True,
+    warmup: int = 2,
+) -> list[Variant]:
+    """Run the benchmark, return its variants with their figures."""
+    os.environ[KEY_ENV] = "k"
+    os.environ.setdefault("OPENAI_AGENTS_DISABLE_TRACING", "1")
+    model_server, base_url = start_model_server()
+    async with AsyncExitStack() as stack:
+        stack.callback(model_server.wait, 10)
+        stack.callback(model_server.terminate)
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
         url = f"sqlite:///{tmp}/bench.db"
         upgrade(url)
         factory = make_session_factory(make_engine(url))
-        load_config_file(factory, REPO / "examples" / "config.yaml")
-        with factory() as session:
-            demo = snapshot_agent(session, "demo")
-        calc = ToolCall(id="c", name="calculator", arguments={"expression": "12*7"})
-        spec = replace(
-            demo, script=(ScriptTurn(tool_calls=(calc,)),) * TOOL_STEPS + (ScriptTurn(text="84"),)
-        )
-        settings = Settings(database_url=url, workspace_dir=Path(tmp) / "ws")
+        config = Path(tmp) / "bench.yaml"
+        config.write_text(CONFIG.format(base_url=base_url, key_env=KEY_ENV, agent=AGENT))
+        load_config_file(factory, config)
+
         env = await WorkflowEnvironment.start_local(
             dev_server_existing_path=str(temporal_binary()),
             search_attributes=SEARCH_ATTRIBUTES,
             dev_server_extra_args=dev_server_extra_args(),
         )
+        stack.push_async_callback(env.shutdown)
+        target = env.client.service_client.config.target_host
+        queue = f"bench-orch-{uuid.uuid4().hex}"
+        token = secrets.token_hex(32)
+        port = 18000 + os.getpid() % 1000
+        api = subprocess.Popen(
+            [sys.executable, "-m", "orch.cli", "api"],
+            env={
+                **os.environ,
+                "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+                "DATABASE_URL": url,
+                "TEMPORAL_ADDRESS": target,
+                "TEMPORAL_TASK_QUEUE": queue,
+                "API_PORT": str(port),
+                "ORCH_ADMIN_TOKEN": token,
+            },
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        stack.callback(api.wait, 30)
+        stack.callback(api.terminate)
+        http = await stack.enter_async_context(
+            httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{port}",
+                timeout=60,
+                limits=httpx.Limits(max_connections=CONCURRENT + 10),
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        )
+        await wait_healthy(http, api)
+
+        settings = Settings(database_url=url, workspace_dir=Path(tmp) / "ws")
         client = env.client
-        queue = f"bench-{uuid.uuid4().hex}"
-        bare_queue = f"bare-{uuid.uuid4().hex}"
-        agent_times: list[float] = []
-        bare_times: list[float] = []
-        try:
-            agent_worker = build_worker(
-                client, settings, TranscriptStore(factory), task_queue=queue
-            )
-            bare_worker = Worker(
+        await stack.enter_async_context(
+            build_worker(client, settings, TranscriptStore(factory), task_queue=queue)
+        )
+
+        async def orch(steps: int) -> str:
+            response = await http.post("/v1/runs", json={"agent": AGENT, "input": f"steps={steps}"})
+            response.raise_for_status()
+            run_id: str = response.json()["run_id"]
+            handle = client.get_workflow_handle_for(AgentRun.run, run_id)
+            result = await asyncio.wait_for(handle.result(), RUN_TIMEOUT.total_seconds())
+            assert result.steps == steps and result.status == "completed", result
+            return run_id
+
+        floor_queue = f"bench-floor-{uuid.uuid4().hex}"
+        floor_model = FloorModel()
+        stack.push_async_callback(floor_model.http.aclose)
+        await stack.enter_async_context(
+            Worker(
                 client,
-                task_queue=bare_queue,
-                workflows=[BareLoop],
-                activities=[bare_model, bare_tool],
+                task_queue=floor_queue,
+                workflows=[BareAgentLoop],
+                activities=[floor_model.call, floor_tool],
             )
-            async with agent_worker, bare_worker:
+        )
 
-                async def agent_run() -> float:
-                    run_id = f"bench-{uuid.uuid4().hex}"
-                    began = time.perf_counter()
-                    await start_run(client, task_queue=queue, run_id=run_id, agent=spec, input="go")
-                    result = await client.get_workflow_handle_for(AgentRun.run, run_id).result()
-                    assert result.steps == STEPS, result
-                    return time.perf_counter() - began
+        async def floor(steps: int) -> str:
+            workflow_id = f"floor-{uuid.uuid4().hex}"
+            done = await client.execute_workflow(
+                BareAgentLoop.run,
+                ModelCall(base_url, steps, 0),
+                id=workflow_id,
+                task_queue=floor_queue,
+                execution_timeout=RUN_TIMEOUT,
+            )
+            assert done == steps, done
+            return workflow_id
 
-                async def bare_run() -> float:
-                    began = time.perf_counter()
-                    await client.execute_workflow(
-                        BareLoop.run, STEPS, id=f"bare-{uuid.uuid4().hex}", task_queue=bare_queue
-                    )
-                    return time.perf_counter() - began
+        variants = [Variant("floor", client, floor)]
+        if peers:
+            variants += await start_peers(stack, target, base_url)
+        variants.append(Variant("orch", client, orch, other_cpu=lambda: cpu_seconds(api.pid)))
 
-                for _ in range(3):  # warm-up
-                    await agent_run()
-                    await bare_run()
-                for _ in range(runs):
-                    agent_times.append(await agent_run())
-                    bare_times.append(await bare_run())
-        finally:
-            await env.shutdown()
+        for _ in range(warmup):
+            for variant in variants:
+                await variant.run(3)
+        for variant in variants:
+            variant.times.clear()
+        for _ in range(runs):
+            for steps in step_counts:
+                for variant in variants:
+                    await variant.run(steps)
+        for steps in history_steps:
+            for variant in variants:
+                if variant.name in ("floor", "orch") or steps in peer_history_steps:
+                    await variant.history_bytes(steps)
+        if throughput:
+            for variant in variants:
+                await api_idle()
+                await variant.throughput()
+        await http.aclose()
+    return variants
 
-    agent_step = statistics.median(agent_times) / STEPS * 1000
-    bare_step = statistics.median(bare_times) / STEPS * 1000
-    print(f"runs: {runs} of each, {STEPS} steps a run ({TOOL_STEPS} with a tool call)")
-    print(f"agent step, median:  {agent_step:6.1f} ms")
-    print(f"floor step, median:  {bare_step:6.1f} ms  (bare workflow, same activity hops)")
-    print(f"ratio: {agent_step / bare_step:.2f}  (target <= 1.5)")
+
+async def api_idle() -> None:
+    await asyncio.sleep(1)  # let the previous variant's stragglers settle
+
+
+async def start_peers(stack: AsyncExitStack, target: str, base_url: str) -> list[Variant]:
+    import pai_agent
+    import peer_openai_agents as oa
+    from peer_pydantic_ai import PydanticAIRun
+    from pydantic_ai.durable_exec.temporal import AgentPlugin, PydanticAIPlugin
+
+    oa_client = await Client.connect(target, plugins=[oa.plugin(base_url)])  # type: ignore[list-item]
+    oa_queue = f"bench-oa-{uuid.uuid4().hex}"
+    await stack.enter_async_context(
+        Worker(
+            oa_client,
+            task_queue=oa_queue,
+            workflows=[oa.OpenAIAgentsRun],
+            activities=[oa.calculator],
+        )
+    )
+
+    async def openai_agents(steps: int) -> str:
+        workflow_id = f"oa-{uuid.uuid4().hex}"
+        answer = await oa_client.execute_workflow(
+            oa.OpenAIAgentsRun.run,
+            f"steps={steps}",
+            id=workflow_id,
+            task_queue=oa_queue,
+            execution_timeout=RUN_TIMEOUT,
+        )
+        assert answer == "42", answer
+        return workflow_id
+
+    agent = pai_agent.build_agent(base_url)
+    pai_client = await Client.connect(target, plugins=[PydanticAIPlugin()])
+    pai_queue = f"bench-pai-{uuid.uuid4().hex}"
+    await stack.enter_async_context(
+        Worker(
+            pai_client,
+            task_queue=pai_queue,
+            workflows=[PydanticAIRun],
+            plugins=[AgentPlugin(agent)],
+        )
+    )
+
+    async def pydantic_ai(steps: int) -> str:
+        workflow_id = f"pai-{uuid.uuid4().hex}"
+        answer = await pai_client.execute_workflow(
+            PydanticAIRun.run,
+            f"steps={steps}",
+            id=workflow_id,
+            task_queue=pai_queue,
+            execution_timeout=RUN_TIMEOUT,
+        )
+        assert answer == "42", answer
+        return workflow_id
+
+    return [
+        Variant("openai-agents", oa_client, openai_agents),
+        Variant("pydantic-ai", pai_client, pydantic_ai),
+    ]
+
+
+def p90(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, int(len(ordered) * 0.9 + 0.5) - 1)]
+
+
+def report(variants: list[Variant], runs: int) -> None:
+    floor = variants[0]
+    step_counts = sorted(floor.times)
+    history_steps = sorted(floor.history)
+    print(f"{runs} interleaved runs of each variant and size; N steps: N model calls, N-1 tools")
+    head = f"{'variant':<14}"
+    for steps in step_counts:
+        head += f" | {f'{steps} steps ms':>12} {'p90':>5} {'ratio':>5}"
+    head += " |" + "".join(f" {f'hist B {steps}':>11}" for steps in history_steps)
+    head += f" | {f'runs/s @{CONCURRENT}':>10} {'CPU ms/step':>11}"
+    print(head)
+    for variant in variants:
+        line = f"{variant.name:<14}"
+        for steps in step_counts:
+            times = variant.times.get(steps, [])
+            if not times:
+                line += f" | {'-':>12} {'-':>5} {'-':>5}"
+                continue
+            median = statistics.median(times) * 1000
+            ratio = median / (statistics.median(floor.times[steps]) * 1000)
+            line += f" | {median:12.0f} {p90(times) * 1000:5.0f} {ratio:5.2f}"
+        line += " |" + "".join(f" {variant.history.get(steps, '-'):>11}" for steps in history_steps)
+        if variant.runs_per_s:
+            line += f" | {variant.runs_per_s:10.1f} {variant.cpu_ms_per_step:11.1f}"
+        print(line)
+    for variant in variants:
+        if variant.other_cpu_ms_per_step is not None:
+            print(
+                f"{variant.name}: its API process used {variant.other_cpu_ms_per_step:.1f} CPU "
+                "ms per step more during the runs/s figure (not in the CPU column)"
+            )
+        for error in variant.errors:
+            print(f"{variant.name} failed at {error}")
+    print(
+        "ms/run: from the start request (orch: POST /v1/runs) to the result; ratio: median over "
+        "the floor's; hist: historySizeBytes of one run; runs/s: "
+        f"{CONCURRENT} runs of {CONCURRENT_STEPS} steps started at once; CPU ms/st: this "
+        "process's CPU (all workers and the clients; not the API or the model server) over "
+        "those runs, per step"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument(
+        "--quick", action="store_true", help="3 runs, no 200-step histories for the peers"
+    )
+    parser.add_argument("--no-peers", action="store_true", help="only the floor and orch")
+    args = parser.parse_args()
+    peers = not args.no_peers and peers_installed()
+    if not peers and not args.no_peers:
+        print("the peers need the bench extra (pip install -e '.[bench]'): floor and orch only")
+    runs = 3 if args.quick else args.runs
+    peer_history = (3, 12) if args.quick else (3, 12, 200)
+    variants = asyncio.run(bench(runs, peers=peers, peer_history_steps=peer_history))
+    report(variants, runs)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=30)
-    asyncio.run(main(parser.parse_args().runs))
+    main()

@@ -29,6 +29,7 @@ NAMED_EXCEPTIONS = {
     "support": "fixtures and helpers the tests share",
     "fakes": "real servers that stand in for outside services",
     "histories": "recorded workflow histories, replayed by tests/workflows/test_replay.py",
+    "bench": "smoke runs of the benchmarks in bench/, so that they cannot rot",
 }
 # Directly in tests/: the checks of the whole tree (this layout, the import contracts).
 TOP_LEVEL_FILES = {"__init__.py", "conftest.py", "test_layout.py", "test_contracts.py"}
