@@ -46,6 +46,8 @@ bench: $(VENV)/.bench-installed
 	$(BIN)/python bench/overhead_scripted.py
 	PYTHONPATH=. $(BIN)/python bench/stream_latency.py
 	PYTHONPATH=. $(BIN)/python bench/llm_clients.py
+	PYTHONPATH=. $(BIN)/python bench/start_path.py
+	PYTHONPATH=. $(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache orchestrator.db .orch

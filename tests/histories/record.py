@@ -31,8 +31,8 @@ from temporalio.worker import Replayer
 
 from config_store import call_ledger
 from temporal.runs import start_run
-from tests.fakes.provider_server import FakeProviderServer, FakeReply
-from tests.support.runs import demo_spec, events_of, guarded
+from tests.fakes.provider_server import FakeProviderServer, FakeReply, FakeToolCall
+from tests.support.runs import demo_spec, events_of, guarded, patch_markers
 from workflows.agent_run import AgentRun
 from workflows.carried_stream import PUBLISH_SIGNAL
 from workflows.types import (
@@ -366,6 +366,33 @@ async def test_deltas_when_watched(
         )
         await save(temporal_client, scenario, handle.id)
     assert signal_counts[0] == 0 < signal_counts[1]
+
+
+@pytest.mark.usefixtures("worker")
+async def test_streamed_by_reference(
+    fake_provider: FakeProviderServer,
+    temporal_client: Client,
+    orch_settings: Any,
+    seeded: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The patches together, as a run started now has them: the spec by reference and token
+    deltas for a follower; a streamed tool call, then a streamed answer."""
+    monkeypatch.setenv(KEY_ENV, "sk-record-not-a-secret")
+    fake_provider.queue_tool_calls(
+        [FakeToolCall("calculator", {"expression": "6*7"})], wire="openai"
+    )
+    answer = "It is 42, streamed by reference."
+    fake_provider.queue_reply(FakeReply(text=answer, chunk_delay=0.03), wire="openai")
+    spec = demo_spec(seeded, provider=fake_openai(fake_provider), model="gpt-stream")
+    handle = await start(temporal_client, orch_settings, "streamed_by_reference", spec, "6*7?")
+    events = await events_of(temporal_client, handle.id, deltas=True)
+    assert "".join(e["data"]["text"] for e in events if e["type"] == "llm.delta") == answer
+    result = await handle.result()
+    assert result.answer == answer and result.tool_calls == 1
+    markers = patch_markers(await handle.fetch_history())
+    assert {"spec-by-reference", "deltas-when-watched"} <= set(markers), markers
+    await save(temporal_client, "streamed_by_reference", handle.id)
 
 
 @pytest.mark.usefixtures("worker")

@@ -50,6 +50,7 @@ EXPECTED = {
     "spec_by_reference",
     "deltas_unwatched",
     "deltas_watched",
+    "streamed_by_reference",
 }
 
 
