@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from openai.types.completion_usage import CompletionUsage, PromptTokensDetails
 
 from activities.llm.openai_provider import OpenAIProvider, parse_usage
@@ -166,3 +169,45 @@ def test_usage_without_cache_details() -> None:
     )
     assert parse_usage(empty_details) == Usage(input_tokens=30, output_tokens=3)
     assert parse_usage(None) == Usage()
+
+
+async def test_the_body_posted_is_the_one_the_sdks_create_would_send(
+    fake_provider: FakeProviderServer,
+) -> None:
+    """The provider posts its JSON body itself (skipping `create`'s costly transform): the
+    server gets what `chat.completions.create` sends, streamed or not, with tool calls, tool
+    results and both token limits."""
+    history = (
+        TranscriptMessage(role="user", text="What is 12*7?"),
+        TranscriptMessage(
+            role="assistant",
+            text="",
+            tool_calls=(ToolCall(id="c1", name="calculator", arguments={"expression": "12*7"}),),
+        ),
+        TranscriptMessage(role="tool", text="84", tool_call_id="c1"),
+    )
+    for kind in ("openai", "openai_compatible"):
+        spec = replace(openai_spec(fake_provider.openai_base_url), kind=kind)
+        for streamed in (False, True):
+            fake_provider.reset()
+            fake_provider.queue_text("84.")
+            fake_provider.queue_text("84.")
+            sent = replace(request(spec, *history), temperature=0.2)
+            if streamed:
+                sent = replace(sent, on_delta=lambda _text: None)
+            async with OpenAIProvider(spec, API_KEY) as provider:
+                await provider.complete(sent)
+                params = provider._params(sent)
+                extra: dict[str, Any] = (
+                    {"stream": True, "stream_options": {"include_usage": True}}
+                    if streamed
+                    else {"stream": False}
+                )
+                created = await provider._client.chat.completions.create(**params, **extra)
+                if streamed:
+                    async for _chunk in created:  # type: ignore[union-attr]
+                        pass
+            ours, sdks = fake_provider.requests
+            # `create` also sends "stream": false for a plain call; leaving it out means the same.
+            assert {"stream": False, **ours.json} == sdks.json, (kind, streamed)
+            assert ours.headers["authorization"] == sdks.headers["authorization"]
