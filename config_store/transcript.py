@@ -76,11 +76,15 @@ class TranscriptStore:
                 return [stored[seq] for seq in wanted]
         raise RuntimeError(f"could not append to the transcript of {run_id!r}")  # unreachable
 
-    def read(self, run_id: str, upto: int | None = None) -> list[tuple[int, dict[str, Any]]]:
-        """Entries ordered by seq, only those with seq < `upto` when given."""
+    def read(
+        self, run_id: str, upto: int | None = None, start: int = 0
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """Entries ordered by seq, only those with `start` <= seq (< `upto` when given)."""
         stmt = select(TranscriptEntry.seq, TranscriptEntry.body).where(
             TranscriptEntry.run_id == run_id
         )
+        if start > 0:
+            stmt = stmt.where(TranscriptEntry.seq >= start)
         if upto is not None:
             stmt = stmt.where(TranscriptEntry.seq < upto)
         with self._session_factory() as session:

@@ -20,6 +20,7 @@ from activities.heartbeat import heartbeating
 from activities.llm.base import ModelProvider, ModelRequest
 from activities.llm.clients import ProviderClients
 from activities.llm.deltas import DeltaPublisher
+from activities.llm.prefixes import TranscriptPrefixes
 from activities.llm.pricing import find_price, price
 from activities.llm.structured import check_output, instructions
 from activities.specs import AgentSpecs
@@ -64,6 +65,7 @@ class LlmActivities:
         self._env = env if env is not None else os.environ
         self._clients = clients if clients is not None else ProviderClients()
         self._provider_factory = provider_factory
+        self._prefixes = TranscriptPrefixes()
 
     @asynccontextmanager
     async def _provider(self, spec: ProviderSpec) -> AsyncIterator[ModelProvider]:
@@ -161,13 +163,18 @@ class LlmActivities:
         if input.prelude:
             bodies = [to_body(m) for m in input.prelude]
             self._store.append(input.run_id, input.seq - len(input.prelude), bodies)
-        entries = self._store.read(input.run_id, input.seq + 1)
+        # The messages read by an earlier step of the run on this worker are still true
+        # (activities/llm/prefixes.py): read only the ones after them.
+        known = self._prefixes.get(input.run_id)[: input.seq]
+        entries = self._store.read(input.run_id, input.seq + 1, start=len(known))
         if entries and entries[-1][0] == input.seq:
             return entries[-1][1], ()
-        if len(entries) != input.seq:
+        if len(known) + len(entries) != input.seq:
             # A message the workflow already counted is not in the store yet: try again.
             raise RuntimeError(
-                f"transcript of run {input.run_id} has {len(entries)} messages "
+                f"transcript of run {input.run_id} has {len(known) + len(entries)} messages "
                 f"before position {input.seq}"
             )
-        return None, tuple(from_body(body) for _, body in entries)
+        history = known + tuple(from_body(body) for _, body in entries)
+        self._prefixes.put(input.run_id, history)
+        return None, history
