@@ -1,6 +1,7 @@
 """Running the tools of one model step: concurrently, results in call order, each call an
-activity with its tool's timeout and retries, or a person's approval or answer first (or, for a
-call whose outcome is unknown and whose tool says `on_unknown_outcome: ask`, before a retry)."""
+activity with its tool's timeout and retries (a local one for a quick, pure tool), or a person's
+approval or answer first (or, for a call whose outcome is unknown and whose tool says
+`on_unknown_outcome: ask`, before a retry)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,22 @@ ASK: OnUnknownOutcome = "ask"
 # workflow.patched: a non-idempotent call whose outcome is unknown may wait for a person to
 # approve a retry (its tool's `on_unknown_outcome: ask`). Histories before it never asked.
 ASK_ON_UNKNOWN_OUTCOME = "ask-on-unknown-outcome"
+# workflow.patched: a call of a quick, pure kind runs as a local activity (on the worker that runs
+# the workflow task: no scheduled/started/completed events, no activity task poll, no extra
+# workflow task; one marker instead). Histories before it scheduled a `tool_call` activity.
+LOCAL_PURE_TOOLS = "local-pure-tools"
+# The kinds that compute from their arguments alone, in moments: no side effect, no I/O.
+LOCAL_KINDS = frozenset({"calculator"})
+
+
+def runs_locally(tool: ToolSpec | None) -> bool:
+    """Whether a call of `tool` may run as a local activity (before the patch is asked)."""
+    return (
+        tool is not None
+        and tool.kind in LOCAL_KINDS
+        and tool.idempotent
+        and not tool.requires_approval
+    )
 
 
 class ToolSteps:
@@ -123,30 +140,42 @@ class ToolSteps:
         ask_on_unknown: bool = False,
         retry_unknown: bool = False,
     ) -> ToolOutcome:
-        """The `tool_call` activity, with the tool's timeout and attempts."""
+        """The `tool_call` activity, with the tool's timeout and attempts: a local activity for
+        a call of a quick, pure tool (`runs_locally`), else a normal one."""
         run = self._run
         timeout = timedelta(seconds=tool.timeout_s if tool else 30)
         attempts = tool.retry_attempts if tool else 1
         spec_ref = run.spec_ref()
+        input = ToolCallInput(
+            run_id=run.run_id,
+            seq=seq,
+            step=run.state.steps,
+            call=call,
+            # The activity finds the tool by the call's name in the referenced spec.
+            tool=tool if spec_ref is None else None,
+            ask_on_unknown=ask_on_unknown,
+            retry_unknown=retry_unknown,
+            spec_ref=spec_ref,
+        )
+        retry = RetryPolicy(
+            initial_interval=timedelta(seconds=1), maximum_attempts=max(1, attempts)
+        )
+        # The tool's settings are read before `patched`: only such calls' histories hold it.
+        local = runs_locally(tool) and workflow.patched(LOCAL_PURE_TOOLS)
         try:
+            if local:
+                return await workflow.execute_local_activity_method(
+                    ToolActivities.tool_call,
+                    input,
+                    start_to_close_timeout=timeout,
+                    retry_policy=retry,
+                )
             return await workflow.execute_activity_method(
                 ToolActivities.tool_call,
-                ToolCallInput(
-                    run_id=run.run_id,
-                    seq=seq,
-                    step=run.state.steps,
-                    call=call,
-                    # The activity finds the tool by the call's name in the referenced spec.
-                    tool=tool if spec_ref is None else None,
-                    ask_on_unknown=ask_on_unknown,
-                    retry_unknown=retry_unknown,
-                    spec_ref=spec_ref,
-                ),
+                input,
                 start_to_close_timeout=timeout,
                 heartbeat_timeout=HEARTBEAT_TIMEOUT,
-                retry_policy=RetryPolicy(
-                    initial_interval=timedelta(seconds=1), maximum_attempts=max(1, attempts)
-                ),
+                retry_policy=retry,
             )
         except ActivityError as err:
             if is_cancelled_exception(err):

@@ -1,6 +1,7 @@
 """The drill "promises kept under crashes", as a test: runs whose every step appends to a file
-(write_file), sends a non-idempotent POST and an idempotent GET, while the worker (a real
-`orch worker` process) is SIGKILLed mid-call and restarted, a few times.
+(write_file), sends a non-idempotent POST and an idempotent GET, and calculates (a local activity:
+workflows/tool_steps.py), while the worker (a real `orch worker` process) is SIGKILLed mid-call and
+restarted, a few times.
 
 What must hold: no run is lost; no file effect is doubled (the workspace's effect ledger); the
 POST is never sent twice for one call (the call ledger): a call cut off by a kill is reported to
@@ -58,7 +59,8 @@ def workers(orch_settings: Settings) -> Iterator[Callable[[], WorkerProcess]]:
 def drill_spec(
     seeded: sessionmaker[Session], http_api_server: FakeHttpApiServer, run: int
 ) -> AgentSpec:
-    """Each step: append a line to this run's file, POST a notice, GET a record, at once. More
+    """Each step: append a line to this run's file, POST a notice, GET a record, calculate, at
+    once (the calculator a local activity: its marker in the history the next worker replays). More
     attempts than kills, so that no call runs out of attempts (every kill costs the calls in
     flight one attempt, which then ends by its heartbeat timeout)."""
     attempts = KILLS + 2
@@ -84,6 +86,7 @@ def drill_spec(
             idempotent=True,
             retry_attempts=attempts,
         ),
+        ToolSpec(name="calc", kind="calculator", retry_attempts=attempts),
     )
     turns = []
     for step in range(STEPS):
@@ -95,6 +98,9 @@ def drill_spec(
                     ToolCall(id=f"save-{step}", name="save", arguments=line),
                     ToolCall(id=f"notify-{step}", name="notify", arguments=item),
                     ToolCall(id=f"lookup-{step}", name="lookup", arguments=item),
+                    ToolCall(
+                        id=f"calc-{step}", name="calc", arguments={"expression": f"{run}*10+{step}"}
+                    ),
                 )
             )
         )
@@ -159,7 +165,10 @@ async def test_sigkilled_workers_lose_no_run_double_no_file_and_repeat_no_post(
     unknown: dict[str, list[str]] = {}
     for run_id in run_ids:
         bodies = tool_bodies(seeded, run_id)
-        assert len(bodies) == 3 * STEPS
+        assert len(bodies) == 4 * STEPS
+        run = run_ids.index(run_id)
+        calcs = [b["text"] for b in bodies if b["tool_name"] == "calc"]
+        assert calcs == [str(run * 10 + step) for step in range(STEPS)], bodies
         for body in bodies:
             if not body.get("is_error"):
                 if body["tool_name"] == "notify":  # answered: its one request
@@ -191,7 +200,7 @@ async def test_sigkilled_workers_lose_no_run_double_no_file_and_repeat_no_post(
 
     repeated_gets = sum(count - 1 for count in gets.values())
     print(
-        f"\ndrill: {RUNS} runs x {STEPS} steps x 3 calls, {KILLS} SIGKILLs, {elapsed:.0f} s: "
+        f"\ndrill: {RUNS} runs x {STEPS} steps x 4 calls, {KILLS} SIGKILLs, {elapsed:.0f} s: "
         f"runs lost 0 of {RUNS}; file lines {RUNS * STEPS} written, 0 doubled; "
         f"POST requests {sum(posts.values())} for {RUNS * STEPS} calls, most per call "
         f"{max(posts.values())}, outcome_unknown reported {reported} (of which {reached} had "

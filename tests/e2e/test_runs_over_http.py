@@ -166,18 +166,19 @@ async def test_exported_history_replays_and_a_changed_one_is_refused(
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "replay ok" in ok.stdout
 
-    # A history whose first tool hop was a different activity no longer matches the code.
+    # A history whose first model hop was a different activity no longer matches the code (the
+    # model call: the demo's calculator call is a local activity, no activity task).
     data = json.loads(history.read_text())
     for event in data["events"]:
         attrs = event.get("activityTaskScheduledEventAttributes")
-        if attrs and attrs["activityType"]["name"] == "tool_call":
+        if attrs and attrs["activityType"]["name"] == "llm_step":
             attrs["activityType"]["name"] = "send_email"
             break
     tampered = tmp_path / "tampered.json"
     tampered.write_text(json.dumps(data))
     bad = orch("replay", str(tampered))
     assert bad.returncode != 0
-    assert "send_email" in bad.stdout or "tool_call" in bad.stdout, bad.stdout
+    assert "send_email" in bad.stdout or "llm_step" in bad.stdout, bad.stdout
 
 
 async def test_a_run_ended_from_outside_still_ends_its_stream_with_a_terminal_event(

@@ -159,6 +159,35 @@ async def test_concurrent_tool_calls(
 
 
 @pytest.mark.usefixtures("worker")
+async def test_local_calculator(temporal_client: Client, orch_settings: Any, seeded: Any) -> None:
+    """Under patch `local-pure-tools`: two calculator steps, each call a local activity (a
+    marker, no `tool_call` activity task), then an answer."""
+    script = (
+        ScriptTurn(
+            tool_calls=(ToolCall(id="a", name="calculator", arguments={"expression": "6*7"}),)
+        ),
+        ScriptTurn(
+            tool_calls=(ToolCall(id="b", name="calculator", arguments={"expression": "42+1"}),)
+        ),
+        ScriptTurn(text="43"),
+    )
+    handle = await start(
+        temporal_client, orch_settings, "local_calculator", demo_spec(seeded, script=script), "go"
+    )
+    result = await handle.result()
+    assert result.answer == "43" and (result.steps, result.tool_calls) == (3, 2)
+    history = await handle.fetch_history()
+    assert "local-pure-tools" in patch_markers(history)
+    scheduled = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    ]
+    assert "tool_call" not in scheduled, scheduled
+    await save(temporal_client, "local_calculator", handle.id)
+
+
+@pytest.mark.usefixtures("worker")
 async def test_spec_by_reference(temporal_client: Client, orch_settings: Any, seeded: Any) -> None:
     """Under patch `spec-by-reference`: the activity inputs carry the spec's hash, not the spec
     (a long prompt, many tools); calls by name, concurrent, one the agent lacks."""

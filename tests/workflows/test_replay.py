@@ -51,6 +51,7 @@ EXPECTED = {
     "deltas_unwatched",
     "deltas_watched",
     "streamed_by_reference",
+    "local_calculator",
 }
 
 

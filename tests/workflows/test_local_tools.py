@@ -1,0 +1,213 @@
+"""Quick, pure tool calls (the calculator) run as local activities under the `local-pure-tools`
+patch: no `tool_call` activity task in the history, a local-activity marker instead, and the
+same result, events and transcript as a normal activity gives."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHistory
+from temporalio.testing import ActivityEnvironment
+
+from activities.heartbeat import heartbeating
+from activities.tools import calculator
+from config_store.transcript import TranscriptStore
+from core.settings import Settings
+from tests.support.runs import demo_spec, events_of, patch_markers, run_agent
+from workflows.tool_steps import LOCAL_PURE_TOOLS, runs_locally
+from workflows.types import AgentSpec, ScriptTurn, ToolCall, ToolSpec
+
+pytestmark = pytest.mark.usefixtures("worker")
+
+CALC = ToolCall(id="c", name="calculator", arguments={"expression": "12*7"})
+LOCAL_ACTIVITY_MARKER = "core_local_activity"
+# A 12-step calculator run (11 calls, then an answer) wrote 29,121 history bytes with every call a
+# `tool_call` activity (before the patch), 23,496 with local activities (measured here on the dev
+# server, historySizeBytes). A little room for the dev server's own bookkeeping; the old figure is
+# also checked below against the same run with its calculator not idempotent, which still
+# schedules activities.
+LOCAL_12_STEP_BYTES = 24_500
+
+
+def tool_activities(history: WorkflowHistory) -> list[str]:
+    """The names of the `tool_call` activities the history scheduled."""
+    return [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        and e.activity_task_scheduled_event_attributes.activity_type.name == "tool_call"
+    ]
+
+
+def local_markers(history: WorkflowHistory) -> int:
+    return sum(
+        1
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+        and e.marker_recorded_event_attributes.marker_name == LOCAL_ACTIVITY_MARKER
+    )
+
+
+def looping(spec: AgentSpec, steps: int) -> AgentSpec:
+    script = (ScriptTurn(text="working", tool_calls=(CALC,)),) * (steps - 1) + (
+        ScriptTurn(text="done"),
+    )
+    return replace(spec, script=script, max_steps=steps)
+
+
+async def test_a_calculator_call_runs_as_a_local_activity_with_the_same_result(
+    temporal_client: Client, orch_settings: Settings, seeded: Any
+) -> None:
+    run_id, result = await run_agent(
+        temporal_client, orch_settings, demo_spec(seeded), "What is 12*7?"
+    )
+    assert result.status == "completed" and "84" in result.answer
+    assert (result.steps, result.tool_calls) == (2, 1)
+
+    history = await temporal_client.get_workflow_handle(run_id).fetch_history()
+    assert tool_activities(history) == []
+    assert local_markers(history) == 1
+    assert LOCAL_PURE_TOOLS in patch_markers(history)
+
+    events = await events_of(temporal_client, run_id)
+    assert [e["type"] for e in events] == [
+        "run.started",
+        "step.started",
+        "llm.completed",
+        "tool.started",
+        "tool.completed",
+        "step.started",
+        "llm.completed",
+        "run.completed",
+    ]
+    tool = next(e["data"] for e in events if e["type"] == "tool.completed")
+    assert tool["arguments"] == {"expression": "12*7"}
+    assert (tool["ok"], tool["result"], tool["truncated"]) == (True, "84", False)
+    bodies = [body for _, body in TranscriptStore(seeded).read(run_id)]
+    assert [b["role"] for b in bodies] == ["user", "assistant", "tool", "assistant"]
+    assert (bodies[2]["tool_name"], bodies[2]["text"]) == ("calculator", "84")
+
+
+async def test_a_tool_with_effects_still_runs_as_an_activity_and_records_no_marker(
+    temporal_client: Client, orch_settings: Settings, seeded: Any
+) -> None:
+    write = ToolSpec(name="write_file", kind="write_file")
+    script = (
+        ScriptTurn(
+            tool_calls=(
+                ToolCall(id="w", name="write_file", arguments={"path": "a.txt", "content": "hi"}),
+            )
+        ),
+        ScriptTurn(text="written"),
+    )
+    spec = demo_spec(seeded, tools=(write,), script=script)
+    run_id, result = await run_agent(temporal_client, orch_settings, spec, "go")
+    assert result.answer == "written" and result.tool_errors == 0
+    assert (orch_settings.workspace_dir / "a.txt").read_text() == "hi"
+    history = await temporal_client.get_workflow_handle(run_id).fetch_history()
+    assert tool_activities(history) == ["tool_call"]
+    assert local_markers(history) == 0
+    # The patch is asked only for a call that qualifies.
+    assert LOCAL_PURE_TOOLS not in patch_markers(history)
+
+
+def test_only_an_idempotent_unguarded_calculator_runs_locally() -> None:
+    calc = ToolSpec(name="calculator", kind="calculator")
+    assert runs_locally(calc)
+    assert not runs_locally(replace(calc, idempotent=False))
+    assert not runs_locally(replace(calc, requires_approval=True))
+    assert not runs_locally(None)
+    for kind in ("write_file", "http", "http_request", "ask_user", "agent", "mcp", "read_file"):
+        assert not runs_locally(ToolSpec(name=kind, kind=kind)), kind  # type: ignore[arg-type]
+
+
+async def test_a_local_calculator_call_that_raises_is_retried_then_succeeds(
+    temporal_client: Client,
+    orch_settings: Settings,
+    seeded: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = calculator.evaluate
+    calls: list[str] = []
+
+    def flaky(expression: str) -> calculator.Number:
+        calls.append(expression)
+        if len(calls) == 1:
+            raise RuntimeError("a passing fault")
+        return real(expression)
+
+    monkeypatch.setattr(calculator, "evaluate", flaky)
+    run_id, result = await run_agent(
+        temporal_client, orch_settings, demo_spec(seeded), "What is 12*7?"
+    )
+    assert result.status == "completed" and "84" in result.answer
+    assert result.tool_errors == 0
+    assert calls == ["12*7", "12*7"]
+    history = await temporal_client.get_workflow_handle(run_id).fetch_history()
+    assert tool_activities(history) == [] and local_markers(history) == 1
+    events = await events_of(temporal_client, run_id)
+    tool = next(e["data"] for e in events if e["type"] == "tool.completed")
+    assert (tool["ok"], tool["result"]) == (True, "84")
+
+
+async def test_a_calculator_that_fails_on_every_attempt_gives_the_model_an_error(
+    temporal_client: Client,
+    orch_settings: Settings,
+    seeded: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(expression: str) -> calculator.Number:
+        raise RuntimeError("always broken")
+
+    monkeypatch.setattr(calculator, "evaluate", broken)
+    base = demo_spec(seeded)
+    tools = tuple(replace(t, retry_attempts=2) for t in base.tools)
+    script = (ScriptTurn(tool_calls=(CALC,)), ScriptTurn(text="gave up"))
+    run_id, result = await run_agent(
+        temporal_client, orch_settings, replace(base, tools=tools, script=script), "go"
+    )
+    assert result.status == "completed" and result.answer == "gave up"
+    assert result.tool_errors == 1
+    events = await events_of(temporal_client, run_id)
+    tool = next(e["data"] for e in events if e["type"] == "tool.completed")
+    assert tool["ok"] is False and tool["error_type"] == "tool_error"
+    assert "always broken" in tool["error"]
+
+
+async def test_local_calculator_calls_write_less_history_per_step(
+    temporal_client: Client, orch_settings: Settings, seeded: Any
+) -> None:
+    async def history_bytes(spec: AgentSpec) -> int:
+        run_id, result = await run_agent(temporal_client, orch_settings, spec, "loop")
+        assert result.steps == 12 and result.answer == "done"
+        described = await temporal_client.get_workflow_handle(run_id).describe()
+        return int(described.raw_description.workflow_execution_info.history_size_bytes)
+
+    spec = looping(demo_spec(seeded), 12)
+    # Not idempotent: not local, every call a `tool_call` activity as before the patch.
+    scheduled = replace(spec, tools=tuple(replace(t, idempotent=False) for t in spec.tools))
+    local, remote = await history_bytes(spec), await history_bytes(scheduled)
+    assert local <= LOCAL_12_STEP_BYTES, (local, remote)
+    assert remote - local >= 11 * 400, (local, remote)  # each of the 11 calls saves > 400 B
+
+
+async def test_heartbeating_in_a_local_activity_only_awaits_the_work() -> None:
+    env = ActivityEnvironment()
+    env.info = replace(env.info, is_local=True)
+    beats: list[Any] = []
+    env.on_heartbeat = lambda *details: beats.append(details)
+
+    async def slow() -> str:
+        await asyncio.sleep(0.1)
+        return "done"
+
+    assert await env.run(heartbeating, slow(), 0.01) == "done"
+    assert beats == []
+    # A normal activity heartbeats while it waits.
+    env.info = replace(env.info, is_local=False)
+    assert await env.run(heartbeating, slow(), 0.01) == "done"
+    assert beats
