@@ -30,6 +30,7 @@ from tests.support.auth import AUTH
 from tests.support.runs import demo_spec, start_agent
 from tests.support.sse import read_events
 from workflows.agent_run import AgentRun
+from workflows.carried_stream import CARRY_LIMIT
 from workflows.types import ScriptTurn, ToolCall, Usage
 
 pytestmark = pytest.mark.timeout(150)
@@ -129,8 +130,9 @@ async def test_a_500_step_run_continues_as_new_and_keeps_its_stream_usage_and_tr
         f"largest history {largest / 1e6:.2f} MB"
     )
     assert largest < HISTORY_LIMIT, sizes
-    # Each input carries the events of one execution, not the whole stream.
-    assert max(inputs) < BLOB_LIMIT / 4, inputs
+    # Each input carries the events of one execution, not the whole stream: at most the carry
+    # limit (one step's events past it), beside the spec and the state.
+    assert max(inputs) < CARRY_LIMIT + 200_000 < BLOB_LIMIT, inputs
 
 
 async def test_a_run_whose_carried_stream_outgrows_the_payload_limit_still_completes(
