@@ -26,8 +26,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
 
-from temporalio.plugin import SimplePlugin
-
 from activities.llm.base import ModelProvider
 from activities.llm.registry import (
     ProviderSettings,
@@ -37,6 +35,7 @@ from activities.llm.registry import (
     provider_settings,
 )
 from activities.llm.scripted import ScriptedProvider
+from activities.worker_owned import ClosedWithWorker
 from workflows.types import ProviderSpec
 
 log = logging.getLogger(__name__)
@@ -74,8 +73,10 @@ class _Entry:
         self.retired = False  # its close is under way
 
 
-class ProviderClients:
+class ProviderClients(ClosedWithWorker):
     """A pool of provider SDK clients, for one worker (one event loop)."""
+
+    plugin_name = "orch.provider_clients"
 
     def __init__(self, max_size: int = DEFAULT_MAX_CLIENTS) -> None:
         if max_size < 1:
@@ -165,19 +166,6 @@ class ProviderClients:
             self._retire(entry)
         if self._closing:
             await asyncio.gather(*self._closing, return_exceptions=True)
-
-    @asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
-        """Open for the worker's lifetime; closed when it stops."""
-        try:
-            yield
-        finally:
-            await self.close()
-
-    def worker_plugin(self) -> SimplePlugin:
-        """A Temporal worker plugin that closes the pool after the worker has stopped (after
-        its last activity), whether it is run with `async with` or `run()` + `shutdown()`."""
-        return SimplePlugin("orch.provider_clients", run_context=self.running)
 
 
 async def _close(entry: _Entry) -> None:

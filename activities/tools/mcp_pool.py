@@ -16,17 +16,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from typing import Any
 
 from mcp import ClientSession, MCPError
 from mcp.types import CONNECTION_CLOSED, INTERNAL_ERROR, INVALID_REQUEST, REQUEST_TIMEOUT
-from temporalio.plugin import SimplePlugin
 
 from activities.tools.base import ToolError
 from activities.tools.mcp_client import describe_error, open_session, render_result
 from activities.tools.mcp_spec import McpUnavailable, ResolvedServer, resolve, server_of
+from activities.worker_owned import ClosedWithWorker
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +75,11 @@ class _Connection:
             self._ready.set()
 
 
-class McpPool:
+class McpPool(ClosedWithWorker):
     """Sessions to MCP servers, reused across calls. `env` resolves `${VAR}` in server specs;
     `allow_hosts` (OUTBOUND_ALLOW_HOSTS) names the HTTP servers' hosts that may be non-public."""
+
+    plugin_name = "orch.mcp_pool"
 
     def __init__(self, env: Mapping[str, str], allow_hosts: frozenset[str] = frozenset()) -> None:
         self._env = env
@@ -150,16 +151,3 @@ class McpPool:
         self._connections.clear()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    @asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
-        """Open for the worker's lifetime; closed when it stops."""
-        try:
-            yield
-        finally:
-            await self.close()
-
-    def worker_plugin(self) -> SimplePlugin:
-        """A Temporal worker plugin that closes the pool after the worker has stopped (after
-        its last activity), whether it is run with `async with` or `run()` + `shutdown()`."""
-        return SimplePlugin("orch.mcp_pool", run_context=self.running)
