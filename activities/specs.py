@@ -15,12 +15,10 @@ from collections import OrderedDict
 from datetime import timedelta
 
 from temporalio import activity
-from temporalio.api.common.v1 import WorkflowExecution
-from temporalio.api.enums.v1 import EventType
-from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryRequest
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
+from activities.started import started_event
 from workflows.spec_ref import spec_hash
 from workflows.types import AgentSpec, RunInput
 
@@ -84,20 +82,11 @@ class AgentSpecs:
 async def read_spec(client: Client, workflow_id: str, run_id: str) -> AgentSpec:
     """The agent in the input of execution `run_id` (""; the current one) of the AgentRun
     workflow `workflow_id`: the first event of its history."""
-    request = GetWorkflowExecutionHistoryRequest(
-        namespace=client.namespace,
-        execution=WorkflowExecution(workflow_id=workflow_id, run_id=run_id),
-        maximum_page_size=1,
-    )
-    response = await client.workflow_service.get_workflow_execution_history(
-        request, timeout=READ_TIMEOUT
-    )
-    for event in response.history.events:
-        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
-            payloads = event.workflow_execution_started_event_attributes.input.payloads
-            [value] = await client.data_converter.decode(payloads, [RunInput])
-            if isinstance(value, RunInput):
-                return value.agent
+    started = await started_event(client, workflow_id, run_id, READ_TIMEOUT)
+    if started is not None:
+        [value] = await client.data_converter.decode(started.input.payloads, [RunInput])
+        if isinstance(value, RunInput):
+            return value.agent
     raise ApplicationError(
         f"workflow {workflow_id} (execution {run_id}) has no AgentRun input to read the "
         "agent spec from",

@@ -21,12 +21,12 @@ from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payload, WorkflowExecution
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.workflowservice.v1 import (
-    GetWorkflowExecutionHistoryRequest,
     GetWorkflowExecutionHistoryReverseRequest,
 )
 from temporalio.client import Client
 from temporalio.contrib.workflow_streams import PollResult
 
+from activities.started import started_event
 from workflows.events import LlmDelta
 from workflows.types import EVENTS_TOPIC, RunInput
 
@@ -90,24 +90,15 @@ async def _started(
 ) -> tuple[RunInput | None, str] | None:
     """(input, the run id of the execution it continued, or "") of one execution of the run
     (`execution` "": the current one); None if its history has no start."""
-    request = GetWorkflowExecutionHistoryRequest(
-        namespace=client.namespace,
-        execution=WorkflowExecution(workflow_id=run_id, run_id=execution),
-        maximum_page_size=1,
-    )
-    response = await client.workflow_service.get_workflow_execution_history(
-        request, timeout=timeout
-    )
-    for event in response.history.events:
-        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
-            attributes = event.workflow_execution_started_event_attributes
-            previous = attributes.continued_execution_run_id
-            try:
-                [value] = await client.data_converter.decode(attributes.input.payloads, [RunInput])
-            except Exception:  # a workflow not started by us: nothing to tell
-                return None, previous
-            return (value if isinstance(value, RunInput) else None), previous
-    return None
+    attributes = await started_event(client, run_id, execution, timeout)
+    if attributes is None:
+        return None
+    previous = attributes.continued_execution_run_id
+    try:
+        [value] = await client.data_converter.decode(attributes.input.payloads, [RunInput])
+    except Exception:  # a workflow not started by us: nothing to tell
+        return None, previous
+    return (value if isinstance(value, RunInput) else None), previous
 
 
 async def last_events(
