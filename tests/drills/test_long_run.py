@@ -27,7 +27,7 @@ from temporal.devserver import dev_server_extra_args, temporal_binary
 from temporal.stream import run_events
 from temporal.worker import build_worker
 from tests.support.auth import AUTH
-from tests.support.runs import demo_spec, start_agent
+from tests.support.runs import calculator_steps, demo_spec, start_agent
 from tests.support.sse import read_events
 from workflows.agent_run import AgentRun
 from workflows.carried_stream import CARRY_LIMIT
@@ -70,11 +70,7 @@ async def chain_of(client: Client, workflow_id: str) -> list[ChainRun]:
 async def test_a_500_step_run_continues_as_new_and_keeps_its_stream_usage_and_transcript(
     temporal_client: Client, orch_settings: Settings, seeded: Any, api_url: str
 ) -> None:
-    calc = ToolCall(id="", name="calculator", arguments={"expression": "6*7"})
-    script = (ScriptTurn(text="working", tool_calls=(calc,)),) * (STEPS - 1) + (
-        ScriptTurn(text="done"),
-    )
-    spec = demo_spec(seeded, script=script, max_steps=STEPS)
+    spec = demo_spec(seeded, script=calculator_steps(STEPS, call_id=""), max_steps=STEPS)
     began = time.monotonic()
     run_id = await start_agent(temporal_client, orch_settings, spec, "go")
     async with httpx.AsyncClient(timeout=httpx.Timeout(30, read=60)) as http:

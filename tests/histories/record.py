@@ -14,7 +14,6 @@ the history and replays it once. The demo agent and its guarded variant come fro
 from __future__ import annotations
 
 import asyncio
-import json
 import shutil
 import sys
 from collections.abc import AsyncIterator
@@ -32,7 +31,14 @@ from temporalio.worker import Replayer
 from config_store import call_ledger
 from temporal.runs import start_run
 from tests.fakes.provider_server import FakeProviderServer, FakeReply, FakeToolCall
-from tests.support.runs import demo_spec, events_of, guarded, patch_markers
+from tests.support.runs import (
+    calculator_steps,
+    chain_inputs,
+    demo_spec,
+    events_of,
+    guarded,
+    patch_markers,
+)
 from workflows.agent_run import AgentRun
 from workflows.carried_stream import PUBLISH_SIGNAL
 from workflows.types import (
@@ -626,26 +632,20 @@ class TestContinueAsNew:
     async def test_continue_as_new(
         self, temporal_client: Client, orch_settings: Any, seeded: Any
     ) -> None:
-        calc = ToolCall(id="c", name="calculator", arguments={"expression": "6*7"})
         steps = 6
-        script = (ScriptTurn(text="working", tool_calls=(calc,)),) * (steps - 1) + (
-            ScriptTurn(text="done"),
-        )
-        spec = demo_spec(seeded, script=script, max_steps=steps)
+        spec = demo_spec(seeded, script=calculator_steps(steps), max_steps=steps)
         handle = await start(temporal_client, orch_settings, "continue_as_new", spec, "go")
         result = await handle.result()
         assert result.status == "completed" and result.answer == "done"
         assert result.steps == steps and result.tool_calls == steps - 1
 
-        runs = await chain(temporal_client, handle)
+        runs = await chain_inputs(temporal_client, handle.id)  # oldest first
         print(f"continue_as_new: {len(runs)} runs")
         assert len(runs) == 2, runs
-        continued = history_of_input(
-            await temporal_client.get_workflow_handle(handle.id, run_id=runs[0]).fetch_history()
-        )
+        (first, _), (last, continued) = runs
         assert continued["carry"] is not None and continued["carry"]["steps"] > 0
-        await save(temporal_client, "continue_as_new_first", handle.id, runs[-1])
-        await save(temporal_client, "continue_as_new_continued", handle.id, runs[0])
+        await save(temporal_client, "continue_as_new_first", handle.id, first)
+        await save(temporal_client, "continue_as_new_continued", handle.id, last)
 
     @pytest.mark.timeout(180)
     @pytest.mark.usefixtures("worker")
@@ -654,46 +654,21 @@ class TestContinueAsNew:
     ) -> None:
         """Three executions under the `carry-own-events` patch: the third's input holds the
         second's events only."""
-        calc = ToolCall(id="c", name="calculator", arguments={"expression": "6*7"})
         steps = 11
-        script = (ScriptTurn(text="working", tool_calls=(calc,)),) * (steps - 1) + (
-            ScriptTurn(text="done"),
+        spec = demo_spec(seeded, script=calculator_steps(steps), max_steps=steps)
+        handle = await start(
+            temporal_client, orch_settings, "continue_as_new_own_events", spec, "go"
         )
-        spec = demo_spec(seeded, script=script, max_steps=steps)
-        handle = await start(temporal_client, orch_settings, "continue_as_new", spec, "go")
         result = await handle.result()
         assert result.status == "completed" and result.steps == steps
 
-        runs = (await chain(temporal_client, handle))[::-1]  # oldest first
-        print(f"continue_as_new_own_events: {len(runs)} runs")
-        assert len(runs) >= 3, runs
-        inputs = [
-            history_of_input(
-                await temporal_client.get_workflow_handle(handle.id, run_id=run).fetch_history()
-            )
-            for run in runs[:3]
-        ]
+        chain = await chain_inputs(temporal_client, handle.id)  # oldest first
+        print(f"continue_as_new_own_events: {len(chain)} runs")
+        assert len(chain) >= 3, [run for run, _ in chain]
+        runs = [run for run, _ in chain]
+        inputs = [run_input for _, run_input in chain[:3]]
         second, third = inputs[1]["stream_state"], inputs[2]["stream_state"]
         assert second["base_offset"] == 0
         assert third["base_offset"] == len(second["log"]) > 0
         for name, run in zip(("first", "second", "third"), runs, strict=False):
             await save(temporal_client, f"continue_as_new_own_events_{name}", handle.id, run)
-
-
-async def chain(client: Client, handle: Any) -> list[str]:
-    """The run ids of the workflow's chain of runs, newest first, by each run's link to the run
-    it continued."""
-    runs = [(await handle.describe()).run_id]
-    while True:
-        history = await client.get_workflow_handle(handle.id, run_id=runs[-1]).fetch_history()
-        started = history.events[0].workflow_execution_started_event_attributes
-        if not started.continued_execution_run_id:
-            return runs
-        runs.append(started.continued_execution_run_id)
-
-
-def history_of_input(history: WorkflowHistory) -> dict[str, Any]:
-    """The run's input (RunInput as JSON), from its first event."""
-    payload = history.events[0].workflow_execution_started_event_attributes.input.payloads[0]
-    decoded: dict[str, Any] = json.loads(payload.data)
-    return decoded

@@ -15,7 +15,7 @@ from core.settings import Settings
 from temporal.runs import start_run
 from temporal.stream import run_events
 from workflows.agent_run import AgentRun
-from workflows.types import AgentSpec, RunResult
+from workflows.types import AgentSpec, RunResult, ScriptTurn, ToolCall
 
 
 def demo_spec(seeded: sessionmaker[Session], **changes: Any) -> AgentSpec:
@@ -72,3 +72,24 @@ def patch_markers(history: WorkflowHistory) -> list[str]:
             if "patch-data" in details:
                 ids.append(str(json.loads(details["patch-data"].payloads[0].data)["id"]))
     return ids
+
+
+def calculator_steps(
+    steps: int, *, text: str = "working", call_id: str = "c"
+) -> tuple[ScriptTurn, ...]:
+    """A script of `steps` model calls: a calculator call (6*7) with `text` each, then "done"."""
+    calc = ToolCall(id=call_id, name="calculator", arguments={"expression": "6*7"})
+    return (ScriptTurn(text=text, tool_calls=(calc,)),) * (steps - 1) + (ScriptTurn(text="done"),)
+
+
+async def chain_inputs(client: Client, workflow_id: str) -> list[tuple[str, dict[str, Any]]]:
+    """(run id, input as RunInput JSON) of every execution of the workflow, oldest first, by
+    each one's link to the execution it continued."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    execution = (await client.get_workflow_handle(workflow_id).describe()).run_id
+    while execution:
+        history = await client.get_workflow_handle(workflow_id, run_id=execution).fetch_history()
+        attributes = history.events[0].workflow_execution_started_event_attributes
+        found.append((execution, json.loads(attributes.input.payloads[0].data)))
+        execution = attributes.continued_execution_run_id
+    return found[::-1]

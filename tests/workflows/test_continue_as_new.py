@@ -21,21 +21,20 @@ from temporal.stream import run_events
 from temporal.worker import build_worker
 from tests.fakes.provider_server import FakeProviderServer, FakeToolCall
 from tests.support.auth import AUTH
-from tests.support.runs import demo_spec, events_of, run_agent, start_agent
+from tests.support.runs import (
+    calculator_steps,
+    chain_inputs,
+    demo_spec,
+    events_of,
+    run_agent,
+    start_agent,
+)
 from tests.support.sse import read_events
 from workflows.agent_run import AgentRun
 from workflows.carried_stream import CARRY_LIMIT, PUBLISH_SIGNAL
-from workflows.types import ProviderSpec, ScriptTurn, ToolCall
+from workflows.types import ProviderSpec
 
 pytestmark = pytest.mark.timeout(180)
-
-
-def calculator_steps(steps: int) -> tuple[ScriptTurn, ...]:
-    """A script of `steps` model calls: a calculator call each, then "done"."""
-    calc = ToolCall(id="c", name="calculator", arguments={"expression": "6*7"})
-    return (ScriptTurn(text="working", tool_calls=(calc,)),) * (steps - 1) + (
-        ScriptTurn(text="done"),
-    )
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -96,20 +95,6 @@ def temporal_address(small_history_env: WorkflowEnvironment) -> str:
     return small_history_env.client.service_client.config.target_host
 
 
-async def inputs_of_chain(client: Client, run_id: str) -> list[dict[str, Any]]:
-    """The input (RunInput as JSON) of every execution of the run, oldest first."""
-    inputs: list[dict[str, Any]] = []
-    execution = ""
-    while True:
-        handle = client.get_workflow_handle(run_id, run_id=execution or None)
-        started = (await handle.fetch_history()).events[0]
-        attributes = started.workflow_execution_started_event_attributes
-        inputs.append(json.loads(attributes.input.payloads[0].data))
-        execution = attributes.continued_execution_run_id
-        if not execution:
-            return inputs[::-1]
-
-
 @pytest.mark.usefixtures("worker")
 async def test_each_execution_carries_only_the_events_of_the_one_before_and_readers_get_all(
     small_history_env: WorkflowEnvironment, orch_settings: Settings, seeded: Any, api_url: str
@@ -123,7 +108,7 @@ async def test_each_execution_carries_only_the_events_of_the_one_before_and_read
 
     # The stream is handed on in pieces that follow each other: execution k+1's input holds
     # exactly the events execution k published, none from before.
-    states = [i["stream_state"] for i in await inputs_of_chain(client, run_id)]
+    states = [i["stream_state"] for i in [i for _, i in await chain_inputs(client, run_id)]]
     assert states[0] is None and len(states) >= 4, len(states)
     next_base = 0
     for state in states[1:]:
@@ -185,7 +170,7 @@ async def test_an_execution_whose_events_pass_the_carry_limit_continues_as_new(
             items = [item async for item in run_events(env.client, run_id)]
             result = await env.client.get_workflow_handle_for(AgentRun.run, run_id).result()
         assert result.status == "completed" and result.steps == steps
-        inputs = await inputs_of_chain(env.client, run_id)
+        inputs = [i for _, i in await chain_inputs(env.client, run_id)]
         assert len(inputs) >= 2, len(inputs)
         for carried in inputs[1:]:
             size = len(json.dumps(carried["stream_state"]))
