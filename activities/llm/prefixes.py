@@ -44,12 +44,16 @@ class TranscriptPrefixes:
             return held[0]
 
     def put(self, run_id: str, messages: tuple[TranscriptMessage, ...]) -> None:
-        """Hold `messages`, the run's transcript [0, len(messages))."""
-        size = size_of(messages)
+        """Hold `messages`, the run's transcript [0, len(messages)). When they extend what is
+        held, only the new ones are sized (a step does not walk the whole transcript again)."""
         with self._lock:
             old = self._held.pop(run_id, None)
             if old is not None:
                 self._size -= old[1]
+            if old is not None and len(old[0]) <= len(messages):
+                size = old[1] + size_of(messages[len(old[0]) :])
+            else:
+                size = size_of(messages)
             if size > self._budget:
                 return
             self._held[run_id] = (messages, size)
