@@ -7,6 +7,7 @@ from temporalio.service import TLSConfig
 
 from core.errors import OrchError
 from core.settings import Settings
+from temporal.converter import COMPACT
 from workflows.types import AGENT_NAME
 
 # Custom search attributes the project sets on every run, sub-agents' included (registered by
@@ -48,6 +49,7 @@ async def connect(settings: Settings, *, lazy: bool = False) -> Client:
             api_key=settings.temporal_api_key,
             tls=tls_config(settings),
             lazy=lazy,
+            data_converter=COMPACT,
         )
     except RuntimeError as err:  # the SDK's "Failed client connect: ..."
         raise TemporalUnavailable(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import compileall
+import functools
+import hashlib
 import os
 from collections.abc import Mapping
 from datetime import timedelta
@@ -12,6 +14,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+import activities
 import workflows
 from activities.llm.activity import LlmActivities
 from activities.llm.clients import ProviderClients
@@ -24,6 +27,7 @@ from activities.transcript import TranscriptActivities
 from config_store.db import make_engine, make_session_factory
 from config_store.transcript import TranscriptStore
 from core.settings import Settings, allow_hosts, doc_search_roots
+from temporal.converter import compact
 from temporal.shutdown import InFlight
 from workflows.agent_run import AgentRun
 
@@ -60,6 +64,20 @@ def precompile_workflows() -> None:
     compileall.compile_dir(Path(workflows.__file__).parent, quiet=2)
 
 
+@functools.cache
+def code_build_id() -> str:
+    """The worker's build id: 12 hex digits of a hash of the code it runs (the workflow and
+    activity packages' sources). The SDK's default hashes every loaded module into 32 digits;
+    the id is written into three history events of every step (docs/architecture.md)."""
+    digest = hashlib.sha256()
+    for package in (workflows, activities):
+        root = Path(package.__file__).parent
+        for source in sorted(root.rglob("*.py")):
+            digest.update(source.relative_to(root).as_posix().encode())
+            digest.update(source.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def build_worker(
     client: Client,
     settings: Settings,
@@ -77,6 +95,7 @@ def build_worker(
     provider SDK clients its model steps share (default: a new one); closed when it stops.
     `specs`: the agent specs its activities read by reference (default: a new cache)."""
     settings.workspace_dir.mkdir(parents=True, exist_ok=True)
+    client = compact(client)  # defaults left out of what it writes (temporal/converter.py)
     precompile_workflows()
     environ = env if env is not None else os.environ
     clients = clients if clients is not None else ProviderClients()
@@ -100,6 +119,7 @@ def build_worker(
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_grace_s),
         max_concurrent_activities=settings.worker_max_activities,
         max_cached_workflows=settings.worker_max_cached_runs,
+        build_id=code_build_id(),
         interceptors=[in_flight] if in_flight is not None else [],
         # Close the provider clients and the MCP sessions (stop stdio servers) once the worker
         # has stopped.

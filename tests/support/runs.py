@@ -9,13 +9,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowHistory
+from temporalio.converter import DataConverter
 
 from config_store.agents import snapshot_agent
 from core.settings import Settings
 from temporal.runs import start_run
 from temporal.stream import run_events
 from workflows.agent_run import AgentRun
-from workflows.types import AgentSpec, RunResult, ScriptTurn, ToolCall
+from workflows.types import AgentSpec, RunInput, RunResult, ScriptTurn, ToolCall
 
 
 def demo_spec(seeded: sessionmaker[Session], **changes: Any) -> AgentSpec:
@@ -83,13 +84,17 @@ def calculator_steps(
 
 
 async def chain_inputs(client: Client, workflow_id: str) -> list[tuple[str, dict[str, Any]]]:
-    """(run id, input as RunInput JSON) of every execution of the workflow, oldest first, by
-    each one's link to the execution it continued."""
+    """(run id, input as RunInput JSON, every field written) of every execution of the
+    workflow, oldest first, by each one's link to the execution it continued. (Workers leave
+    out the fields at their defaults, temporal/converter.py: read and written again here with
+    Temporal's default converter, every field is there.)"""
     found: list[tuple[str, dict[str, Any]]] = []
     execution = (await client.get_workflow_handle(workflow_id).describe()).run_id
     while execution:
         history = await client.get_workflow_handle(workflow_id, run_id=execution).fetch_history()
         attributes = history.events[0].workflow_execution_started_event_attributes
-        found.append((execution, json.loads(attributes.input.payloads[0].data)))
+        [value] = await client.data_converter.decode(attributes.input.payloads, [RunInput])
+        full = DataConverter.default.payload_converter.to_payloads([value])[0]
+        found.append((execution, json.loads(full.data)))
         execution = attributes.continued_execution_run_id
     return found[::-1]
