@@ -71,7 +71,7 @@ def code_build_id() -> str:
     the id is written into three history events of every step (docs/architecture.md)."""
     digest = hashlib.sha256()
     for package in (workflows, activities):
-        root = Path(package.__file__).parent
+        root = Path(str(package.__file__)).parent
         for source in sorted(root.rglob("*.py")):
             digest.update(source.relative_to(root).as_posix().encode())
             digest.update(source.read_bytes())
