@@ -7,10 +7,10 @@ export function Page({ title, actions, children }: { title: string; actions?: Re
   }, [title]);
   return (
     <>
-      <header className="page-header">
+      <div className="page-header">
         <h1>{title}</h1>
         {actions ? <div className="page-actions">{actions}</div> : null}
-      </header>
+      </div>
       {children}
     </>
   );
