@@ -4,6 +4,7 @@ import { createMemoryRouter, RouterProvider } from 'react-router';
 import { describe, expect, it } from 'vitest';
 
 import { json, mockFetch } from '../test/fetch';
+import { renderApp } from '../test/render';
 import { routes } from '../routes';
 
 function renderAt(entry: string) {
@@ -22,8 +23,7 @@ describe('the shell', () => {
   });
 
   it('shows the nav, the landmarks and the page for a session', async () => {
-    mockFetch(() => json(200, { token_id: 'tok_1', scope: 'admin' }));
-    renderAt('/agents');
+    renderApp('/agents');
     expect(await screen.findByRole('heading', { level: 1, name: 'Agents' })).toBeInTheDocument();
     const nav = screen.getByRole('navigation', { name: 'Main' });
     const labels = within(nav)
@@ -33,7 +33,7 @@ describe('the shell', () => {
     expect(within(nav).getByRole('link', { name: 'Agents' })).toHaveAttribute('aria-current', 'page');
     expect(screen.getByRole('main')).toHaveAttribute('id', 'main');
     expect(screen.getByRole('link', { name: 'Skip to content' })).toHaveAttribute('href', '#main');
-    expect(screen.getByRole('banner')).toHaveTextContent('tok_1');
+    expect(screen.getByRole('banner')).toHaveTextContent('tok_test (admin)');
   });
 
   it('opens a page from the nav and moves focus to its content', async () => {
