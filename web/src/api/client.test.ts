@@ -57,7 +57,9 @@ describe('ApiError.fromBody', () => {
   });
 
   it('says something in words for a body that is not the API’s', () => {
-    expect(ApiError.fromBody(502, undefined, 'Bad Gateway').message).toBe('The API could not reach a service it needs.');
+    expect(ApiError.fromBody(502, undefined, 'Bad Gateway').message).toBe(
+      'The API could not reach a service it needs.',
+    );
     expect(ApiError.fromBody(418, { nope: 1 }).message).toBe('The API answered 418.');
     expect(ApiError.fromBody(500, '').error).toBe('http_500');
   });

@@ -94,9 +94,7 @@ export class ApiError extends Error {
         fieldErrors[name] = fieldErrors[name] ? `${fieldErrors[name]} ${item.message}` : item.message;
       }
       const count = detail.length;
-      const message =
-        fieldErrors[''] ??
-        (count === 1 ? 'One field needs fixing.' : `${count} fields need fixing.`);
+      const message = fieldErrors[''] ?? (count === 1 ? 'One field needs fixing.' : `${count} fields need fixing.`);
       return new ApiError(status, code, message, fieldErrors);
     }
     return new ApiError(status, code, fallback);

@@ -31,7 +31,9 @@ export function useApi<T>(
       (err: unknown) => {
         if (abort.signal.aborted) return;
         const error =
-          err instanceof ApiError ? err : new ApiError(0, 'client_error', err instanceof Error ? err.message : String(err));
+          err instanceof ApiError
+            ? err
+            : new ApiError(0, 'client_error', err instanceof Error ? err.message : String(err));
         setResult({ state: 'error', data: undefined, error });
       },
     );

@@ -58,10 +58,13 @@ export function RequireSession({ children }: { children: ReactNode }) {
         <div role="alert" className="error-box">
           <h1>The control plane cannot start</h1>
           <p>{check.state === 'failed' ? check.message : 'Unknown state.'}</p>
-          <button type="button" onClick={() => {
+          <button
+            type="button"
+            onClick={() => {
               setCheck({ state: 'checking' });
               setAttempt((n) => n + 1);
-            }}>
+            }}
+          >
             Try again
           </button>
         </div>

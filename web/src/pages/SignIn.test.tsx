@@ -94,6 +94,14 @@ describe('sign-in form', () => {
     expect(urls[0]).not.toContain('orch_from_link');
   });
 
+  it('keeps a + in a linked token', async () => {
+    window.history.replaceState(null, '', '/ui/sign-in#token=a+b%2Fc');
+    const seen = mockFetch(() => json(200, CREATED));
+    renderAt('/sign-in');
+    expect(await screen.findByText('overview page')).toBeInTheDocument();
+    expect(seen[0]?.body).toEqual({ token: 'a+b/c' });
+  });
+
   it('shows the error of a link whose token is refused, with the URL clean', async () => {
     window.history.replaceState(null, '', '/ui/sign-in#token=revoked');
     mockFetch(() => json(401, { error: 'unauthorized', detail: 'revoked' }));

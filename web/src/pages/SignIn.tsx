@@ -13,9 +13,19 @@ import { Field } from '../components/Field';
 export function takeFragmentToken(): string | null {
   const { hash, pathname, search } = window.location;
   if (!hash) return null;
-  const token = new URLSearchParams(hash.slice(1)).get('token');
-  if (token === null) return null;
+  // Not URLSearchParams: it reads '+' as a space, and ORCH_ADMIN_TOKEN may hold one.
+  const part = hash
+    .slice(1)
+    .split('&')
+    .find((item) => item.startsWith('token='));
+  if (part === undefined) return null;
   window.history.replaceState(window.history.state, '', pathname + search);
+  let token = part.slice('token='.length);
+  try {
+    token = decodeURIComponent(token);
+  } catch {
+    /* not percent-encoded: as it is */
+  }
   return token.trim() || null;
 }
 
@@ -69,9 +79,7 @@ export function SignIn() {
     <main id="main" className="center-page">
       <form className="sign-in card" onSubmit={onSubmit} aria-labelledby="sign-in-title" noValidate>
         <h1 id="sign-in-title">Sign in to orch</h1>
-        <p>
-          Paste an API token. It is traded for a session cookie and not kept by this page.
-        </p>
+        <p>Paste an API token. It is traded for a session cookie and not kept by this page.</p>
         <Field
           label="API token"
           name="token"

@@ -29,7 +29,11 @@ describe('axe-core: no serious or critical violations', () => {
   });
 
   it('/sign-in', async () => {
-    render(<RouterProvider router={createMemoryRouter([{ path: '/sign-in', element: <SignIn /> }], { initialEntries: ['/sign-in'] })} />);
+    render(
+      <RouterProvider
+        router={createMemoryRouter([{ path: '/sign-in', element: <SignIn /> }], { initialEntries: ['/sign-in'] })}
+      />,
+    );
     await screen.findByRole('heading', { level: 1, name: 'Sign in to orch' });
     expect(await seriousViolations(document.body)).toEqual([]);
   });

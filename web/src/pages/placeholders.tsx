@@ -77,7 +77,10 @@ export function Tools() {
   return (
     <Page title="Tools">
       <EmptyState title="No tools shown" action={<Link to="/agents">Go to agents</Link>}>
-        <p>Tools are HTTP APIs, workspace files, search, MCP tools and sub-agents that agents may call. Create one to give it to an agent.</p>
+        <p>
+          Tools are HTTP APIs, workspace files, search, MCP tools and sub-agents that agents may call. Create one to
+          give it to an agent.
+        </p>
       </EmptyState>
     </Page>
   );
@@ -111,7 +114,10 @@ export function RoutesPage() {
   return (
     <Page title="Routes">
       <EmptyState title="No routes shown" action={<Link to="/agents">Go to agents</Link>}>
-        <p>A route is a stable key that starts runs of an agent (<code>POST /v1/routes/KEY/runs</code>). Create one for an agent.</p>
+        <p>
+          A route is a stable key that starts runs of an agent (<code>POST /v1/routes/KEY/runs</code>). Create one for
+          an agent.
+        </p>
       </EmptyState>
     </Page>
   );

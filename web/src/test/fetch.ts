@@ -11,7 +11,8 @@ export interface Seen {
 export function mockFetch(answer: (request: Seen) => Response | Promise<Response>): Seen[] {
   const seen: Seen[] = [];
   vi.spyOn(globalThis, 'fetch').mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
-    const request = input instanceof Request ? input : new Request(new URL(String(input), window.location.origin), init);
+    const request =
+      input instanceof Request ? input : new Request(new URL(String(input), window.location.origin), init);
     const text = await request.clone().text();
     const entry: Seen = {
       method: request.method,

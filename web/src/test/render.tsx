@@ -13,11 +13,14 @@ import { json, mockFetch, type Seen } from './fetch';
  */
 export function renderApp(
   path: string,
-  answer: (request: Seen) => Response | Promise<Response> = () => json(404, { error: 'not_found', detail: 'not mocked' }),
+  answer: (request: Seen) => Response | Promise<Response> = () =>
+    json(404, { error: 'not_found', detail: 'not mocked' }),
   scope: Scope = 'admin',
 ) {
   const seen = mockFetch((request) =>
-    request.method === 'GET' && request.url === '/v1/whoami' ? json(200, { token_id: 'tok_test', scope }) : answer(request),
+    request.method === 'GET' && request.url === '/v1/whoami'
+      ? json(200, { token_id: 'tok_test', scope })
+      : answer(request),
   );
   const router = createMemoryRouter(routes, { initialEntries: [path] });
   const view = render(<RouterProvider router={router} />);
