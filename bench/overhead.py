@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import secrets
 import statistics
@@ -40,6 +41,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -94,7 +96,45 @@ agents:
     system_prompt: Use the calculator for arithmetic. Answer briefly.
     tools: [calculator]
     max_steps: 250
+  - name: {big_agent}
+    provider: fake
+    model: m
+    system_prompt: {big_prompt}
+    tools: [calculator, {extra_tools}]
+    max_steps: 250
 """
+# The same agent with 20 tools and an 8 KB system prompt: its history must not grow with them
+# (the spec is read by reference, not carried in each step's input).
+BIG_AGENT = "bench-big"
+EXTRA_TOOLS = [f"calculator_{n:02d}" for n in range(1, 20)]
+BIG_PROMPT = " ".join(
+    f"Rule {n}: use the calculator for arithmetic, answer briefly." for n in range(150)
+)[:8192]
+
+
+def config_text(base_url: str) -> str:
+    """The benchmark's providers, tools and agents, as a config file."""
+    extra = "".join(
+        f"""  - name: {name}
+    kind: calculator
+    description: Evaluate an arithmetic expression and return the result ({name}).
+    parameters:
+      type: object
+      properties:
+        expression: {{type: string}}
+      required: [expression]
+"""
+        for name in EXTRA_TOOLS
+    )
+    text = CONFIG.format(
+        base_url=base_url,
+        key_env=KEY_ENV,
+        agent=AGENT,
+        big_agent=BIG_AGENT,
+        big_prompt=json.dumps(BIG_PROMPT),
+        extra_tools=", ".join(EXTRA_TOOLS),
+    )
+    return text.replace("agents:\n", extra + "agents:\n", 1)
 
 
 def peers_installed() -> bool:
@@ -197,7 +237,7 @@ async def bench(
         upgrade(url)
         factory = make_session_factory(make_engine(url))
         config = Path(tmp) / "bench.yaml"
-        config.write_text(CONFIG.format(base_url=base_url, key_env=KEY_ENV, agent=AGENT))
+        config.write_text(config_text(base_url))
         load_config_file(factory, config)
 
         env = await WorkflowEnvironment.start_local(
@@ -242,8 +282,8 @@ async def bench(
             build_worker(client, settings, TranscriptStore(factory), task_queue=queue)
         )
 
-        async def orch(steps: int) -> str:
-            response = await http.post("/v1/runs", json={"agent": AGENT, "input": f"steps={steps}"})
+        async def orch(steps: int, agent: str = AGENT) -> str:
+            response = await http.post("/v1/runs", json={"agent": agent, "input": f"steps={steps}"})
             response.raise_for_status()
             run_id: str = response.json()["run_id"]
             handle = client.get_workflow_handle_for(AgentRun.run, run_id)
@@ -293,10 +333,14 @@ async def bench(
             for variant in variants:
                 if variant.name in ("floor", "orch") or steps in peer_history_steps:
                     await variant.history_bytes(steps)
+        big = Variant("orch-big", client, partial(orch, agent=BIG_AGENT))
+        for steps in history_steps:
+            await big.history_bytes(steps)
         if throughput:
             for variant in variants:
                 await api_idle()
                 await variant.throughput()
+        variants.append(big)
         await http.aclose()
     return variants
 
