@@ -46,6 +46,15 @@ def system_prompt(agent: AgentSpec) -> str:
     return f"{agent.system_prompt}\n\n{instructions(agent.output_schema)}".strip()
 
 
+def streams(input: LlmStepInput) -> bool:
+    """Whether the provider streams this call: when someone follows the run (the workflow
+    scheduled it with `stream_tokens`), and always on the run's first step, whose call is
+    scheduled before a client that starts a run and follows it at once can be seen (its held
+    deltas then go out: activities/llm/deltas.py). A later call nobody follows is one plain
+    request: streaming it would cost the worker CPU for no reader (docs/architecture.md)."""
+    return input.stream_tokens or input.step == 1
+
+
 class LlmActivities:
     def __init__(
         self,
@@ -100,7 +109,8 @@ class LlmActivities:
                 self._provider(agent.provider) as provider,
                 DeltaPublisher.for_step(input) as deltas,
             ):
-                request = replace(request, on_delta=deltas.publish)
+                if streams(input):
+                    request = replace(request, on_delta=deltas.publish)
                 reply = await heartbeating(provider.complete(request))
             message = TranscriptMessage(
                 role="assistant", text=reply.text, tool_calls=reply.tool_calls

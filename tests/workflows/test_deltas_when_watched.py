@@ -14,7 +14,7 @@ from temporalio.client import Client
 from temporalio.contrib.workflow_streams import _stream
 
 from core.settings import Settings
-from tests.fakes.provider_server import FakeProviderServer, FakeReply
+from tests.fakes.provider_server import FakeProviderServer, FakeReply, FakeToolCall
 from tests.support.auth import AUTH
 from tests.support.runs import demo_spec, events_of, start_agent
 from tests.support.sse import read_events
@@ -94,6 +94,35 @@ async def test_a_streamed_run_nobody_follows_sends_no_deltas(
     assert len(deltas) > 1 and "".join(deltas) == ANSWER
     signals, patched = await history_counts(temporal_client, followed)
     assert signals > 0 and patched
+
+
+async def test_after_its_first_call_a_run_nobody_follows_calls_the_model_without_streaming(
+    fake_provider: FakeProviderServer,
+    temporal_client: Client,
+    orch_settings: Settings,
+    seeded: Any,
+) -> None:
+    provider = ProviderSpec(
+        name="fake-openai",
+        kind="openai",
+        base_url=fake_provider.openai_base_url,
+        api_key_env=KEY_ENV,
+    )
+    calc = FakeToolCall("calculator", {"expression": "6*7"})
+    for _ in range(2):
+        fake_provider.queue_reply(FakeReply(text="Let me compute.", tool_calls=(calc,)))
+    fake_provider.queue_reply(FakeReply(text=ANSWER))
+    before = len(fake_provider.requests)
+    spec = demo_spec(seeded, provider=provider, model="m")
+    run_id = await start_agent(temporal_client, orch_settings, spec, "What is 6*7, twice?")
+    result = await temporal_client.get_workflow_handle_for(AgentRun.run, run_id).result()
+    assert (result.status, result.steps, result.answer) == ("completed", 3, ANSWER)
+    streamed = [r.json.get("stream") is True for r in fake_provider.requests[before:]]
+    # The first call streams (a client may be about to follow the run); the others do not.
+    assert streamed == [True, False, False]
+    assert await history_counts(temporal_client, run_id) == (0, True)
+    texts = [e["data"].get("text") for e in await events_of(temporal_client, run_id)]
+    assert ANSWER in texts and texts.count("Let me compute.") == 2
 
 
 async def test_an_sse_subscriber_gets_the_deltas(
