@@ -22,6 +22,7 @@ from api.routes import (
     providers,
     routes,
     runs,
+    session,
     threads,
     tokens,
     tools,
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_browser_guards(app, settings)
     for module in (
         health,
+        session,
         providers,
         tools,
         mcp_servers,

@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     orch_admin_token: str | None = Field(default=None, repr=False)
     # How long a stream token (an EventSource's `?token=`, bound to one run) opens its stream.
     stream_token_ttl_s: int = Field(default=300, ge=10, le=86_400)
+    # How long a web app session (the `orch_session` cookie of POST /v1/session) lasts.
+    session_ttl_s: int = Field(default=43_200, ge=60, le=2_592_000)
     # Where `orch up` keeps the local admin token it makes when ORCH_ADMIN_TOKEN is not set.
     local_token_file: Path = Path("./.orch/admin-token")
 
