@@ -28,6 +28,7 @@ from api.routes import (
     tools,
 )
 from api.sse import EventHub
+from api.web import install_web_app
 from config_store.db import make_engine, make_session_factory
 from config_store.readiness import DatabaseCheck
 from core.settings import Settings, get_settings
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tokens,
     ):
         app.include_router(module.router)
+    install_web_app(app, settings.web_dist)
     install_openapi(app)
 
     return app
