@@ -15,6 +15,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 import workflows
 from activities.llm.activity import LlmActivities
 from activities.llm.clients import ProviderClients
+from activities.outcomes import OutcomeActivities
 from activities.specs import AgentSpecs
 from activities.subagents import SubagentActivities
 from activities.tools.activity import ToolActivities
@@ -45,6 +46,7 @@ RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules(
     "workflows.model_steps",
     "workflows.tool_parameters",
     "workflows.spec_ref",
+    "workflows.outcomes",
     "workflows.arguments",  # and the JSON Schema validator it uses, with its cache
     "jsonschema",
 )
@@ -86,6 +88,7 @@ def build_worker(
     tools = ToolActivities(store, context, specs)
     transcript = TranscriptActivities(store)
     subagents = SubagentActivities(store.session_factory)
+    outcomes = OutcomeActivities(store.session_factory)
     return Worker(
         client,
         task_queue=task_queue or settings.temporal_task_queue,
@@ -96,6 +99,7 @@ def build_worker(
             tools.tool_call,
             transcript.record,
             subagents.resolve_subagent,
+            outcomes.record_outcome,
         ],
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_grace_s),
         max_concurrent_activities=settings.worker_max_activities,
