@@ -23,6 +23,7 @@ from api.routes import (
     routes,
     runs,
     session,
+    stats,
     threads,
     tokens,
     tools,
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runs,
         control,
         threads,
+        stats,
         tokens,
     ):
         app.include_router(module.router)

@@ -6,7 +6,6 @@ import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,22 +16,12 @@ from api.stream_tokens import StreamClaims, read_claims, sign, verify
 from config_store.db import make_engine, make_session_factory
 from config_store.tokens import mark_used, token_sha256
 from core.errors import OrchError
-from core.settings import Settings
-from tests.support.auth import ADMIN_TOKEN, AUTH
+from tests.support.auth import ADMIN_TOKEN, AUTH, make_token, settings_for
 
 OPEN = {"/healthz", "/readyz"}
 # Signing in and out: no token in a header (sign-in takes one in its body).
 SIGN_IN = {("POST", "/v1/session"): 422, ("DELETE", "/v1/session"): 204}
 PROVIDER = {"name": "p", "kind": "scripted", "default_model": "m"}
-
-
-def settings_for(db_url: str, **changes: Any) -> Settings:
-    return Settings(
-        database_url=db_url,
-        allowed_hosts="testserver",
-        temporal_address="127.0.0.1:9",
-        **{"orch_admin_token": ADMIN_TOKEN, **changes},
-    )
 
 
 @pytest.fixture
@@ -44,13 +33,6 @@ def anonymous(db_url: str) -> Iterator[TestClient]:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
-
-
-def make_token(client: TestClient, name: str, scope: str) -> dict[str, Any]:
-    made = client.post("/v1/tokens", json={"name": name, "scope": scope}, headers=AUTH)
-    assert made.status_code == 201, made.text
-    body: dict[str, Any] = made.json()
-    return body
 
 
 def operations(client: TestClient) -> list[tuple[str, str, list[dict[str, list[str]]] | None]]:

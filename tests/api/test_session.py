@@ -12,8 +12,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.session_cookies import COOKIE, SessionClaims, sign
 from config_store.tokens import token_sha256
-from tests.api.test_auth import make_token, settings_for
-from tests.support.auth import ADMIN_TOKEN, AUTH
+from tests.support.auth import ADMIN_TOKEN, AUTH, make_token, settings_for
 
 WEB = {"X-Requested-With": "orch-web"}
 PROVIDER = {"name": "p", "kind": "scripted", "default_model": "m"}

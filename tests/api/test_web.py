@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.web import CSP
 from core.settings import REPO_ROOT, Settings
-from tests.api.test_auth import settings_for
+from tests.support.auth import settings_for
 
 INDEX = "<!doctype html><title>orch</title><div id=root></div>"
 
