@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from activities.tools.addresses import allow_key
 from api import session_cookies
+from api.guards import STATE_CHANGING
 from api.session_cookies import COOKIE, CSRF_HEADER, CSRF_VALUE
 from api.stream_tokens import verify
 from config_store.tokens import (
@@ -79,7 +80,6 @@ session_cookie = APIKeyCookie(
     "token is, with that token's scope. A state-changing request it authenticates must also "
     f"send `{CSRF_HEADER}: {CSRF_VALUE}`.",
 )
-STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SIGN_IN = "send an API token (`Authorization: Bearer <token>`) or sign in (POST /v1/session)"
 
 
