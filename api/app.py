@@ -22,11 +22,14 @@ from api.routes import (
     providers,
     routes,
     runs,
+    session,
+    stats,
     threads,
     tokens,
     tools,
 )
 from api.sse import EventHub
+from api.web import install_web_app
 from config_store.db import make_engine, make_session_factory
 from config_store.readiness import DatabaseCheck
 from core.settings import Settings, get_settings
@@ -72,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_browser_guards(app, settings)
     for module in (
         health,
+        session,
         providers,
         tools,
         mcp_servers,
@@ -80,9 +84,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runs,
         control,
         threads,
+        stats,
         tokens,
     ):
         app.include_router(module.router)
+    install_web_app(app, settings.web_dist)
     install_openapi(app)
 
     return app

@@ -6,8 +6,11 @@ Scopes nest: `read` (GET configuration, runs, events) < `run` (start, cancel, ap
 `bearer` security requirement of the operation (its list of scopes).
 
 A token is accepted when it is `ORCH_ADMIN_TOKEN` (admin; compared in constant time, never
-stored) or an unrevoked row of `api_tokens` (config_store/tokens.py). `API_AUTH=off` accepts
-every request as admin, and is only allowed while the API binds a loopback address.
+stored) or an unrevoked row of `api_tokens` (config_store/tokens.py). Wherever a bearer token
+is accepted, so is the session cookie the web app signs in with (api/session_cookies.py), with
+the scope of the token it was signed in with; with it, a state-changing request must also send
+`X-Requested-With: orch-web`. `API_AUTH=off` accepts every request as admin, and is only allowed
+while the API binds a loopback address.
 """
 
 from __future__ import annotations
@@ -21,11 +24,20 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.concurrency import run_in_threadpool
-from fastapi.security import APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
+from fastapi.security import (
+    APIKeyCookie,
+    APIKeyQuery,
+    HTTPAuthorizationCredentials,
+    HTTPBearer,
+    SecurityScopes,
+)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from activities.tools.addresses import allow_key
+from api import session_cookies
+from api.guards import STATE_CHANGING
+from api.session_cookies import COOKIE, CSRF_HEADER, CSRF_VALUE
 from api.stream_tokens import verify
 from config_store.tokens import (
     find_active,
@@ -34,7 +46,7 @@ from config_store.tokens import (
     mark_used,
     token_sha256,
 )
-from core.errors import Forbidden, OrchError, Unauthorized
+from core.errors import CsrfHeaderMissing, Forbidden, OrchError, Unauthorized
 from core.settings import Settings
 from workflows.kinds import TOKEN_SCOPES, TokenScope
 
@@ -58,6 +70,17 @@ stream_key = APIKeyQuery(
     "EventSource (which cannot send headers): opens that run's events only, for "
     "STREAM_TOKEN_TTL_S seconds.",
 )
+
+
+session_cookie = APIKeyCookie(
+    name=COOKIE,
+    auto_error=False,
+    scheme_name="session",
+    description="The web app's session, from `POST /v1/session`: accepted wherever a bearer "
+    "token is, with that token's scope. A state-changing request it authenticates must also "
+    f"send `{CSRF_HEADER}: {CSRF_VALUE}`.",
+)
+SIGN_IN = "send an API token (`Authorization: Bearer <token>`) or sign in (POST /v1/session)"
 
 
 @dataclass(frozen=True)
@@ -157,18 +180,44 @@ async def checked_principal(request: Request, token: str, needed: list[str]) -> 
     return principal
 
 
+async def session_principal(request: Request, cookie: str, needed: list[str]) -> Principal:
+    """The principal of a session cookie (the token it was signed in with), if the cookie is
+    valid, the request may use it (the CSRF header on a state-changing one) and its scope
+    reaches `needed`."""
+    principal = await run_in_threadpool(
+        session_cookies.verify, cookie, time.time(), lambda token: principal_of(request, token)
+    )
+    if principal is None:
+        raise Unauthorized(
+            "the session has expired, was tampered with, or its token was revoked: sign in again"
+        )
+    if request.method.upper() in STATE_CHANGING and (
+        request.headers.get(CSRF_HEADER) != CSRF_VALUE
+    ):
+        raise CsrfHeaderMissing(
+            f"a request signed in by the session cookie that changes anything must send the "
+            f"header `{CSRF_HEADER}: {CSRF_VALUE}`"
+        )
+    require_scope(principal, needed)
+    return principal
+
+
 async def authenticate(
     request: Request,
     security_scopes: SecurityScopes,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    cookie: Annotated[str | None, Depends(session_cookie)],
 ) -> Principal:
-    """The request's principal, if its token reaches the scope the route declares."""
+    """The request's principal, if its token (or the session it signed in) reaches the scope
+    the route declares. A bearer token wins over a session cookie."""
     settings: Settings = request.app.state.settings
     if settings.api_auth == "off":
         return Principal("", "admin", b"")
-    if credentials is None:
-        raise Unauthorized("send an API token: `Authorization: Bearer <token>`")
-    return await checked_principal(request, credentials.credentials, security_scopes.scopes)
+    if credentials is not None:
+        return await checked_principal(request, credentials.credentials, security_scopes.scopes)
+    if cookie is not None:
+        return await session_principal(request, cookie, security_scopes.scopes)
+    raise Unauthorized(SIGN_IN)
 
 
 def require_scope(principal: Principal, needed: list[str]) -> None:
@@ -180,16 +229,22 @@ def require_scope(principal: Principal, needed: list[str]) -> None:
             )
 
 
-def key_of(request: Request, token_id: str) -> bytes | None:
-    """The signing key of the token `token_id` while it is valid (for stream tokens)."""
+def principal_of(request: Request, token_id: str) -> Principal | None:
+    """The token `token_id` while it is valid (for what it signed: stream tokens, sessions)."""
     settings: Settings = request.app.state.settings
     if token_id == ENV_TOKEN_ID:
         token = settings.orch_admin_token
-        return bytes.fromhex(token_sha256(token)) if token else None
+        return env_principal(settings, token) if token else None
     factory: sessionmaker[Session] = request.app.state.session_factory
     with factory() as session:
         row = find_unrevoked(session, token_id)
-        return bytes.fromhex(row.token_sha256) if row is not None else None
+        return Principal(row.id, row.scope, bytes.fromhex(row.token_sha256)) if row else None
+
+
+def key_of(request: Request, token_id: str) -> bytes | None:
+    """The signing key of the token `token_id` while it is valid (for stream tokens)."""
+    principal = principal_of(request, token_id)
+    return principal.signing_key if principal is not None else None
 
 
 async def authenticate_stream(
@@ -197,18 +252,24 @@ async def authenticate_stream(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer, scopes=["read"])],
     token: Annotated[str | None, Security(stream_key)],
+    cookie: Annotated[str | None, Security(session_cookie, scopes=["read"])],
 ) -> None:
-    """A read token in the header, or a stream token of this run in `?token=`."""
+    """A read token in the header, a session cookie (an EventSource sends cookies), or a
+    stream token of this run in `?token=`."""
     settings: Settings = request.app.state.settings
     if settings.api_auth == "off":
         return
     if credentials is not None:
         await checked_principal(request, credentials.credentials, ["read"])
         return
+    if token is None and cookie is not None:
+        await session_principal(request, cookie, ["read"])
+        return
     if token is None:
         raise Unauthorized(
-            "send an API token (`Authorization: Bearer <token>`) or a stream token of this run "
-            "(`?token=`, from POST /v1/runs/{run_id}/stream-token)"
+            "send an API token (`Authorization: Bearer <token>`), sign in (POST /v1/session) "
+            "or send a stream token of this run (`?token=`, from POST "
+            "/v1/runs/{run_id}/stream-token)"
         )
     claims = await run_in_threadpool(
         verify, token, run_id, time.time(), lambda token_id: key_of(request, token_id)

@@ -63,6 +63,12 @@ UNAUTHORIZED = Answer(
 INSUFFICIENT_SCOPE = Answer(
     403, "insufficient_scope", "the token's scope does not reach this operation."
 )
+CSRF_HEADER_MISSING = Answer(
+    403,
+    "csrf_header_missing",
+    "the session cookie signed the request in, and it changes state without "
+    "`X-Requested-With: orch-web`.",
+)
 NOT_FOUND = Answer(404, "not_found", "no such resource.")
 CONFLICT = Answer(409, "conflict", "the name is taken, the resource is in use, or it changed.")
 PAYLOAD_TOO_LARGE = Answer(413, "payload_too_large", "the body is over MAX_REQUEST_BYTES.")
@@ -110,6 +116,10 @@ def state_changing(method: str, path: str, operation: dict[str, Any]) -> bool:
     return method in STATE_CHANGING
 
 
+def locked_and_changing(method: str, path: str, operation: dict[str, Any]) -> bool:
+    return locked(method, path, operation) and state_changing(method, path, operation)
+
+
 def takes_body(method: str, path: str, operation: dict[str, Any]) -> bool:
     return "requestBody" in operation
 
@@ -136,6 +146,7 @@ GUARDS: tuple[tuple[Answer, Applies], ...] = (
     (UNAUTHORIZED, locked),
     (INSUFFICIENT_SCOPE, above_read),
     (FORBIDDEN_ORIGIN, state_changing),
+    (CSRF_HEADER_MISSING, locked_and_changing),
     (PAYLOAD_TOO_LARGE, takes_body),
     (UNSUPPORTED_MEDIA_TYPE, state_changing),
     (VALIDATION_ERROR, takes_input),

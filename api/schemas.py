@@ -61,6 +61,12 @@ class AgentCreate(AgentIn):
     name: str = Field(pattern=NAME_PATTERN)
 
 
+class AgentRollback(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(ge=1, description="The version to make current again (as a new one).")
+
+
 class RouteCreate(RouteIn):
     key: str = Field(pattern=NAME_PATTERN)
 

@@ -191,6 +191,11 @@ def _update(session: Session, name: str, spec: AgentIn) -> tuple[AgentVersion, b
     if _same_content(current, content):
         _flush(session, name)
         return current, False
+    return _new_version(session, agent, content), True
+
+
+def _new_version(session: Session, agent: Agent, content: dict[str, Any]) -> AgentVersion:
+    """Write `content` as the agent's next version and make it the current one."""
     last = session.scalar(
         select(func.max(AgentVersion.version)).where(AgentVersion.agent_id == agent.id)
     )
@@ -198,8 +203,28 @@ def _update(session: Session, name: str, spec: AgentIn) -> tuple[AgentVersion, b
     version = AgentVersion(agent=agent, version=number, **content)
     agent.current_version = number
     session.add(version)
-    _flush(session, name)
-    return version, True
+    _flush(session, agent.name)
+    return version
+
+
+def version_input(row: AgentVersion) -> AgentIn:
+    """What one stored version was written from (its agent's description as it is now)."""
+    values = {
+        field: copy.deepcopy(getattr(row, field))
+        for field in AgentIn.model_fields
+        if field not in AGENT_ONLY_FIELDS and field != "provider"
+    }
+    return AgentIn.model_validate(
+        {**values, "description": row.agent.description, "provider": row.provider.name}
+    )
+
+
+def rollback_agent(session: Session, name: str, version: int) -> AgentVersion:
+    """Write a new version equal to version `version` (checked again, as any update is: a tool
+    or provider it names may have gone since) and make it the current one."""
+    old = get_agent(session, name, version)
+    content = _content(session, version_input(old))
+    return _new_version(session, old.agent, content)
 
 
 def update_agent(session: Session, name: str, spec: AgentIn) -> AgentVersion:

@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -24,16 +25,19 @@ from sqlalchemy.types import TypeDecorator
 
 from workflows.kinds import (
     MCP_TRANSPORTS,
+    OUTCOME_STATUSES,
     PROVIDER_KINDS,
     TOKEN_SCOPES,
     TOOL_KINDS,
     McpTransport,
     OnToolError,
     OnUnknownOutcome,
+    OutcomeStatus,
     ProviderKind,
     TokenScope,
     ToolKind,
 )
+from workflows.types import OUTCOME_ERROR_CHARS
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -232,6 +236,20 @@ class Run(Base):
     thread_id: Mapped[str | None] = mapped_column(String(64), index=True)
     # The run whose sub-agent tool call started this one (null for a top-level run).
     parent_run_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    # How it ended, written by the worker when the loop ends (activities/outcomes.py); all null
+    # until then, and for a run closed from outside the loop (terminated, timed out).
+    status: Mapped[OutcomeStatus | None] = mapped_column(String(16))
+    finished_at: Mapped[datetime | None]
+    steps: Mapped[int | None]
+    total_tokens: Mapped[int | None]
+    cost_usd: Mapped[float | None]
+    error: Mapped[str | None] = mapped_column(String(OUTCOME_ERROR_CHARS))  # why it failed
+
+    __table_args__ = (
+        CheckConstraint(f"status IS NULL OR {_in('status', OUTCOME_STATUSES)}", name="status"),
+        # GET /v1/stats/agents: the runs started in a window, by agent and status.
+        Index("ix_runs_created_at_agent_name_status", "created_at", "agent_name", "status"),
+    )
 
 
 class TranscriptEntry(Base):

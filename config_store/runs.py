@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config_store.models import Run
 from core.errors import Conflict, NotFound
+from workflows.kinds import OutcomeStatus
+from workflows.types import OUTCOME_ERROR_CHARS
 
 
 def record_run(
@@ -85,3 +89,32 @@ def thread_runs(session: Session, thread_id: str) -> list[Run]:
     """The runs of a thread, oldest first."""
     stmt = select(Run).where(Run.thread_id == thread_id).order_by(Run.created_at, Run.run_id)
     return list(session.scalars(stmt))
+
+
+def record_outcome(
+    session: Session,
+    run_id: str,
+    *,
+    status: OutcomeStatus,
+    finished_at: datetime,
+    steps: int,
+    total_tokens: int,
+    cost_usd: float,
+    error: str | None,
+) -> bool:
+    """Write how a recorded run ended (one UPDATE by primary key); False if no row has that id
+    (a run started straight on Temporal, not through the API). Writing it again is harmless."""
+    result = session.execute(
+        update(Run)
+        .where(Run.run_id == run_id)
+        .values(
+            status=status,
+            finished_at=finished_at,
+            steps=steps,
+            total_tokens=total_tokens,
+            cost_usd=cost_usd,
+            error=error[:OUTCOME_ERROR_CHARS] if error is not None else None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))

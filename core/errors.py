@@ -40,6 +40,14 @@ class Forbidden(OrchError):
     code = "insufficient_scope"
 
 
+class CsrfHeaderMissing(OrchError):
+    """A state-changing request authenticated by the session cookie without the header the web
+    app sends (api/session_cookies.py): what a cross-site form or link would be."""
+
+    status_code = 403
+    code = "csrf_header_missing"
+
+
 class NotFound(OrchError):
     status_code = 404
     code = "not_found"

@@ -8,6 +8,9 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The source tree this package runs from (core/ is one of its top-level packages).
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
@@ -60,8 +63,14 @@ class Settings(BaseSettings):
     orch_admin_token: str | None = Field(default=None, repr=False)
     # How long a stream token (an EventSource's `?token=`, bound to one run) opens its stream.
     stream_token_ttl_s: int = Field(default=300, ge=10, le=86_400)
+    # How long a web app session (the `orch_session` cookie of POST /v1/session) lasts.
+    session_ttl_s: int = Field(default=43_200, ge=60, le=2_592_000)
     # Where `orch up` keeps the local admin token it makes when ORCH_ADMIN_TOKEN is not set.
     local_token_file: Path = Path("./.orch/admin-token")
+
+    # The built web app the API serves under /ui (`make web` builds it; the Docker image has it
+    # in /app/web/dist). Default: web/dist of the source tree this package runs from.
+    web_dist: Path = Field(default_factory=lambda: REPO_ROOT / "web" / "dist")
 
     # The largest request body the API reads; a larger one is a 413 payload_too_large.
     max_request_bytes: int = 1_000_000

@@ -20,6 +20,30 @@ log = logging.getLogger("orch")
 LOCAL_HOSTS = ("127.0.0.1", "0.0.0.0", "localhost")
 
 
+def ready_lines(settings: Settings, admin_token: str | None) -> list[str]:
+    """What `orch up` prints once everything is up. The local admin token goes in the sign-in
+    link's fragment (`#token=`), which a browser never sends: it stays out of access logs."""
+    host = "localhost" if settings.api_host in LOCAL_HOSTS else settings.api_host
+    api = f"http://{host}:{settings.api_port}"
+    lines = [
+        f"Temporal Web UI  http://localhost:{settings.dev_server_ui_port}",
+        f"API              {api}",
+        f"API docs         {api}/docs",
+    ]
+    if admin_token is not None:
+        lines += [
+            f"Web app          {api}/ui/sign-in#token={admin_token}",
+            "                 (signs you in as the local admin; `orch token local` prints",
+            "                  the token, for the API: `Authorization: Bearer <token>`)",
+        ]
+    else:
+        lines.append(f"Web app          {api}/ui/")
+        if settings.api_auth == "off":
+            lines.append("Auth             off (API_AUTH=off): any local program may use the API")
+    lines.append("Ready. Ctrl-C stops everything.")
+    return lines
+
+
 class _Server(uvicorn.Server):
     """uvicorn, minus its own signal handling: the caller decides when to stop."""
 
@@ -198,17 +222,8 @@ async def run_up(settings: Settings, seed_file: Path | None) -> None:
         while not server.started and not api_task.done():
             await asyncio.sleep(0.05)
         if server.started:
-            host = "localhost" if settings.api_host in LOCAL_HOSTS else settings.api_host
-            _say(f"Temporal Web UI  http://localhost:{settings.dev_server_ui_port}")
-            _say(f"API              http://{host}:{settings.api_port}")
-            _say(f"API docs         http://{host}:{settings.api_port}/docs")
-            if admin_token is not None:
-                _say(f"Admin token      {admin_token}")
-                _say("                 (`orch token local` prints it; send it as")
-                _say("                  `Authorization: Bearer <token>`)")
-            elif settings.api_auth == "off":
-                _say("Auth             off (API_AUTH=off): any local program may use the API")
-            _say("Ready. Ctrl-C stops everything.")
+            for line in ready_lines(settings, admin_token):
+                _say(line)
         try:
             async with pruning(settings, factory):
                 await _serve_until(signals.stop, worker_task, api_task)

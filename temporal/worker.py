@@ -18,6 +18,7 @@ import activities
 import workflows
 from activities.llm.activity import LlmActivities
 from activities.llm.clients import ProviderClients
+from activities.outcomes import OutcomeActivities
 from activities.specs import AgentSpecs
 from activities.subagents import SubagentActivities
 from activities.tools.activity import ToolActivities
@@ -49,6 +50,7 @@ RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules(
     "workflows.model_steps",
     "workflows.tool_parameters",
     "workflows.spec_ref",
+    "workflows.outcomes",
     "workflows.arguments",  # and the JSON Schema validator it uses, with its cache
     "jsonschema",
 )
@@ -105,6 +107,7 @@ def build_worker(
     tools = ToolActivities(store, context, specs)
     transcript = TranscriptActivities(store)
     subagents = SubagentActivities(store.session_factory)
+    outcomes = OutcomeActivities(store.session_factory)
     return Worker(
         client,
         task_queue=task_queue or settings.temporal_task_queue,
@@ -115,6 +118,7 @@ def build_worker(
             tools.tool_call,
             transcript.record,
             subagents.resolve_subagent,
+            outcomes.record_outcome,
         ],
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_grace_s),
         max_concurrent_activities=settings.worker_max_activities,

@@ -17,7 +17,7 @@ from temporalio import workflow
 from temporalio.contrib.workflow_streams import WorkflowStream
 from temporalio.exceptions import ApplicationError, is_cancelled_exception
 
-from workflows import carried_stream, events, policy
+from workflows import carried_stream, events, outcomes, policy
 from workflows.carried_stream import StreamMeter
 from workflows.kinds import StopReason
 from workflows.model_steps import ModelSteps
@@ -167,6 +167,7 @@ class AgentRun:
             )
         )
         await self._close_stream()
+        await outcomes.record_outcome(run)
         return result_of(run, answer, output)
 
     async def _fail(self, failed: RunFailure) -> NoReturn:
@@ -181,6 +182,7 @@ class AgentRun:
             )
         )
         await self._close_stream()
+        await outcomes.record_outcome(run)
         raise ApplicationError(
             failed.reason,
             result_of(run, run.state.last_text),
@@ -201,6 +203,7 @@ class AgentRun:
             )
         )
         await self._close_stream()
+        await outcomes.record_outcome(run)
 
     async def _close_stream(self) -> None:
         """Release subscribers at once (they drain the rest by query) and let handlers finish."""

@@ -30,6 +30,10 @@ McpTransport = Literal["stdio", "http"]
 
 # Where a run is: "running" until it ends one of the other four ways.
 RunStatus = Literal["running", "completed", "stopped", "failed", "cancelled"]
+# How a run ended, as the worker records it in the runs table (config_store/runs.py): the
+# statuses of RunStatus but "running" (a run closed from outside the loop, terminated or timed
+# out, records none).
+OutcomeStatus = Literal["completed", "stopped", "failed", "cancelled"]
 # A run's status as Temporal visibility lists it (`GET /v1/runs?status=`): Temporal's execution
 # status, so a run the loop ended "stopped" is "completed" here.
 ListedStatus = Literal["running", "completed", "failed", "cancelled", "terminated", "timed_out"]
@@ -73,6 +77,7 @@ PROVIDER_KINDS: tuple[ProviderKind, ...] = get_args(ProviderKind)
 TOOL_KINDS: tuple[ToolKind, ...] = get_args(ToolKind)
 MCP_TRANSPORTS: tuple[McpTransport, ...] = get_args(McpTransport)
 RUN_STATUSES: tuple[RunStatus, ...] = get_args(RunStatus)
+OUTCOME_STATUSES: tuple[OutcomeStatus, ...] = get_args(OutcomeStatus)
 LISTED_STATUSES: tuple[ListedStatus, ...] = get_args(ListedStatus)
 STOP_REASONS: tuple[StopReason, ...] = get_args(StopReason)
 TOOL_ERROR_TYPES: tuple[ToolErrorType, ...] = get_args(ToolErrorType)

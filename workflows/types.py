@@ -19,6 +19,7 @@ from workflows.kinds import (
     ApprovalVerdict,
     OnToolError,
     OnUnknownOutcome,
+    OutcomeStatus,
     PendingKind,
     ProviderKind,
     Role,
@@ -362,6 +363,23 @@ class RecordInput:
     run_id: str
     first_seq: int
     messages: tuple[TranscriptMessage, ...] = ()
+
+
+# How much of a failed run's error its runs row keeps (runs.error's width).
+OUTCOME_ERROR_CHARS = 500
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How a run ended, for its row in the runs table (the `record_outcome` local activity)."""
+
+    run_id: str
+    status: OutcomeStatus
+    finished_at: datetime
+    steps: int
+    total_tokens: int
+    cost_usd: float
+    error: str | None = None  # why it failed, cut short
 
 
 @dataclass(frozen=True)

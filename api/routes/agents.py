@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 from api.auth import ADMIN, READ
 from api.deps import SessionDep
 from api.openapi import CONFLICT, INVALID_CONFIG, NOT_FOUND, errors
-from api.schemas import AgentCreate, AgentRead, AgentUpdate
+from api.schemas import AgentCreate, AgentRead, AgentRollback, AgentUpdate
 from config_store import agents as service
 from config_store.specs import AgentIn
 
@@ -51,6 +51,19 @@ def list_agent_versions(name: str, session: SessionDep) -> list[AgentRead]:
 def update_agent(name: str, body: AgentUpdate, session: SessionDep) -> AgentRead:
     """Writes version n+1 if anything versioned changed; otherwise returns the current one."""
     return AgentRead.of(service.update_agent(session, name, body))
+
+
+@router.post(
+    "/{name}/rollback",
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(NOT_FOUND, CONFLICT, INVALID_CONFIG),
+    dependencies=[ADMIN],
+)
+def rollback_agent(name: str, body: AgentRollback, session: SessionDep) -> AgentRead:
+    """Writes a new current version equal to version `version` (rolling back never rewrites
+    history: the versions in between stay listed). 422 if a tool or provider that version
+    names no longer exists."""
+    return AgentRead.of(service.rollback_agent(session, name, body.version))
 
 
 @router.delete(

@@ -126,3 +126,74 @@ def test_route_round_trip(basics: TestClient) -> None:
     assert client.get("/v1/routes/front").json()["agent"] == "b"
     assert client.delete("/v1/routes/front").status_code == 204
     assert client.get("/v1/routes/front").status_code == 404
+
+
+# What a diff between two versions compares: every field a version is written from.
+VERSIONED = {
+    "provider": "p",
+    "model": "m2",
+    "system_prompt": "Hello {{who}}",
+    "tools": ["calc"],
+    "max_steps": 7,
+    "temperature": 0.5,
+    "script": [{"text": "hi", "tool_calls": []}],
+    "fallbacks": [],
+    "max_total_tokens": 1000,
+    "max_cost_usd": 0.5,
+    "max_duration_s": 60.0,
+    "model_timeout_s": 30.0,
+    "model_max_attempts": 3,
+    "output_schema": {"type": "object"},
+    "max_output_repairs": 1,
+    "approval_timeout_s": 120.0,
+    "prompt_variables": ["who"],
+    "on_tool_error": "fail",
+}
+
+
+def test_versions_list_every_field_a_diff_needs(basics: TestClient) -> None:
+    r = basics.post("/v1/agents", json={"name": "a", **VERSIONED, "description": "d"})
+    assert r.status_code == 201, r.text
+    basics.put("/v1/agents/a", json={**VERSIONED, "max_steps": 8, "description": "d"})
+    v1, v2 = basics.get("/v1/agents/a/versions").json()
+    from config_store.specs import AgentIn
+
+    assert set(AgentIn.model_fields) <= set(v1)  # every field a version is written from
+    assert {k: v1[k] for k in VERSIONED} == VERSIONED
+    assert {k for k in VERSIONED if v1[k] != v2[k]} == {"max_steps"}
+    assert (v1["version"], v2["version"], v1["created_at"] <= v2["created_at"]) == (1, 2, True)
+
+
+def test_rollback_writes_a_new_version_equal_to_an_old_one(basics: TestClient) -> None:
+    client = basics
+    client.post("/v1/agents", json={"name": "a", "provider": "p", "system_prompt": "one"})
+    client.put("/v1/agents/a", json={"provider": "p", "system_prompt": "two", "max_steps": 3})
+    r = client.post("/v1/agents/a/rollback", json={"version": 1})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert (body["version"], body["current_version"], body["system_prompt"]) == (3, 3, "one")
+    v1, v2, v3 = client.get("/v1/agents/a/versions").json()
+    differs = {"version", "current_version", "created_at", "updated_at"}
+    assert {k: v for k, v in v1.items() if k not in differs} == {
+        k: v for k, v in v3.items() if k not in differs
+    }
+    assert v2["system_prompt"] == "two"
+    assert client.get("/v1/agents/a").json()["version"] == 3
+
+
+def test_rollback_of_an_unknown_agent_or_version_is_a_404(basics: TestClient) -> None:
+    basics.post("/v1/agents", json={"name": "a", "provider": "p"})
+    for path, version in (("/v1/agents/ghost/rollback", 1), ("/v1/agents/a/rollback", 9)):
+        r = basics.post(path, json={"version": version})
+        assert (r.status_code, r.json()["error"]) == (404, "not_found"), path
+    r = basics.post("/v1/agents/a/rollback", json={"version": 0})
+    assert (r.status_code, r.json()["detail"][0]["field"]) == (422, "body.version")
+
+
+def test_rollback_to_a_version_whose_tool_is_gone_is_a_422(basics: TestClient) -> None:
+    basics.post("/v1/agents", json={"name": "a", "provider": "p", "tools": ["calc"]})
+    basics.put("/v1/agents/a", json={"provider": "p", "tools": []})
+    assert basics.delete("/v1/tools/calc").status_code == 204
+    r = basics.post("/v1/agents/a/rollback", json={"version": 1})
+    assert (r.status_code, r.json()["error"]) == (422, "invalid_config")
+    assert r.json()["detail"][0]["field"] == "tools[0]"

@@ -286,3 +286,27 @@ def test_0009_existing_tools_report_unknown_outcomes_and_ledger_rows_are_not_reo
         assert [(run_id, bool(value)) for run_id, value in ledger] == [("run-1", False)]
     finally:
         engine.dispose()
+
+
+def test_0010_existing_runs_have_no_outcome_and_a_bad_status_is_refused(db_url: str) -> None:
+    downgrade(db_url, "0009")
+    assert "status" not in _columns(db_url, "runs")
+    engine = make_engine(db_url)
+    insert = (
+        "INSERT INTO runs (run_id, agent_name, agent_version, input, created_at)"
+        " VALUES (:id, 'demo', 1, 'hi', '2026-01-01 00:00:00+00:00')"
+    )
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(insert), {"id": "old"})
+        upgrade(db_url)
+        check(db_url)
+        with engine.connect() as conn:
+            row = conn.execute(
+                text("SELECT status, finished_at, steps, total_tokens, cost_usd, error FROM runs")
+            ).one()
+        assert tuple(row) == (None, None, None, None, None, None)
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(text("UPDATE runs SET status = 'exploded' WHERE run_id = 'old'"))
+    finally:
+        engine.dispose()

@@ -35,7 +35,7 @@ def test_orch_up_serves_the_demo_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> 
         # Auth is on: `orch up` made a local admin token, printed it and keeps it 0600.
         token_file = tmp_path / ".orch" / "admin-token"
         token = token_file.read_text().strip()
-        assert f"Admin token      {token}" in output
+        assert f"Web app          http://localhost:{api}/ui/sign-in#token={token}" in output
         assert token_file.stat().st_mode & 0o777 == 0o600
         printed = subprocess.run(
             [sys.executable, "-m", "orch.cli", "token", "local"],

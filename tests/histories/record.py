@@ -29,6 +29,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from config_store import call_ledger
+from config_store.models import Run
+from config_store.runs import insert_run
 from temporal.runs import start_run
 from tests.fakes.provider_server import FakeProviderServer, FakeReply, FakeToolCall
 from tests.support.runs import (
@@ -547,6 +549,47 @@ async def test_cancel_waiting_approval(
     await save(temporal_client, "cancel_waiting_approval", handle.id)
     state = await handle.query(AgentRun.state)
     assert state.status == "cancelled"
+
+
+# ----- 10b: outcomes ----------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("worker")
+async def test_outcome_recorded(temporal_client: Client, orch_settings: Any, seeded: Any) -> None:
+    """Under patch `record-outcome`: a calculator step, the answer, then the `record_outcome`
+    local activity writes the outcome into the run's row (a marker, no activity task)."""
+    spec = demo_spec(seeded)
+    with seeded.begin() as session:
+        insert_run(session, "rec-outcome_recorded", spec.name, spec.version, None, "12*7?")
+    result = await run_to_end(temporal_client, orch_settings, "outcome_recorded", spec, "12*7?")
+    assert result.status == "completed" and (result.steps, result.tool_calls) == (2, 1)
+    with seeded() as session:
+        row = session.get(Run, "rec-outcome_recorded")
+        assert row is not None and (row.status, row.steps) == ("completed", 2)
+    history = await temporal_client.get_workflow_handle("rec-outcome_recorded").fetch_history()
+    assert "record-outcome" in patch_markers(history)
+
+
+@pytest.mark.usefixtures("worker")
+async def test_outcome_recorded_cancelled(
+    temporal_client: Client, orch_settings: Any, seeded: Any
+) -> None:
+    """Under patch `record-outcome`: a run cancelled while it waits for an approval still runs
+    the `record_outcome` local activity after its `run.cancelled` event."""
+    scenario = "outcome_recorded_cancelled"
+    spec = guarded(demo_spec(seeded))
+    with seeded.begin() as session:
+        insert_run(session, f"rec-{scenario}", spec.name, spec.version, None, "12*7?")
+    handle = await start(temporal_client, orch_settings, scenario, spec, "12*7?")
+    await wait_pending(handle, "approval")
+    await handle.cancel()
+    with pytest.raises(WorkflowFailureError) as failure:
+        await handle.result()
+    assert isinstance(failure.value.cause, CancelledError)
+    await save(temporal_client, scenario, handle.id)
+    with seeded() as session:
+        row = session.get(Run, f"rec-{scenario}")
+        assert row is not None and row.status == "cancelled"
 
 
 # ----- 11: tool errors --------------------------------------------------------------------------

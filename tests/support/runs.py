@@ -12,6 +12,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.converter import DataConverter
 
 from config_store.agents import snapshot_agent
+from config_store.runs import insert_run
 from core.settings import Settings
 from temporal.runs import start_run
 from temporal.stream import run_events
@@ -37,6 +38,19 @@ def guarded(spec: AgentSpec, **changes: Any) -> AgentSpec:
 async def start_agent(client: Client, settings: Settings, spec: AgentSpec, text: str) -> str:
     """Start a run of `spec` on `text` under a new run id; return the id."""
     run_id = f"run-{uuid.uuid4().hex}"
+    await start_run(
+        client, task_queue=settings.temporal_task_queue, run_id=run_id, agent=spec, input=text
+    )
+    return run_id
+
+
+async def start_recorded_agent(
+    client: Client, settings: Settings, seeded: sessionmaker[Session], spec: AgentSpec, text: str
+) -> str:
+    """`start_agent`, with the run's row in the runs table first, as the API writes it."""
+    run_id = f"run-{uuid.uuid4().hex}"
+    with seeded.begin() as session:
+        insert_run(session, run_id, spec.name, spec.version, None, text)
     await start_run(
         client, task_queue=settings.temporal_task_queue, run_id=run_id, agent=spec, input=text
     )

@@ -12,6 +12,7 @@ import pytest_asyncio
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
+from config_store.models import Run
 from config_store.transcript import TranscriptStore
 from core.settings import Settings
 from temporal.client import SEARCH_ATTRIBUTES
@@ -26,10 +27,13 @@ from tests.support.runs import (
     chain_inputs,
     demo_spec,
     events_of,
+    patch_markers,
     run_agent,
     start_agent,
+    start_recorded_agent,
 )
 from tests.support.sse import read_events
+from workflows import outcomes
 from workflows.agent_run import AgentRun
 from workflows.carried_stream import CARRY_LIMIT, PUBLISH_SIGNAL
 from workflows.types import ProviderSpec
@@ -187,3 +191,28 @@ def test_the_stream_publish_signal_is_the_one_the_meter_watches() -> None:
     from temporalio.contrib.workflow_streams import _stream
 
     assert _stream._PUBLISH_SIGNAL == PUBLISH_SIGNAL
+
+
+async def test_only_the_final_execution_records_the_outcome(
+    small_history_env: WorkflowEnvironment, orch_settings: Settings, seeded: Any
+) -> None:
+    client = small_history_env.client
+    steps = 12
+    spec = demo_spec(seeded, script=calculator_steps(steps), max_steps=steps)
+    async with build_worker(client, orch_settings, TranscriptStore(seeded)):
+        run_id = await start_recorded_agent(client, orch_settings, seeded, spec, "go")
+        result = await client.get_workflow_handle_for(AgentRun.run, run_id).result()
+    chain = await chain_inputs(client, run_id)
+    assert len(chain) >= 2
+    for execution, _ in chain:
+        history = await client.get_workflow_handle(run_id, run_id=execution).fetch_history()
+        recorded = outcomes.PATCH in patch_markers(history)
+        assert recorded == (execution == chain[-1][0]), execution
+    with seeded() as session:
+        row = session.get(Run, run_id)
+        assert row is not None
+        assert (row.status, row.steps, row.total_tokens) == (
+            "completed",
+            steps,
+            result.usage.total_tokens,
+        )

@@ -5,6 +5,7 @@ same result, events and transcript as a normal activity gives."""
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -45,11 +46,17 @@ def tool_activities(history: WorkflowHistory) -> list[str]:
 
 
 def local_markers(history: WorkflowHistory) -> int:
+    """The local `tool_call` activities of the history (the run's end adds a `record_outcome`
+    one: workflows/outcomes.py)."""
     return sum(
         1
         for e in history.events
         if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
         and e.marker_recorded_event_attributes.marker_name == LOCAL_ACTIVITY_MARKER
+        and json.loads(e.marker_recorded_event_attributes.details["data"].payloads[0].data)[
+            "activity_type"
+        ]
+        == "tool_call"
     )
 
 

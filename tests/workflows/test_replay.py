@@ -52,6 +52,8 @@ EXPECTED = {
     "deltas_watched",
     "streamed_by_reference",
     "local_calculator",
+    "outcome_recorded",
+    "outcome_recorded_cancelled",
 }
 
 

@@ -119,6 +119,12 @@ async def test_a_sub_agent_runs_as_a_child_workflow_and_reports_to_the_parent(
     with seeded() as session:
         row = session.scalar(select(Run).where(Run.run_id == child_id))
     assert row is not None and row.parent_run_id == run_id
+    # The child records how it ended in its row, as any run does (workflows/outcomes.py).
+    assert (row.status, row.steps, row.total_tokens) == (
+        "completed",
+        child.steps,
+        child.usage.total_tokens,
+    )
 
 
 async def test_the_parents_budget_caps_the_child_and_counts_its_usage(
