@@ -55,7 +55,7 @@ function RunView({ runId }: { runId: string }) {
   const usage = usageSoFar(timeline) ?? usageOf(data?.usage);
   const steering = allows(who, 'run') ? { runId, by: who.token_id } : null;
   const waiting = waitingOn(timeline);
-  const temporalUrl = (data as { temporal_ui_url?: unknown } | undefined)?.temporal_ui_url;
+  const temporalUrl = data?.temporal_ui_url;
 
   if (run.state === 'error' && run.error.status === 404) {
     return (
@@ -119,7 +119,7 @@ function RunView({ runId }: { runId: string }) {
         <div>
           <dt>Temporal</dt>
           <dd>
-            {typeof temporalUrl === 'string' && temporalUrl ? (
+            {temporalUrl ? (
               <a href={temporalUrl} target="_blank" rel="noreferrer">
                 Open in the Temporal Web UI
               </a>
