@@ -69,7 +69,15 @@ export function Overview() {
         ))}
       </fieldset>
       {stats.state === 'loading' ? <p className="muted">Loading figures…</p> : null}
-      {stats.state === 'error' ? <ErrorMessage error={stats.error} /> : null}
+      {stats.state === 'error' ? (
+        stats.error.status === 404 ? (
+          <p role="alert" className="error-message">
+            This API has no figures to show: it does not answer GET /v1/stats/agents. Update the API, then reload.
+          </p>
+        ) : (
+          <ErrorMessage error={stats.error} />
+        )
+      ) : null}
       {stats.data && agents.length === 0 ? (
         <EmptyState title="No runs in this window" action={<Link to="/agents">Pick an agent to run</Link>}>
           <p>
