@@ -92,6 +92,13 @@ describe('the overview', () => {
   });
 });
 
+describe('the overview against an API without the stats route', () => {
+  it('says so in words', async () => {
+    renderApp('/', () => json(404, { error: 'not_found', detail: 'Not Found' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('it does not answer GET /v1/stats/agents');
+  });
+});
+
 describe('runsInWords', () => {
   it('lists the statuses with runs, in a fixed order', () => {
     expect(runsInWords({ failed: 1, completed: 2, weird: 1, cancelled: 0 })).toBe('2 completed, 1 failed, 1 weird');

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { Link, useParams } from 'react-router';
 
 import { api, ApiError, call } from '../api/client';
@@ -53,7 +53,8 @@ function RunView({ runId }: { runId: string }) {
   const running = status === 'running';
   const now = useNow(running && !ended);
   const usage = usageSoFar(timeline) ?? usageOf(data?.usage);
-  const steering = allows(who, 'run') ? { runId, by: who.token_id } : null;
+  const mayRun = allows(who, 'run');
+  const steering = useMemo(() => (mayRun ? { runId, by: who.token_id } : null), [mayRun, runId, who.token_id]);
   const waiting = waitingOn(timeline);
   const temporalUrl = data?.temporal_ui_url;
 

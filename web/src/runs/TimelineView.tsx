@@ -1,4 +1,4 @@
-import { useState, type ReactNode } from 'react';
+import { memo, useState, type ReactNode } from 'react';
 import { Link } from 'react-router';
 
 import { api, ApiError, call } from '../api/client';
@@ -95,7 +95,16 @@ function limitsWords(limits: NonNullable<Timeline['run']>['limits']): string {
   return parts.length > 0 ? ` · limits: ${parts.join(', ')}` : '';
 }
 
-function StepView({ step, steering, depth }: { step: Step; steering: Steering | null; depth: number }) {
+/** A step re-renders only when it changed: `applyEvent` keeps the other steps as they were (===). */
+const StepView = memo(function StepView({
+  step,
+  steering,
+  depth,
+}: {
+  step: Step;
+  steering: Steering | null;
+  depth: number;
+}) {
   return (
     <li className="tl-item tl-step">
       <h3 className="tl-title">
@@ -131,7 +140,7 @@ function StepView({ step, steering, depth }: { step: Step; steering: Steering | 
       ) : null}
     </li>
   );
-}
+});
 
 function callState(c: ToolCall): string {
   if (c.approval?.state === 'waiting') return 'waiting for approval';
