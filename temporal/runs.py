@@ -64,6 +64,8 @@ class RunView:
     live: bool = True
     notice: str | None = None
     last_events: list[PublishedEvent] | None = None
+    # The run in the Temporal Web UI (TEMPORAL_UI_URL); the API fills it in.
+    temporal_ui_url: str | None = None
 
 
 # Each call to Temporal that reads or cancels a run: Temporal answers from its own store.

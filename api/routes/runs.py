@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -209,10 +210,14 @@ async def list_recent_runs(
 
 
 @router.get("/runs/{run_id}", responses=errors(NOT_FOUND, *TEMPORAL), dependencies=[READ])
-async def read_run(run_id: str, client: TemporalDep, workers: WorkersDep) -> RunView:
-    """Status, agent and version, stop reason, steps, token usage and the answer. With no
-    worker to answer for a running run: `live` false, a `notice` why, and `last_events`."""
-    return await get_run(client, run_id, workers)
+async def read_run(
+    run_id: str, client: TemporalDep, workers: WorkersDep, settings: SettingsDep
+) -> RunView:
+    """Status, agent and version, stop reason, steps, token usage and the answer, and the run
+    in the Temporal Web UI. With no worker to answer for a running run: `live` false, a
+    `notice` why, and `last_events`."""
+    view = await get_run(client, run_id, workers)
+    return replace(view, temporal_ui_url=workflow_ui_url(settings, run_id))
 
 
 class StreamToken(BaseModel):

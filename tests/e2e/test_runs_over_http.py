@@ -58,6 +58,7 @@ async def test_demo_run_over_http(api_url: str, temporal_client: Client) -> None
         assert run["status"] == "completed" and run["stop_reason"] == "answer"
         assert run["agent"] == "demo" and run["agent_version"] == 1
         assert run["steps"] == 2 and "84" in run["answer"]
+        assert run["temporal_ui_url"] == started["temporal_ui_url"]
         assert run["usage"]["total_tokens"] > 0
         assert isinstance(run["usage"]["total_tokens"], int)  # tokens are counts, not floats
 

@@ -2,7 +2,10 @@ import type { RouteObject } from 'react-router';
 
 import { RequireSession } from './auth/RequireSession';
 import { Layout } from './layout/Layout';
+import { Overview } from './pages/Overview';
 import * as P from './pages/placeholders';
+import { RunDetail } from './pages/RunDetail';
+import { Runs } from './pages/Runs';
 import { SignIn } from './pages/SignIn';
 
 /** Router basename: the API serves the app under /ui (vite.config.ts `base`). */
@@ -18,9 +21,9 @@ export const routes: RouteObject[] = [
       </RequireSession>
     ),
     children: [
-      { index: true, element: <P.Overview /> },
-      { path: 'runs', element: <P.Runs /> },
-      { path: 'runs/:runId', element: <P.RunDetail /> },
+      { index: true, element: <Overview /> },
+      { path: 'runs', element: <Runs /> },
+      { path: 'runs/:runId', element: <RunDetail /> },
       { path: 'topology', element: <P.Topology /> },
       { path: 'agents', element: <P.Agents /> },
       { path: 'agents/:name', element: <P.AgentDetail /> },
