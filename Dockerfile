@@ -72,7 +72,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PATH=/opt/venv/bin:$PATH \
     API_HOST=0.0.0.0 \
     API_PORT=8000 \
-    WORKSPACE_DIR=/data/workspace
+    WORKSPACE_DIR=/data/workspace \
+    WEB_DIST=/app/web/dist
 
 RUN groupadd --system --gid 10001 orch \
     && useradd --system --uid 10001 --gid orch --home-dir /app --no-create-home \
@@ -85,8 +86,8 @@ COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 # Example configuration for `orch seed examples/config.yaml`.
 COPY --chown=orch:orch examples/ ./examples/
-# The web app's built files, where `orch up` has them in a checkout: web/dist from the directory
-# the API runs in (served under /ui).
+# The web app's built files, served under /ui: WEB_DIST points there (its default is the
+# checkout's web/dist, which in this image would be inside site-packages).
 COPY --from=web /web/dist ./web/dist/
 
 USER 10001:10001

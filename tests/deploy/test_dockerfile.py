@@ -168,3 +168,9 @@ def test_dockerfile_builds_the_web_app_with_the_dev_extras_node() -> None:
         for words in copies
     ), copies
     assert not any(keyword == "RUN" and "npm" in rest for keyword, rest in final)
+    # The API looks for them where they were copied (its default is a checkout's web/dist).
+    [destination] = [words[-1] for words in copies if "--from=web" in words]
+    envs = " ".join(rest for keyword, rest in final if keyword == "ENV")
+    workdir = [rest for keyword, rest in final if keyword == "WORKDIR"][-1]
+    path = f"{workdir}/{destination.removeprefix('./')}".rstrip("/")
+    assert f"WEB_DIST={path}" in envs, (path, envs)
