@@ -1,0 +1,144 @@
+/**
+ * The topology as a graph, computed from the configuration alone (a pure function, so that it is
+ * tested without a browser): routes → agents → tools, providers (and fallbacks), MCP servers and
+ * sub-agents, laid out in columns by kind.
+ */
+import type { Agent, McpServer, Provider, Route, Tool } from '../api/types';
+
+export type NodeKind = 'route' | 'agent' | 'tool' | 'provider' | 'mcp';
+export type EdgeKind = 'runs' | 'uses' | 'provider' | 'fallback' | 'server' | 'sub-agent';
+
+export interface TopoNode {
+  id: string;
+  kind: NodeKind;
+  name: string;
+  /** A line under the name: the tool's kind, the provider's kind, the model. */
+  detail: string;
+  /** The page it opens (a router path). */
+  href: string;
+  column: number;
+  row: number;
+  x: number;
+  y: number;
+  /** Runs of this agent that failed in the window (0: none, or not an agent). */
+  failing: number;
+}
+
+export interface TopoEdge {
+  id: string;
+  source: string;
+  target: string;
+  kind: EdgeKind;
+}
+
+export interface TopologyInput {
+  routes: readonly Route[];
+  agents: readonly Agent[];
+  tools: readonly Tool[];
+  providers: readonly Provider[];
+  /** Only an admin may read them; without, the MCP tools' `config.server` still names them. */
+  mcpServers?: readonly McpServer[];
+  /** Failed runs by agent name (last hour). */
+  failing?: Readonly<Record<string, number>>;
+}
+
+export const COLUMNS: readonly NodeKind[] = ['route', 'agent', 'tool', 'provider', 'mcp'];
+export const COLUMN_TITLES: Record<NodeKind, string> = {
+  route: 'Routes',
+  agent: 'Agents',
+  tool: 'Tools',
+  provider: 'Providers',
+  mcp: 'MCP servers',
+};
+export const COLUMN_WIDTH = 260;
+export const ROW_HEIGHT = 90;
+
+export function nodeId(kind: NodeKind, name: string): string {
+  return `${kind}:${name}`;
+}
+
+function text(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+const enc = encodeURIComponent;
+
+export function buildTopology(input: TopologyInput): { nodes: TopoNode[]; edges: TopoEdge[] } {
+  const byKind: Record<NodeKind, Omit<TopoNode, 'column' | 'row' | 'x' | 'y'>[]> = {
+    route: [],
+    agent: [],
+    tool: [],
+    provider: [],
+    mcp: [],
+  };
+  const ids = new Set<string>();
+  const add = (kind: NodeKind, name: string, detail: string, href: string, failing = 0) => {
+    const id = nodeId(kind, name);
+    if (ids.has(id)) return;
+    ids.add(id);
+    byKind[kind].push({ id, kind, name, detail, href, failing });
+  };
+
+  for (const r of input.routes) add('route', r.key, r.description || 'route', '/routes');
+  for (const a of input.agents) {
+    add('agent', a.name, a.model || 'default model', `/agents/${enc(a.name)}`, input.failing?.[a.name] ?? 0);
+  }
+  for (const t of input.tools) add('tool', t.name, t.kind, `/tools/${enc(t.name)}`);
+  for (const p of input.providers) add('provider', p.name, p.kind, '/providers');
+  for (const s of input.mcpServers ?? []) add('mcp', s.name, s.transport, '/mcp-servers');
+  for (const t of input.tools) {
+    const server = t.kind === 'mcp' ? text((t.config as Record<string, unknown>).server) : null;
+    if (server) add('mcp', server, 'MCP server', '/mcp-servers');
+  }
+
+  const edges: TopoEdge[] = [];
+  const edgeIds = new Set<string>();
+  const link = (source: string, target: string, kind: EdgeKind) => {
+    const id = `${kind}:${source}->${target}`;
+    if (!ids.has(source) || !ids.has(target) || edgeIds.has(id)) return;
+    edgeIds.add(id);
+    edges.push({ id, source, target, kind });
+  };
+
+  for (const r of input.routes) link(nodeId('route', r.key), nodeId('agent', r.agent), 'runs');
+  for (const a of input.agents) {
+    const agent = nodeId('agent', a.name);
+    for (const t of a.tools) link(agent, nodeId('tool', t), 'uses');
+    link(agent, nodeId('provider', a.provider), 'provider');
+    for (const f of a.fallbacks) link(agent, nodeId('provider', f.provider), 'fallback');
+  }
+  for (const t of input.tools) {
+    const config = t.config as Record<string, unknown>;
+    const tool = nodeId('tool', t.name);
+    if (t.kind === 'mcp') {
+      const server = text(config.server);
+      if (server) link(tool, nodeId('mcp', server), 'server');
+    }
+    if (t.kind === 'agent') {
+      const agent = text(config.agent);
+      if (agent) link(tool, nodeId('agent', agent), 'sub-agent');
+    }
+  }
+
+  const nodes: TopoNode[] = [];
+  COLUMNS.forEach((kind, column) => {
+    [...byKind[kind]]
+      .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))
+      .forEach((node, row) => {
+        nodes.push({ ...node, column, row, x: column * COLUMN_WIDTH, y: row * ROW_HEIGHT });
+      });
+  });
+  return { nodes, edges };
+}
+
+/** Failed runs by agent, from `GET /v1/stats/agents` (agents with none are left out). */
+export function failingByAgent(
+  stats: readonly { agent: string; runs: { failed?: number | undefined } }[] | null | undefined,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of stats ?? []) {
+    const failed = s.runs.failed ?? 0;
+    if (failed > 0) out[s.agent] = failed;
+  }
+  return out;
+}
