@@ -28,7 +28,11 @@ export const routes: RouteObject[] = [
       { index: true, element: <P.Overview /> },
       { path: 'runs', element: <P.Runs /> },
       { path: 'runs/:runId', element: <P.RunDetail /> },
-      { path: 'topology', lazy: () => import('./pages/Topology').then((m) => ({ Component: m.Topology })) },
+      {
+        path: 'topology',
+        lazy: () => import('./pages/Topology').then((m) => ({ Component: m.Topology })),
+        hydrateFallbackElement: <p>Loading the topology…</p>,
+      },
       { path: 'agents', element: <Agents /> },
       { path: 'agents/:name', element: <AgentDetail /> },
       { path: 'tools', element: <Tools /> },

@@ -133,11 +133,11 @@ export function buildTopology(input: TopologyInput): { nodes: TopoNode[]; edges:
 
 /** Failed runs by agent, from `GET /v1/stats/agents` (agents with none are left out). */
 export function failingByAgent(
-  stats: readonly { agent: string; runs: { failed?: number | undefined } }[] | null | undefined,
+  stats: readonly { agent: string; runs: Readonly<Record<string, number | undefined>> }[] | null | undefined,
 ): Record<string, number> {
   const out: Record<string, number> = {};
   for (const s of stats ?? []) {
-    const failed = s.runs.failed ?? 0;
+    const failed = s.runs['failed'] ?? 0;
     if (failed > 0) out[s.agent] = failed;
   }
   return out;
