@@ -1,7 +1,7 @@
 import '@xyflow/react/dist/style.css';
 
 import { Controls, Handle, MarkerType, Position, ReactFlow, type Edge, type Node, type NodeProps } from '@xyflow/react';
-import { useMemo, type MouseEvent } from 'react';
+import { useMemo, useState, type MouseEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
 
 import { api, ApiError, call } from '../api/client';
@@ -114,6 +114,8 @@ export function Topology() {
   const { who } = useSession();
   const admin = allows(who, 'admin');
   const navigate = useNavigate();
+  // On a phone the graph is small: the list opens by itself.
+  const [narrow] = useState(() => window.matchMedia?.('(max-width: 48rem)').matches ?? false);
   const config = useApi(
     (signal) =>
       Promise.all([
@@ -187,8 +189,8 @@ export function Topology() {
       {graph && graph.nodes.length > 0 ? (
         <>
           <p className="field-hint">
-            Columns: {COLUMNS.map((k) => COLUMN_TITLES[k]).join(' → ')}. Click a node, or Tab to its name and press
-            Enter, to open it. Agents with failed runs in the last hour carry a “failed” badge.
+            Columns: routes → agents → tools (and the providers under them) → MCP servers. Click a node, or Tab to its
+            name and press Enter, to open it. Agents with failed runs in the last hour carry a “failed” badge.
             {stats.state === 'error' ? ' (Failed runs cannot be shown: the run statistics are unavailable.)' : ''}
           </p>
           <div className="topology-canvas">
@@ -207,7 +209,7 @@ export function Topology() {
               <Controls showInteractive={false} />
             </ReactFlow>
           </div>
-          <details className="card">
+          <details className="card" open={narrow}>
             <summary>The graph as a list</summary>
             <GraphList nodes={graph.nodes} edges={graph.edges} />
           </details>

@@ -11,7 +11,7 @@ import {
   provider,
   route,
 } from '../test/config';
-import { buildTopology, COLUMN_WIDTH, failingByAgent, nodeId } from './model';
+import { buildTopology, COLUMN_WIDTH, failingByAgent, GROUP_GAP, nodeId, ROW_HEIGHT } from './model';
 
 const input = {
   routes: [route],
@@ -28,18 +28,20 @@ describe('buildTopology', () => {
       'route:support',
       'agent:demo',
       'agent:librarian',
-      'tool:ask_librarian',
       'tool:calculator',
+      'tool:ask_librarian',
       'tool:docs__search',
-      'provider:backup',
       'provider:openai',
+      'provider:backup',
       'mcp:docs',
     ]);
     const byId = Object.fromEntries(nodes.map((n) => [n.id, n]));
     expect(byId['route:support']).toMatchObject({ column: 0, row: 0, x: 0, href: '/routes' });
     expect(byId['agent:librarian']).toMatchObject({ column: 1, row: 1, x: COLUMN_WIDTH, href: '/agents/librarian' });
     expect(byId['tool:calculator']).toMatchObject({ column: 2, href: '/tools/calculator', detail: 'calculator' });
-    expect(byId['mcp:docs']).toMatchObject({ column: 4, href: '/mcp-servers' });
+    expect(byId['mcp:docs']).toMatchObject({ column: 4, x: 3 * COLUMN_WIDTH, href: '/mcp-servers' });
+    // Providers stand under the tools, in the same column.
+    expect(byId['provider:openai']).toMatchObject({ x: 2 * COLUMN_WIDTH, y: 3 * ROW_HEIGHT + GROUP_GAP });
     // No two nodes in the same place.
     expect(new Set(nodes.map((n) => `${n.x},${n.y}`)).size).toBe(nodes.length);
   });
@@ -71,6 +73,18 @@ describe('buildTopology', () => {
   it('leaves out edges to things that do not exist', () => {
     const { edges } = buildTopology({ ...input, routes: [{ ...route, agent: 'gone' }], agents: [], tools: [] });
     expect(edges).toEqual([]);
+  });
+
+  it('orders each column after the one it hangs from, and centres the shorter columns', () => {
+    const { nodes } = buildTopology(input);
+    const byId = Object.fromEntries(nodes.map((n) => [n.id, n]));
+    // demo (row 0) uses calculator, then ask_librarian; librarian (row 1) uses docs__search.
+    expect(byId['tool:calculator']?.row).toBe(0);
+    expect(byId['tool:docs__search']?.row).toBe(2);
+    // One route beside three tools and two providers: centred on that column.
+    const tallest = 5 * ROW_HEIGHT + GROUP_GAP;
+    expect(byId['route:support']?.y).toBe((tallest - ROW_HEIGHT) / 2);
+    expect(byId['tool:calculator']?.y).toBe(0);
   });
 
   it('marks agents with failed runs', () => {

@@ -1,7 +1,8 @@
 /**
  * The topology as a graph, computed from the configuration alone (a pure function, so that it is
  * tested without a browser): routes → agents → tools, providers (and fallbacks), MCP servers and
- * sub-agents, laid out in columns by kind.
+ * sub-agents, laid out in columns by kind (the providers under the tools, so that an agent's edge
+ * to its provider crosses no tool).
  */
 import type { Agent, McpServer, Provider, Route, Tool } from '../api/types';
 
@@ -50,8 +51,13 @@ export const COLUMN_TITLES: Record<NodeKind, string> = {
   provider: 'Providers',
   mcp: 'MCP servers',
 };
-export const COLUMN_WIDTH = 260;
+export const COLUMN_WIDTH = 290;
 export const ROW_HEIGHT = 90;
+/** Between the tools and the providers under them. */
+export const GROUP_GAP = 40;
+/** Where each kind is drawn: routes, agents, tools then providers, MCP servers. */
+export const SLOT_OF: Record<NodeKind, number> = { route: 0, agent: 1, tool: 2, provider: 2, mcp: 3 };
+const SLOTS = [0, 1, 2, 3] as const;
 
 export function nodeId(kind: NodeKind, name: string): string {
   return `${kind}:${name}`;
@@ -120,13 +126,55 @@ export function buildTopology(input: TopologyInput): { nodes: TopoNode[]; edges:
     }
   }
 
+  // Rows: each column follows the one it hangs from, so that edges cross little: agents in the
+  // order of the routes to them, tools and providers in the order of the agents that use them,
+  // MCP servers in the order of their tools; then by name. Columns are centred on each other.
+  const rank = new Map<string, number>();
+  const order = (kind: NodeKind, sources: NodeKind) => {
+    const position = (id: string) => {
+      let best = Number.POSITIVE_INFINITY;
+      edges.forEach((e, i) => {
+        const source = rank.get(e.source);
+        if (e.target === id && source !== undefined && e.source.startsWith(`${sources}:`)) {
+          best = Math.min(best, source * 10_000 + i);
+        }
+      });
+      return best;
+    };
+    const sorted = [...byKind[kind]]
+      .map((node) => ({ node, at: position(node.id) }))
+      .sort((x, y) => x.at - y.at || (x.node.name < y.node.name ? -1 : x.node.name > y.node.name ? 1 : 0))
+      .map(({ node }) => node);
+    sorted.forEach((node, row) => rank.set(node.id, row));
+    return sorted;
+  };
+  const columns: Record<NodeKind, Omit<TopoNode, 'column' | 'row' | 'x' | 'y'>[]> = {
+    route: order('route', 'route'),
+    agent: order('agent', 'route'),
+    tool: order('tool', 'agent'),
+    provider: order('provider', 'agent'),
+    mcp: order('mcp', 'tool'),
+  };
+  // Providers stand under the tools, in the same column: an agent's edges to them then cross no
+  // tool. The columns are centred on the tallest.
+  const heights = SLOTS.map((_, slot) =>
+    COLUMNS.filter((kind) => SLOT_OF[kind] === slot).reduce(
+      (sum, kind, i) => sum + columns[kind].length * ROW_HEIGHT + (i > 0 && columns[kind].length > 0 ? GROUP_GAP : 0),
+      0,
+    ),
+  );
+  const tallest = Math.max(...heights);
+  const filled = SLOTS.map(() => 0);
   const nodes: TopoNode[] = [];
   COLUMNS.forEach((kind, column) => {
-    [...byKind[kind]]
-      .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))
-      .forEach((node, row) => {
-        nodes.push({ ...node, column, row, x: column * COLUMN_WIDTH, y: row * ROW_HEIGHT });
-      });
+    const slot = SLOT_OF[kind];
+    const offset = (tallest - (heights[slot] ?? 0)) / 2;
+    if ((filled[slot] ?? 0) > 0 && columns[kind].length > 0) filled[slot] = (filled[slot] ?? 0) + GROUP_GAP;
+    columns[kind].forEach((node, row) => {
+      const y = offset + (filled[slot] ?? 0);
+      filled[slot] = (filled[slot] ?? 0) + ROW_HEIGHT;
+      nodes.push({ ...node, column, row, x: slot * COLUMN_WIDTH, y });
+    });
   });
   return { nodes, edges };
 }
