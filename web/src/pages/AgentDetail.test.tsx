@@ -46,7 +46,7 @@ describe('agent page', () => {
     const { seen } = renderApp('/agents/demo', (r) =>
       r.method === 'POST' && r.url === '/v1/agents/demo/rollback' ? json(201, rolled) : configAnswer(r),
     );
-    await userEvent.setup().click(await screen.findByRole('button', { name: 'Roll back to version 1' }));
+    await userEvent.setup().click(await screen.findByRole('button', { name: 'Roll back to this version (v1)' }));
     expect(await screen.findByRole('status')).toHaveTextContent(
       'Rolled back: version 3 is now current, a copy of version 1.',
     );

@@ -14,6 +14,7 @@ import { TryIt } from '../components/TryIt';
 import { useSubmit } from '../lib/form';
 import { AgentForm } from './config/AgentForm';
 import { VersionDiff } from './config/VersionDiff';
+import { TableWrap } from '../components/TableWrap';
 
 /** An agent's PUT body: the create body without its name. */
 export function agentIn(body: AgentCreate): AgentIn {
@@ -123,7 +124,7 @@ function Versions({
         </p>
       ) : null}
       <ErrorMessage error={rollback.error} />
-      <div className="table-wrap">
+      <TableWrap label={`Versions of ${name}`}>
         <table>
           <caption className="sr-only">Versions of {name}</caption>
           <thead>
@@ -155,10 +156,9 @@ function Versions({
                         type="button"
                         className="secondary"
                         disabled={rollback.busy}
-                        aria-label={`Roll back to version ${v.version}`}
                         onClick={() => void doRollback(v.version)}
                       >
-                        Roll back to this version
+                        Roll back to this version<span className="sr-only"> (v{v.version})</span>
                       </button>
                     )}
                   </td>
@@ -167,7 +167,7 @@ function Versions({
             ))}
           </tbody>
         </table>
-      </div>
+      </TableWrap>
       {list.length > 1 ? (
         <>
           <h3>Compare two versions</h3>

@@ -10,6 +10,7 @@ import { ErrorMessage } from '../components/ErrorMessage';
 import { Page } from '../components/Page';
 import { useSubmit } from '../lib/form';
 import { AgentForm } from './config/AgentForm';
+import { TableWrap } from '../components/TableWrap';
 
 /** /ui/agents: every agent (its current version), and a form to create one. */
 export function Agents() {
@@ -85,7 +86,7 @@ export function Agents() {
         </EmptyState>
       ) : null}
       {agents.length > 0 ? (
-        <div className="table-wrap">
+        <TableWrap label="Agents list">
           <table>
             <caption className="sr-only">Agents</caption>
             <thead>
@@ -114,7 +115,7 @@ export function Agents() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       ) : null}
     </Page>
   );

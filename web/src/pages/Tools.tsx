@@ -10,6 +10,7 @@ import { ErrorMessage } from '../components/ErrorMessage';
 import { Page } from '../components/Page';
 import { useSubmit } from '../lib/form';
 import { ToolForm } from './config/ToolForm';
+import { TableWrap } from '../components/TableWrap';
 
 /** /ui/tools: every tool, and a form to create one. */
 export function Tools() {
@@ -70,7 +71,7 @@ export function Tools() {
         </EmptyState>
       ) : null}
       {tools.state === 'ok' && tools.data.length > 0 ? (
-        <div className="table-wrap">
+        <TableWrap label="Tools list">
           <table>
             <caption className="sr-only">Tools</caption>
             <thead>
@@ -94,7 +95,7 @@ export function Tools() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       ) : null}
     </Page>
   );

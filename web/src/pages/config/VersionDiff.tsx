@@ -1,5 +1,6 @@
 import type { Agent } from '../../api/types';
 import { fieldDiff, lineDiff } from '../../lib/diff';
+import { TableWrap } from '../../components/TableWrap';
 
 /** The fields of a version that make its content (what the versioning rules compare). */
 export const VERSION_FIELDS = [
@@ -50,7 +51,7 @@ export function VersionDiff({ before, after }: { before: Agent; after: Agent }) 
   return (
     <div className="diff">
       {others.length > 0 ? (
-        <div className="table-wrap">
+        <TableWrap label={`Changes from version ${before.version} to version ${after.version}`}>
           <table>
             <caption>
               Fields changed from version {before.version} to version {after.version}
@@ -78,7 +79,7 @@ export function VersionDiff({ before, after }: { before: Agent; after: Agent }) 
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       ) : null}
       {prompt ? (
         <figure className="line-diff">
