@@ -158,7 +158,7 @@ function Versions({
                         disabled={rollback.busy}
                         onClick={() => void doRollback(v.version)}
                       >
-                        Roll back to this version<span className="sr-only"> (v{v.version})</span>
+                        Roll back to this version <span className="sr-only">(v{v.version})</span>
                       </button>
                     )}
                   </td>
