@@ -32,6 +32,13 @@ export async function rollbackAgent(name: string, version: number): Promise<Agen
   } catch {
     /* not JSON: keep the text */
   }
-  if (!response.ok) throw ApiError.fromBody(response.status, body, response.statusText);
+  if (!response.ok) {
+    const err = ApiError.fromBody(response.status, body, response.statusText);
+    // The framework's own 404/405 (no such route), not the API's "no such agent or version".
+    if (response.status === 405 || (response.status === 404 && err.message === 'Not Found')) {
+      throw new ApiError(response.status, err.error, 'This API cannot roll an agent back yet: update the API.');
+    }
+    throw err;
+  }
   return body as Agent;
 }
