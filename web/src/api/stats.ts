@@ -1,21 +1,20 @@
 /**
- * `GET /v1/stats/agents?window=…`, typed by hand (minimal: the topology needs only the failed
- * runs per agent) until it is in the OpenAPI document.
+ * `GET /v1/stats/agents?window=…`, typed by hand and kept minimal (the topology reads only the
+ * failed runs per agent) until the route is in the OpenAPI document. The overview's own module
+ * of the same name types the whole answer: at a merge, keep it and alias `fetchAgentStats`.
  */
 import { ApiError, REQUESTED_WITH } from './client';
 
 export interface AgentStats {
   agent: string;
-  runs: { failed?: number; [status: string]: number | undefined };
+  /** Runs by status: `failed`, `completed`, … */
+  runs: Record<string, number>;
 }
 
-export interface AgentStatsAnswer {
-  window: string;
-  since: string;
-  agents: AgentStats[];
-}
-
-export async function fetchAgentStats(window: string, signal?: AbortSignal): Promise<AgentStatsAnswer> {
+export async function fetchAgentStats(
+  window: string,
+  signal?: AbortSignal,
+): Promise<{ window: string; since: string; agents: AgentStats[] }> {
   let response: Response;
   try {
     response = await globalThis.fetch(`/v1/stats/agents?window=${encodeURIComponent(window)}`, {
@@ -35,5 +34,5 @@ export async function fetchAgentStats(window: string, signal?: AbortSignal): Pro
     /* not JSON */
   }
   if (!response.ok) throw ApiError.fromBody(response.status, body, response.statusText);
-  return body as AgentStatsAnswer;
+  return body as { window: string; since: string; agents: AgentStats[] };
 }

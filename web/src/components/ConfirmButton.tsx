@@ -4,7 +4,7 @@ import { ErrorMessage } from './ErrorMessage';
 
 /**
  * A destructive action that asks first: the button opens "Delete X?" with Yes and Cancel, focus on
- * Cancel. The action's error is shown in words; on success the caller moves on.
+ * Cancel (Escape cancels too, and focus goes back to the button). The action's error is shown in words; on success the caller moves on.
  */
 export function ConfirmButton({
   label,
@@ -51,7 +51,14 @@ export function ConfirmButton({
     );
   }
   return (
-    <span className="confirm confirm-open" role="group" aria-label={question}>
+    <span
+      className="confirm confirm-open"
+      role="group"
+      aria-label={question}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape' && !busy) setAsking(false);
+      }}
+    >
       <span className="confirm-question">{question}</span>
       <button
         type="button"

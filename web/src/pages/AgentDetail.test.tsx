@@ -67,6 +67,12 @@ describe('agent page', () => {
     expect(within(confirm).getByRole('button', { name: 'Cancel' })).toHaveFocus();
     await user.click(within(confirm).getByRole('button', { name: 'Cancel' }));
     expect(seen.some((r) => r.method === 'DELETE')).toBe(false);
+    expect(screen.getByRole('button', { name: 'Delete' })).toHaveFocus();
+
+    // Escape cancels too.
+    await user.click(screen.getByRole('button', { name: 'Delete' }));
+    await user.keyboard('{Escape}');
+    expect(screen.queryByRole('button', { name: 'Yes, delete' })).toBeNull();
 
     await user.click(screen.getByRole('button', { name: 'Delete' }));
     await user.click(screen.getByRole('button', { name: 'Yes, delete' }));
