@@ -65,7 +65,8 @@ export function TryIt({ target, variables }: { target: TryTarget; variables: rea
     if (started) void navigate(`/runs/${encodeURIComponent(started.run_id)}`);
   };
 
-  const shown = ['input', 'variables', 'thread_id', 'agent', ...variables.map((v) => `variables.${v}`)];
+  // What no control shows (`variables` as a whole, an undeclared `variables.x`) goes to the form's error.
+  const shown = ['input', 'thread_id', ...variables.map((v) => `variables.${v}`)];
   return (
     <section className="card try-it" aria-labelledby={titleId}>
       <h2 id={titleId}>Try it</h2>
@@ -92,7 +93,6 @@ export function TryIt({ target, variables }: { target: TryTarget; variables: rea
               <input type="checkbox" checked={asJson} onChange={(e) => setAsJson(e.target.checked)} /> Read the values
               as JSON (numbers, lists, objects); text that is not JSON is sent as text
             </label>
-            {start.error?.field('variables') ? <p className="field-error">{start.error.field('variables')}</p> : null}
           </fieldset>
         ) : null}
         {target.kind === 'agent' ? (

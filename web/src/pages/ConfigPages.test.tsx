@@ -144,6 +144,26 @@ describe('routes', () => {
     });
   });
 
+  it('try it lists an error about a variable that has no field', async () => {
+    renderApp('/routes', (r) =>
+      r.method === 'POST'
+        ? json(422, {
+            error: 'invalid_config',
+            detail: [
+              { field: 'variables.colour', message: 'this agent declares no such variable (declared: customer)' },
+            ],
+          })
+        : configAnswer(r),
+    );
+    const user = userEvent.setup();
+    await user.click(await screen.findByRole('button', { name: 'Try support' }));
+    await user.type(screen.getByLabelText('Input'), 'hi');
+    await user.click(screen.getByRole('button', { name: 'Start a run' }));
+    expect(
+      await screen.findByText('variables.colour: this agent declares no such variable (declared: customer)'),
+    ).toBeInTheDocument();
+  });
+
   it('try it asks for an input instead of sending an empty one', async () => {
     const { seen } = renderApp('/routes', configAnswer);
     const user = userEvent.setup();
