@@ -1,7 +1,7 @@
 /**
- * The session calls, typed by hand: `POST /v1/session` and `DELETE /v1/session` are not in the
- * OpenAPI document yet ("Locked doors" adds them). When they are, replace the fetches below
- * with `api.POST('/v1/session', …)` and the types with `components['schemas'][…]`.
+ * The session calls: `POST /v1/session` trades a token for the HttpOnly, SameSite=Strict session
+ * cookie, `DELETE /v1/session` ends it (plain fetches: the sign-in page must see a 401 itself,
+ * not have the client's guard send it back to sign-in).
  */
 import { api, ApiError, call, REQUESTED_WITH } from './client';
 import type { components } from './schema';
