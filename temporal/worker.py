@@ -18,7 +18,7 @@ import activities
 import workflows
 from activities.llm.activity import LlmActivities
 from activities.llm.clients import ProviderClients
-from activities.outcomes import OutcomeActivities
+from activities.outcomes import OutcomeActivities, OutcomeWriter
 from activities.specs import AgentSpecs
 from activities.subagents import SubagentActivities
 from activities.tools.activity import ToolActivities
@@ -107,7 +107,8 @@ def build_worker(
     tools = ToolActivities(store, context, specs)
     transcript = TranscriptActivities(store)
     subagents = SubagentActivities(store.session_factory)
-    outcomes = OutcomeActivities(store.session_factory)
+    writer = OutcomeWriter(store.session_factory)
+    outcomes = OutcomeActivities(writer)
     return Worker(
         client,
         task_queue=task_queue or settings.temporal_task_queue,
@@ -129,6 +130,7 @@ def build_worker(
         # has stopped.
         plugins=[
             clients.worker_plugin(),
+            writer.worker_plugin(),  # writes the outcomes it holds once the worker has stopped
             *([context.mcp.worker_plugin()] if context.mcp is not None else []),
         ],
     )

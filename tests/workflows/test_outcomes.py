@@ -32,6 +32,17 @@ def row_of(seeded: Any, run_id: str) -> Run:
         return row
 
 
+async def recorded_row(seeded: Any, run_id: str) -> Run:
+    """The run's row once its outcome is written: the worker's writer thread writes it a moment
+    after the run ended (activities/outcomes.py)."""
+    for _ in range(100):
+        row = row_of(seeded, run_id)
+        if row.status is not None:
+            return row
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no outcome recorded for {run_id} within 5 s")
+
+
 async def finish(client: Client, run_id: str) -> None:
     try:
         await client.get_workflow_handle(run_id).result()
@@ -55,7 +66,7 @@ async def test_an_answered_run_records_its_outcome_in_one_marker(
     run_id = await start_recorded_agent(temporal_client, orch_settings, seeded, spec, "go")
     assert row_of(seeded, run_id).status is None  # not recorded while it runs
     await finish(temporal_client, run_id)
-    row = row_of(seeded, run_id)
+    row = await recorded_row(seeded, run_id)
     assert (row.status, row.steps, row.error) == ("completed", 3, None)
     assert row.total_tokens is not None and row.total_tokens > 0
     assert row.cost_usd == 0.0
@@ -78,7 +89,7 @@ async def test_a_stopped_run_records_stopped(
     spec = demo_spec(seeded, script=calculator_steps(5), max_steps=2)
     run_id = await start_recorded_agent(temporal_client, orch_settings, seeded, spec, "go")
     await finish(temporal_client, run_id)
-    row = row_of(seeded, run_id)
+    row = await recorded_row(seeded, run_id)
     assert (row.status, row.steps) == ("stopped", 2)
 
 
@@ -90,7 +101,7 @@ async def test_a_failed_run_records_why(
     spec = demo_spec(seeded, script=script, on_tool_error="fail")
     run_id = await start_recorded_agent(temporal_client, orch_settings, seeded, spec, "go")
     await finish(temporal_client, run_id)
-    row = row_of(seeded, run_id)
+    row = await recorded_row(seeded, run_id)
     assert row.status == "failed" and row.steps == 1
     assert row.error and len(row.error) <= 500
 
@@ -113,7 +124,7 @@ async def test_a_cancelled_run_records_cancelled(
     await asyncio.sleep(1.0)  # the model is unreachable: the step is being retried
     await temporal_client.get_workflow_handle(run_id).cancel()
     await finish(temporal_client, run_id)
-    row = row_of(seeded, run_id)
+    row = await recorded_row(seeded, run_id)
     assert (row.status, row.steps, row.total_tokens) == ("cancelled", 1, 0)
     assert row.finished_at is not None
 
