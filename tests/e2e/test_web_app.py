@@ -29,6 +29,7 @@ from tests.support.web import (
     CHROMIUM,
     CHROMIUM_ARGS,
     COST_TEXT,
+    CSP_WATCH,
     LATENCY_INIT,
     MODEL,
     PRICES,
@@ -38,6 +39,7 @@ from tests.support.web import (
     axe_violations,
     build_web,
     bundle_report,
+    csp_violations,
     latency_summary,
     missing_tools,
     orch_up,
@@ -83,6 +85,7 @@ async def browser(stack: Stack) -> AsyncIterator[Any]:
 async def signed_in_context(browser: Any, stack: Stack, size: str) -> Any:
     """A browser context of `size`, signed in through the link `orch up` printed."""
     context = await browser.new_context(viewport=SIZES[size], base_url=stack.base_url)
+    await context.add_init_script(CSP_WATCH)
     page = await context.new_page()
     await page.goto(stack.sign_in_link)
     await page.wait_for_url(re.compile(r"/ui/?$"), timeout=15_000)
@@ -156,6 +159,7 @@ async def test_every_page_passes_axe_at_both_sizes_and_is_screenshotted(
     failures: dict[str, list[dict[str, Any]]] = {}
     errors: list[str] = []
     too_wide: list[str] = []
+    refused: list[str] = []
     for size, context in contexts.items():
         page = await context.new_page()
         page.on(
@@ -167,6 +171,7 @@ async def test_every_page_passes_axe_at_both_sizes_and_is_screenshotted(
                 await page.goto(path)
                 await settled(page)
                 assert "/sign-in" not in page.url or name == "sign-in", f"{name}: signed out"
+                refused += [f"{name} ({size}): {v}" for v in await csp_violations(page)]
                 found = await axe_violations(page)
                 await screenshot(page, f"{name}-{size}")
                 bad = serious(found)
@@ -182,6 +187,7 @@ async def test_every_page_passes_axe_at_both_sizes_and_is_screenshotted(
             await page.close()
     print(f"pages wider than the window: {too_wide}" if too_wide else "no page scrolls sideways")
     assert not errors, errors
+    assert not refused, f"the app's CSP refused: {refused}"
     assert not failures, json.dumps(failures, indent=1)
     assert not too_wide, f"pages wider than the window: {too_wide}"
 
@@ -193,6 +199,8 @@ async def test_the_proof_flow_through_the_pages(stack: Stack, browser: Any) -> N
     from playwright.async_api import expect
 
     context = await browser.new_context(viewport=SIZES["desktop"], base_url=stack.base_url)
+    await context.add_init_script(CSP_WATCH)
+    context.set_default_timeout(10_000)
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -270,9 +278,13 @@ async def test_the_proof_flow_through_the_pages(stack: Stack, browser: Any) -> N
         await skip_if_placeholder(page, "run", "web-runs", "from watching the events on")
 
         # The events arrive: the model's tool call, then the approval it waits for.
-        ask = page.get_by_role("group", name=re.compile(r"^Approve gated_calc "))
+        timeline = page.get_by_role("region", name="Timeline")
+        await expect(page.get_by_role("status").filter(has_text="Live")).to_be_visible()
+        ask = timeline.get_by_role("group", name=re.compile(r"^Approve gated_calc "))
         await expect(ask).to_be_visible(timeout=20_000)
-        await expect(page.get_by_text("12*7").first).to_be_visible()
+        calls = timeline.get_by_role("list", name="Tool calls of step 1")
+        await expect(calls).to_contain_text("gated_calc")
+        await expect(calls).to_contain_text('"expression": "12*7"')
         await screenshot(page, "flow-run-waiting-desktop")
         bad = serious(await axe_violations(page))
         assert not bad, bad
@@ -301,7 +313,7 @@ async def test_the_proof_flow_through_the_pages(stack: Stack, browser: Any) -> N
         await form.get_by_label("System prompt").fill("Version two: never use tools.")
         await form.get_by_role("button", name="Save changes").click()
         await expect(page.get_by_role("heading", name="Version 2 (current)")).to_be_visible()
-        await page.get_by_role("button", name="Roll back to version 1").click()
+        await page.get_by_role("button", name="Roll back to this version (v1)").click()
         await expect(page.get_by_role("heading", name="Version 3 (current)")).to_be_visible()
         await expect(page.get_by_role("status")).to_contain_text("a copy of version 1")
         definition = page.get_by_role("region", name="Version 3 (current)")
@@ -330,6 +342,7 @@ async def test_the_proof_flow_through_the_pages(stack: Stack, browser: Any) -> N
         await screenshot(page, "flow-field-error-desktop")
         bad = serious(await axe_violations(page))
         assert not bad, bad
+        assert not await csp_violations(page)
     finally:
         await context.close()
     assert not errors, errors
