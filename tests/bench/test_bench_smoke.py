@@ -50,3 +50,26 @@ async def test_the_peers_run() -> None:
     pytest.importorskip("pydantic_ai.durable_exec.temporal")
     pytest.importorskip("temporalio.openai_agents")
     assert await run_small(peers=True) == ["floor", "openai-agents", "pydantic-ai", "orch"]
+
+
+def test_web_figures_prints_the_bundle_sizes(tmp_path: Path) -> None:
+    """bench/web_figures.py --bundle over a build made up here (its live figures run in
+    tests/e2e/test_web_app.py, with the same helpers)."""
+    import subprocess
+
+    assets = tmp_path / "dist" / "assets"
+    assets.mkdir(parents=True)
+    (assets / "index-abc.js").write_text("console.log('x');" * 100)
+    (assets / "index-abc.css").write_text("a{color:red}" * 100)
+    (assets / "index-abc.js.map").write_text("{}")  # not part of the bundle
+    from tests.support.web import bundle_report
+
+    total, lines = bundle_report(tmp_path / "dist")
+    assert len(lines) == 3 and "in 2 chunks" in lines[0] and 0 < total < 1000, lines
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "web_figures.py"), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0 and "--bundle" in done.stdout, done.stderr

@@ -18,7 +18,6 @@ import json
 import os
 import re
 import statistics
-import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -30,16 +29,15 @@ from tests.support.web import (
     CHROMIUM_ARGS,
     COST_TEXT,
     CSP_WATCH,
-    LATENCY_INIT,
     MODEL,
     PRICES,
     SIZES,
-    STREAM_WORDS,
     Stack,
     axe_violations,
     build_web,
     bundle_report,
     csp_violations,
+    event_latency,
     latency_summary,
     missing_tools,
     orch_up,
@@ -47,7 +45,6 @@ from tests.support.web import (
     screenshot,
     serious,
     settled,
-    stream_agent,
     wait_run,
 )
 
@@ -132,26 +129,6 @@ def pages(run_id: str) -> list[tuple[str, str]]:
     ]
 
 
-# What the placeholder of a page not built yet says (web/src/pages/placeholders.tsx on main).
-PLACEHOLDERS = {
-    "providers": "No providers shown",
-    "runs": "No runs to show",
-    "run": "timeline is not shown yet",
-}
-
-
-async def is_placeholder(page: Any, name: str) -> bool:
-    await settled(page)
-    return bool(await page.get_by_text(PLACEHOLDERS[name]).count())
-
-
-async def skip_if_placeholder(page: Any, name: str, branch: str, steps: str) -> None:
-    """The flow goes as far as the pages that exist: past that, it is skipped, saying which
-    branch brings the page."""
-    if await is_placeholder(page, name):
-        pytest.skip(f"the {name} page is a placeholder: the flow's steps {steps} wait for {branch}")
-
-
 async def test_every_page_passes_axe_at_both_sizes_and_is_screenshotted(
     stack: Stack, contexts: dict[str, Any]
 ) -> None:
@@ -221,7 +198,6 @@ async def test_the_proof_flow_through_the_pages(stack: Stack, browser: Any) -> N
 
         # A provider on the fake OpenAI-wire server, with prices (so the run has a cost).
         await nav.get_by_role("link", name="Providers").click()
-        await skip_if_placeholder(page, "providers", "web-config", "from creating a provider on")
         await page.get_by_role("button", name="New provider").first.click()
         form = page.get_by_role("form", name="New provider")
         await form.get_by_label("Name", exact=True).fill("fake")
@@ -275,7 +251,6 @@ async def test_the_proof_flow_through_the_pages(stack: Stack, browser: Any) -> N
         await try_it.get_by_role("button", name="Start a run").click()
         await page.wait_for_url(re.compile(r"/ui/runs/[^/]+$"))
         run_id = page.url.rsplit("/", 1)[1]
-        await skip_if_placeholder(page, "run", "web-runs", "from watching the events on")
 
         # The events arrive: the model's tool call, then the approval it waits for.
         timeline = page.get_by_role("region", name="Timeline")
@@ -356,12 +331,6 @@ async def test_figures(stack: Stack, contexts: dict[str, Any]) -> None:
         print(line)
     assert total <= 400 * 1024
 
-    page = await contexts["desktop"].new_page()
-    await page.goto("/ui/runs")
-    placeholder = await is_placeholder(page, "runs")
-    await page.close()
-    if placeholder:
-        pytest.skip("the runs pages are placeholders: their figures wait for web-runs")
     renders = await runs_first_render(contexts["desktop"], stack.base_url)
     median = statistics.median(renders)
     print(
@@ -370,27 +339,7 @@ async def test_figures(stack: Stack, contexts: dict[str, Any]) -> None:
     )
     assert median <= 1000
 
-    agent = stream_agent(stack)
-    page = await contexts["desktop"].new_page()
-    try:
-        with stack.http() as http:
-            started = http.post("/v1/runs", json={"agent": agent, "input": "Count."})
-            assert started.status_code == 202, started.text
-            run_id = started.json()["run_id"]
-            events_path = f"/v1/runs/{run_id}/events?include=tokens"
-            await page.add_init_script(
-                script=f"({LATENCY_INIT})({json.dumps([events_path, STREAM_WORDS])})"
-            )
-            await page.goto(f"/ui/runs/{run_id}")
-            assert wait_run(http, run_id)["status"] == "completed"
-        deadline = time.monotonic() + 10
-        while True:
-            state = await page.evaluate("window.__latency")
-            if len(state["shown"]) == len(STREAM_WORDS) or time.monotonic() > deadline:
-                break
-            await page.wait_for_timeout(100)
-    finally:
-        await page.close()
+    state = await event_latency(contexts["desktop"], stack)
     gaps, summary = latency_summary(state)
     print(summary, f"({state['events']} llm.delta events on the raw EventSource)")
     assert len(gaps) >= 10, state

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -22,14 +23,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-import pytest
 
 from tests.fakes.provider_server import FakeProviderServer, FakeReply, FakeToolCall
 from tests.support.temporal import free_port
 from tests.support.up import start_up, up_env
+
+if TYPE_CHECKING:
+    from playwright.async_api import ViewportSize
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WEB = REPO_ROOT / "web"
@@ -47,7 +50,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+SIZES: dict[str, ViewportSize] = {
+    "desktop": {"width": 1280, "height": 800},
+    "phone": {"width": 390, "height": 844},
+}
 SIGN_IN_LINK = re.compile(r"^Web app\s+(http://\S+/ui/sign-in#token=(\S+))$", re.MULTILINE)
 
 # The fake provider's models: MODEL asks for the approval-gated tool once, then answers with
@@ -150,8 +156,7 @@ def orch_up(home: Path) -> Iterator[Stack]:
     try:
         assert "Ready." in output, output
         found = SIGN_IN_LINK.search(output)
-        if found is None:
-            pytest.skip("orch up prints no sign-in link: the web app's API side (branch web-api)")
+        assert found is not None, f"orch up printed no sign-in link:\n{output}"
         link, token = found.group(1), found.group(2)
         yield Stack(
             home=home,
@@ -356,3 +361,28 @@ def stream_agent(stack: Stack, name: str = "streamer") -> str:
         made = http.post("/v1/agents", json=agent)
         assert made.status_code in (201, 409), made.text
     return name
+
+
+async def event_latency(context: Any, stack: Stack) -> dict[str, Any]:
+    """A run of a streaming agent followed on its page: LATENCY_INIT's record of when each of
+    STREAM_WORDS came on the raw EventSource and when it showed in the page."""
+    agent = stream_agent(stack)
+    page = await context.new_page()
+    try:
+        with stack.http() as http:
+            started = http.post("/v1/runs", json={"agent": agent, "input": "Count."})
+            assert started.status_code == 202, started.text
+            run_id = started.json()["run_id"]
+            events_path = f"/v1/runs/{run_id}/events?include=tokens"
+            args = json.dumps([events_path, STREAM_WORDS])
+            await page.add_init_script(script=f"({LATENCY_INIT})({args})")
+            await page.goto(f"{stack.base_url}/ui/runs/{run_id}")
+            assert wait_run(http, run_id)["status"] == "completed"
+        deadline = time.monotonic() + 10
+        while True:
+            state: dict[str, Any] = await page.evaluate("window.__latency")
+            if len(state["shown"]) == len(STREAM_WORDS) or time.monotonic() > deadline:
+                return state
+            await page.wait_for_timeout(100)
+    finally:
+        await page.close()
