@@ -3,7 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { createBrowserRouter, RouterProvider } from 'react-router';
 
 import { setUnauthorizedHandler } from './api/client';
-import { signInPath } from './auth/next';
+import { signInPath, withoutBasename } from './auth/next';
 import { BASENAME, routes } from './routes';
 import './styles.css';
 
@@ -11,7 +11,8 @@ const router = createBrowserRouter(routes, { basename: BASENAME });
 
 // Any call answering 401 (the session expired or was revoked): sign in again, then come back.
 setUnauthorizedHandler(() => {
-  const { pathname, search } = router.state.location;
+  const { search } = router.state.location;
+  const pathname = withoutBasename(router.state.location.pathname, BASENAME);
   if (!pathname.startsWith('/sign-in')) void router.navigate(signInPath(pathname, search), { replace: true });
 });
 
