@@ -318,9 +318,57 @@ async def test_the_proof_flow_through_the_pages(stack: Stack, browser: Any) -> N
         bad = serious(await axe_violations(page))
         assert not bad, bad
         assert not await csp_violations(page)
+
+        # Sign out: the cookie goes, and a page asks to sign in again (coming back after).
+        await page.get_by_role("button", name="Sign out").click()
+        await page.wait_for_url("**/ui/sign-in**")
+        assert "orch_session" not in {c["name"] for c in await context.cookies()}
+        # Signed out, a page sends to sign-in and back to itself after (the token typed in
+        # the form this time). Three times: two guards race to send it, and both must say
+        # /runs (a next= of /ui/runs opened /ui/ui/runs, "Page not found").
+        for _ in range(3):
+            await page.goto("/ui/runs")
+            await page.wait_for_url("**/ui/sign-in?next=**")
+            await page.wait_for_timeout(200)  # the later of the two redirects, if any
+            assert page.url.endswith("/ui/sign-in?next=%2Fruns"), page.url
+        await page.get_by_label("API token").fill(stack.token)
+        await page.get_by_role("button", name="Sign in").click()
+        await page.wait_for_url(re.compile(r"/ui/runs$"))
+        await expect(page.get_by_role("heading", level=1, name="Runs")).to_be_visible()
     finally:
         await context.close()
     assert not errors, errors
+
+
+async def test_a_phone_gets_around_by_keyboard(stack: Stack, contexts: dict[str, Any]) -> None:
+    """At 390x844 the nav is behind "Menu": Tab reaches "Skip to content" first, then the menu
+    button; Enter opens the nav (aria-expanded), a link opens its page, focus moves to the
+    page's content and the menu closes."""
+    from playwright.async_api import expect
+
+    page = await contexts["phone"].new_page()
+    try:
+        await page.goto("/ui/")
+        await settled(page)
+        nav = page.get_by_role("navigation", name="Main")
+        menu = page.get_by_role("button", name="Menu")
+        await expect(nav.get_by_role("link", name="Runs")).to_be_hidden()
+        await page.keyboard.press("Tab")
+        await expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+        await page.keyboard.press("Tab")
+        await expect(menu).to_be_focused()
+        await expect(menu).to_have_attribute("aria-expanded", "false")
+        await page.keyboard.press("Enter")
+        await expect(menu).to_have_attribute("aria-expanded", "true")
+        await nav.get_by_role("link", name="Runs").focus()
+        await page.keyboard.press("Enter")
+        await page.wait_for_url("**/ui/runs")
+        await expect(page.get_by_role("heading", level=1, name="Runs")).to_be_visible()
+        await expect(page.locator("main#main")).to_be_focused()
+        await expect(menu).to_have_attribute("aria-expanded", "false")
+        await screenshot(page, "phone-after-menu")
+    finally:
+        await page.close()
 
 
 async def test_figures(stack: Stack, contexts: dict[str, Any]) -> None:
