@@ -25,14 +25,17 @@ import pytest
 
 from tests.support.web import (
     ANSWER,
+    ASK_MODEL,
     CHROMIUM,
     CHROMIUM_ARGS,
     COST_TEXT,
     CSP_WATCH,
     MODEL,
     PRICES,
+    QUESTION,
     SIZES,
     Stack,
+    api_agent,
     axe_violations,
     build_web,
     bundle_report,
@@ -45,6 +48,7 @@ from tests.support.web import (
     screenshot,
     serious,
     settled,
+    start_run,
     wait_run,
 )
 
@@ -338,6 +342,47 @@ async def test_the_proof_flow_through_the_pages(stack: Stack, browser: Any) -> N
     finally:
         await context.close()
     assert not errors, errors
+
+
+async def test_a_run_is_answered_and_cancelled_on_its_page(
+    stack: Stack, contexts: dict[str, Any]
+) -> None:
+    """The other ways to steer a live run from its page: answer the agent's question
+    (ask_user), and cancel a run that waits for an approval."""
+    from playwright.async_api import expect
+
+    page = await contexts["desktop"].new_page()
+    try:
+        run_id = start_run(stack, api_agent(stack, "asker", ASK_MODEL, ("ask_user",)), "Report.")
+        await page.goto(f"/ui/runs/{run_id}")
+        timeline = page.get_by_role("region", name="Timeline")
+        await expect(timeline.get_by_text(f"The agent asks: {QUESTION}")).to_be_visible(
+            timeout=20_000
+        )
+        await timeline.get_by_label("Your answer").fill("blue")
+        await timeline.get_by_role("button", name="Send answer").click()
+        await expect(timeline.get_by_text("You said: blue").first).to_be_visible(timeout=20_000)
+        await expect(page.get_by_role("status").filter(has_text="has ended")).to_be_visible()
+
+        run_id = start_run(stack, api_agent(stack, "waiter", MODEL, ("gated_calc",)), "12*7?")
+        await page.goto(f"/ui/runs/{run_id}")
+        ask = page.get_by_role("group", name=re.compile(r"^Approve gated_calc "))
+        await expect(ask).to_be_visible(timeout=20_000)
+        await page.get_by_role("button", name="Cancel run").click()
+        await (
+            page.get_by_role("group", name="Confirm cancel")
+            .get_by_role("button", name="Yes, cancel the run")
+            .click()
+        )
+        facts = page.get_by_role("term").filter(has_text=re.compile("^Status$"))
+        await expect(facts.locator("xpath=following-sibling::dd[1]")).to_contain_text(
+            "cancelled", timeout=20_000
+        )
+        with stack.http() as http:
+            assert wait_run(http, run_id)["status"] == "cancelled"
+        await screenshot(page, "run-cancelled-desktop")
+    finally:
+        await page.close()
 
 
 async def test_a_phone_gets_around_by_keyboard(stack: Stack, contexts: dict[str, Any]) -> None:

@@ -60,6 +60,8 @@ SIGN_IN_LINK = re.compile(r"^Web app\s+(http://\S+/ui/sign-in#token=(\S+))$", re
 # usage (so a priced run has a cost); STREAM_MODEL streams STREAM_WORDS slowly, one word an event.
 MODEL = "fake-model"
 STREAM_MODEL = "fake-stream"
+ASK_MODEL = "fake-ask"  # asks the person (ask_user), then says what they answered
+QUESTION = "Which colour should the report be?"
 TOOL_ARGS = {"expression": "12*7"}
 ANSWER = "12*7 = 84, says the gated calculator."
 PRICES = [{"model": "fake-*", "input_usd_per_mtok": 2.5, "output_usd_per_mtok": 10}]
@@ -112,6 +114,10 @@ def respond(body: Any, wire: str) -> FakeReply:
         # every word arrive live rather than in one burst of held-back deltas.
         return FakeReply(text=text, delay=1.5, chunk_delay=0.15, input_tokens=50, output_tokens=16)
     messages = body.get("messages", []) if isinstance(body, dict) else []
+    if model == ASK_MODEL:
+        if messages and messages[-1].get("role") == "tool":
+            return FakeReply(text=f"You said: {messages[-1].get('content')}")
+        return FakeReply(tool_calls=(FakeToolCall("ask_user", {"question": QUESTION}),))
     if messages and messages[-1].get("role") == "tool":
         return FakeReply(text=ANSWER, input_tokens=2000, output_tokens=400)
     return FakeReply(
@@ -345,22 +351,38 @@ def latency_summary(state: dict[str, Any]) -> tuple[list[float], str]:
     )
 
 
-def stream_agent(stack: Stack, name: str = "streamer") -> str:
-    """An agent, made through the API with a provider of its own, whose runs stream
-    STREAM_WORDS from the fake provider."""
+def api_agent(stack: Stack, name: str, model: str, tools: tuple[str, ...] = ()) -> str:
+    """An agent made through the API (setup, not a step), on a provider of its own on the fake
+    server; `gated_calc` (the approval-gated calculator) is made too when it is asked for."""
     with stack.http() as http:
         provider = {
-            "name": "fake-stream",
+            "name": "fake-api",
             "kind": "openai_compatible",
             "base_url": stack.provider.openai_base_url,
             "prices": PRICES,
         }
         made = http.post("/v1/providers", json=provider)
         assert made.status_code in (201, 409), made.text
-        agent = {"name": name, "provider": "fake-stream", "model": STREAM_MODEL}
+        if "gated_calc" in tools:
+            tool = {"name": "gated_calc", "kind": "calculator", "requires_approval": True}
+            made = http.post("/v1/tools", json=tool)
+            assert made.status_code in (201, 409), made.text
+        agent = {"name": name, "provider": "fake-api", "model": model, "tools": list(tools)}
         made = http.post("/v1/agents", json=agent)
         assert made.status_code in (201, 409), made.text
     return name
+
+
+def stream_agent(stack: Stack, name: str = "streamer") -> str:
+    """An agent whose runs stream STREAM_WORDS from the fake provider."""
+    return api_agent(stack, name, STREAM_MODEL)
+
+
+def start_run(stack: Stack, agent: str, text: str) -> str:
+    with stack.http() as http:
+        started = http.post("/v1/runs", json={"agent": agent, "input": text})
+    assert started.status_code == 202, started.text
+    return str(started.json()["run_id"])
 
 
 async def event_latency(context: Any, stack: Stack) -> dict[str, Any]:
