@@ -87,6 +87,7 @@ async def signed_in_context(browser: Any, stack: Stack, size: str) -> Any:
     """A browser context of `size`, signed in through the link `orch up` printed."""
     context = await browser.new_context(viewport=SIZES[size], base_url=stack.base_url)
     await context.add_init_script(CSP_WATCH)
+    context.set_default_timeout(10_000)
     page = await context.new_page()
     await page.goto(stack.sign_in_link)
     await page.wait_for_url(re.compile(r"/ui/?$"), timeout=15_000)
@@ -342,6 +343,78 @@ async def test_the_proof_flow_through_the_pages(stack: Stack, browser: Any) -> N
     finally:
         await context.close()
     assert not errors, errors
+
+
+# One bad field per form the flow does not fill: (page, what it makes, the fields filled (label:
+# value; a select is chosen by value), the field the API refuses, the submit button).
+BAD_FIELDS = [
+    (
+        "providers",
+        "provider",
+        {"Name": "bad-url", "Kind": "openai_compatible", "Base URL": "ftp://models.example"},
+        ("Base URL", "base_url"),
+        "Create provider",
+    ),
+    (
+        "tools",
+        "tool",
+        {"Name": "bad-timeout", "Timeout (s)": "0"},
+        ("Timeout (s)", "timeout_s"),
+        "Create tool",
+    ),
+    ("routes", "route", {"Key": "Bad Key!"}, ("Key", "key"), "Create route"),
+    (
+        "mcp-servers",
+        "MCP server",
+        {"Name": "bad-timeout", "URL": "https://mcp.example/mcp", "Timeout (s)": "0"},
+        ("Timeout (s)", "timeout_s"),
+        "Register and discover",
+    ),
+]
+
+
+@pytest.mark.parametrize(("path", "thing", "fill", "bad", "submit"), BAD_FIELDS)
+async def test_each_form_shows_the_api_422_next_to_its_field(
+    stack: Stack,
+    contexts: dict[str, Any],
+    path: str,
+    thing: str,
+    fill: dict[str, str],
+    bad: tuple[str, str],
+    submit: str,
+) -> None:
+    from playwright.async_api import expect
+
+    page = await contexts["desktop"].new_page()
+    try:
+        await page.goto(f"/ui/{path}")
+        await settled(page)
+        await page.get_by_role("button", name=f"New {thing}").first.click()
+        form = page.get_by_role("form", name=f"New {thing}")
+        for label, value in fill.items():
+            control = form.get_by_label(label, exact=True)
+            if await control.evaluate("e => e.tagName") == "SELECT":
+                await control.select_option(value)
+            else:
+                await control.fill(value)
+        async with page.expect_response(
+            lambda r: r.request.method == "POST" and "/v1/" in r.url
+        ) as answer:
+            await form.get_by_role("button", name=submit).click()
+        response = await answer.value
+        assert response.status == 422, await response.text()
+        detail = (await response.json())["detail"]
+        label, field = bad
+        messages = [d["message"] for d in detail if d["field"].removeprefix("body.") == field]
+        assert messages, detail
+        await expect(form.get_by_label(label, exact=True)).to_have_accessible_description(
+            re.compile(re.escape(messages[0]))
+        )
+        await screenshot(page, f"422-{path}-desktop")
+        bad_axe = serious(await axe_violations(page))
+        assert not bad_axe, bad_axe
+    finally:
+        await page.close()
 
 
 async def test_a_run_is_answered_and_cancelled_on_its_page(
