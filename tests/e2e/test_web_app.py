@@ -285,6 +285,19 @@ async def test_the_proof_flow_through_the_pages(stack: Stack, browser: Any) -> N
         await expect(row).to_contain_text("helper")
         await expect(row).to_contain_text(re.compile("completed", re.IGNORECASE))
 
+        # The overview counts it, with its cost (from the runs table: the outcome is written
+        # by the worker just after the run ends, so the page is read again until it is there).
+        overview = page.get_by_role("row").filter(has=page.get_by_role("link", name="helper"))
+        await nav.get_by_role("link", name="Overview").click()
+        for _ in range(20):
+            await settled(page)
+            if COST_TEXT in "".join(await overview.all_inner_texts()):
+                break
+            await page.wait_for_timeout(250)
+            await page.reload()
+        await expect(overview).to_contain_text("1 completed")
+        await expect(overview).to_contain_text(COST_TEXT)
+
         # A second version, then back to the first: a third version equal to it.
         await page.goto("/ui/agents/helper")
         await page.get_by_role("button", name="Edit", exact=True).click()
