@@ -34,14 +34,15 @@ async def run_small(peers: bool) -> list[str]:
     )
     bench.report(variants, 1)
     for variant in variants:
-        assert len(variant.times[3]) == 1, variant.name
+        # orch-big (20 tools, an 8 KB prompt) is there for its history only.
+        assert len(variant.times.get(3, [])) == (variant.name != "orch-big"), variant.name
         assert variant.history[3] > 0, variant.name
     return [variant.name for variant in variants]
 
 
 @pytest.mark.timeout(60)
 async def test_orch_and_the_floor_run() -> None:
-    assert await run_small(peers=False) == ["floor", "orch"]
+    assert await run_small(peers=False) == ["floor", "orch", "orch-big"]
 
 
 @pytest.mark.timeout(90)
@@ -49,7 +50,8 @@ async def test_the_peers_run() -> None:
     pytest.importorskip("agents")
     pytest.importorskip("pydantic_ai.durable_exec.temporal")
     pytest.importorskip("temporalio.openai_agents")
-    assert await run_small(peers=True) == ["floor", "openai-agents", "pydantic-ai", "orch"]
+    names = await run_small(peers=True)
+    assert names == ["floor", "openai-agents", "pydantic-ai", "orch", "orch-big"]
 
 
 def test_web_figures_prints_the_bundle_sizes(tmp_path: Path) -> None:
