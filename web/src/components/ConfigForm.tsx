@@ -3,6 +3,14 @@ import type { ReactNode } from 'react';
 import type { ApiError } from '../api/client';
 import { FormError } from './FormError';
 
+/** What a page gives its configuration form: the save's error and state, the body's way out, Cancel. */
+export interface FormProps<Body> {
+  saveError: ApiError | null;
+  busy: boolean;
+  onSave: (body: Body) => void;
+  onCancel?: (() => void) | undefined;
+}
+
 /**
  * A configuration form: its controls, then its own error (and the field errors no control of
  * `shown` takes), then submit and, with `onCancel`, Cancel. `onSubmit` runs instead of the

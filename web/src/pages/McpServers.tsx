@@ -1,11 +1,11 @@
 import { useState } from 'react';
 import { Link } from 'react-router';
 
-import { api, call, type ApiError } from '../api/client';
+import { api, call } from '../api/client';
 import type { McpServer, McpServerCreate, McpServerIn } from '../api/types';
 import { useApi } from '../api/useApi';
 import { allows, useSession } from '../auth/session-context';
-import { ConfigForm } from '../components/ConfigForm';
+import { ConfigForm, type FormProps } from '../components/ConfigForm';
 import { CardHeader, CardList, ConfigListPage, EditDeleteButtons } from '../components/ConfigList';
 import { EmptyState } from '../components/EmptyState';
 import { ErrorMessage } from '../components/ErrorMessage';
@@ -27,11 +27,7 @@ function McpServerForm({
   onCancel,
 }: {
   server?: McpServer;
-  saveError: ApiError | null;
-  busy: boolean;
-  onSave: (body: McpServerCreate) => void;
-  onCancel: () => void;
-}) {
+} & FormProps<McpServerCreate>) {
   const [name, setName] = useState(server?.name ?? '');
   const [transport, setTransport] = useState<Transport>(server?.transport ?? 'http');
   const [url, setUrl] = useState(server?.url ?? '');

@@ -1,10 +1,10 @@
 import { useState } from 'react';
 
-import { api, call, type ApiError } from '../api/client';
+import { api, call } from '../api/client';
 import type { Provider, ProviderCreate, ProviderIn, ProviderKind } from '../api/types';
 import { useApi } from '../api/useApi';
 import { allows, useSession } from '../auth/session-context';
-import { ConfigForm } from '../components/ConfigForm';
+import { ConfigForm, type FormProps } from '../components/ConfigForm';
 import { CardHeader, CardList, ConfigListPage, EditDeleteButtons } from '../components/ConfigList';
 import { EmptyState } from '../components/EmptyState';
 import { Field, TextField } from '../components/Field';
@@ -24,11 +24,7 @@ function ProviderForm({
   onCancel,
 }: {
   provider?: Provider;
-  saveError: ApiError | null;
-  busy: boolean;
-  onSave: (body: ProviderCreate) => void;
-  onCancel: () => void;
-}) {
+} & FormProps<ProviderCreate>) {
   const [name, setName] = useState(provider?.name ?? '');
   const [kind, setKind] = useState<ProviderKind>(provider?.kind ?? 'openai');
   const [baseUrl, setBaseUrl] = useState(provider?.base_url ?? '');

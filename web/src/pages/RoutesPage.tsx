@@ -1,11 +1,11 @@
 import { useState } from 'react';
 import { Link } from 'react-router';
 
-import { api, call, type ApiError } from '../api/client';
+import { api, call } from '../api/client';
 import type { Agent, Route, RouteCreate } from '../api/types';
 import { useApi } from '../api/useApi';
 import { allows, useSession } from '../auth/session-context';
-import { ConfigForm } from '../components/ConfigForm';
+import { ConfigForm, type FormProps } from '../components/ConfigForm';
 import { CardHeader, CardList, ConfigListPage, EditDeleteButtons } from '../components/ConfigList';
 import { EmptyState } from '../components/EmptyState';
 import { Field, TextField } from '../components/Field';
@@ -24,11 +24,7 @@ function RouteForm({
 }: {
   route?: Route;
   agents: readonly Agent[];
-  saveError: ApiError | null;
-  busy: boolean;
-  onSave: (body: RouteCreate) => void;
-  onCancel: () => void;
-}) {
+} & FormProps<RouteCreate>) {
   const [key, setKey] = useState(route?.key ?? '');
   const [agent, setAgent] = useState(route?.agent ?? agents[0]?.name ?? '');
   const [description, setDescription] = useState(route?.description ?? '');

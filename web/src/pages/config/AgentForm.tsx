@@ -1,8 +1,7 @@
 import { useState } from 'react';
 
-import type { ApiError } from '../../api/client';
 import type { Agent, AgentCreate, Provider, Tool } from '../../api/types';
-import { ConfigForm } from '../../components/ConfigForm';
+import { ConfigForm, type FormProps } from '../../components/ConfigForm';
 import { Field, TextField } from '../../components/Field';
 import { JsonField } from '../../components/JsonField';
 import { nameList, numberOrDefault, numberOrNull, numberText, useFieldErrors } from '../../lib/form';
@@ -80,11 +79,7 @@ export function AgentForm({
   agent?: Agent;
   providers: readonly Provider[];
   tools: readonly Tool[];
-  saveError: ApiError | null;
-  busy: boolean;
-  onSave: (body: AgentCreate) => void;
-  onCancel?: () => void;
-}) {
+} & FormProps<AgentCreate>) {
   const [s, setS] = useState<State>(() => initial(agent, providers));
   const set = <K extends keyof State>(key: K, value: State[K]) => setS((old) => ({ ...old, [key]: value }));
   const { err, json, parsed } = useFieldErrors(saveError);

@@ -1,8 +1,7 @@
 import { useState } from 'react';
 
-import type { ApiError } from '../../api/client';
 import type { Tool, ToolCreate, ToolKind } from '../../api/types';
-import { ConfigForm } from '../../components/ConfigForm';
+import { ConfigForm, type FormProps } from '../../components/ConfigForm';
 import { Field, TextField } from '../../components/Field';
 import { JsonField } from '../../components/JsonField';
 import { numberOrDefault, numberText, useFieldErrors } from '../../lib/form';
@@ -52,11 +51,7 @@ export function ToolForm({
   onCancel,
 }: {
   tool?: Tool;
-  saveError: ApiError | null;
-  busy: boolean;
-  onSave: (body: ToolCreate) => void;
-  onCancel?: () => void;
-}) {
+} & FormProps<ToolCreate>) {
   const [name, setName] = useState(tool?.name ?? '');
   const [kind, setKind] = useState<ToolKind>(tool?.kind ?? 'calculator');
   const [description, setDescription] = useState(tool?.description ?? '');
