@@ -61,6 +61,33 @@ function Definition({ agent }: { agent: Agent }) {
   );
 }
 
+function VersionSelect({
+  id,
+  label,
+  list,
+  value,
+  onChange,
+}: {
+  id: string;
+  label: string;
+  list: readonly Agent[];
+  value: number;
+  onChange: (version: number) => void;
+}) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <select id={id} value={value} onChange={(e) => onChange(Number(e.target.value))}>
+        {list.map((v) => (
+          <option key={v.version} value={v.version}>
+            v{v.version}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
 function Versions({
   name,
   current,
@@ -156,26 +183,8 @@ function Versions({
         <>
           <h3>Compare two versions</h3>
           <div className="form-grid compare">
-            <div className="field">
-              <label htmlFor="diff-from">From version</label>
-              <select id="diff-from" value={fromVersion} onChange={(e) => setFrom(Number(e.target.value))}>
-                {list.map((v) => (
-                  <option key={v.version} value={v.version}>
-                    v{v.version}
-                  </option>
-                ))}
-              </select>
-            </div>
-            <div className="field">
-              <label htmlFor="diff-to">To version</label>
-              <select id="diff-to" value={toVersion} onChange={(e) => setTo(Number(e.target.value))}>
-                {list.map((v) => (
-                  <option key={v.version} value={v.version}>
-                    v{v.version}
-                  </option>
-                ))}
-              </select>
-            </div>
+            <VersionSelect id="diff-from" label="From version" list={list} value={fromVersion} onChange={setFrom} />
+            <VersionSelect id="diff-to" label="To version" list={list} value={toVersion} onChange={setTo} />
           </div>
           {before && after ? <VersionDiff before={before} after={after} /> : null}
         </>
