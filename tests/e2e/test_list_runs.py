@@ -10,7 +10,6 @@ import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from typing import Any, TypeVar
 
 import httpx
@@ -22,10 +21,9 @@ from temporal import visibility
 from temporal.runs import start_run
 from tests.support.auth import ADMIN_TOKEN, AUTH
 from tests.support.cli import orch, orch_env
-from tests.support.runs import demo_spec
+from tests.support.runs import stuck_spec
 from tests.support.sse import read_events
 from tests.support.temporal import serving
-from workflows.types import ProviderSpec
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -90,19 +88,12 @@ async def test_list_filter_by_agent_and_status(
 
         # One more run of the agent that stays running: its model is unreachable, so the
         # LLM activity retries until the run is terminated.
-        monkeypatch.setenv("ORCH_TEST_DEAD_KEY", "k")
-        dead = ProviderSpec(
-            name="dead",
-            kind="openai",
-            base_url="http://127.0.0.1:9/v1",
-            api_key_env="ORCH_TEST_DEAD_KEY",
-        )
         stuck = f"run-{uuid.uuid4().hex}"
         await start_run(
             temporal_client,
             task_queue=orch_settings.temporal_task_queue,
             run_id=stuck,
-            agent=replace(demo_spec(seeded), name=agent, provider=dead, model="m"),
+            agent=stuck_spec(seeded, monkeypatch, name=agent),
             input="hi",
         )
         expected = {run_id: "completed" for run_id in done} | {stuck: "running"}

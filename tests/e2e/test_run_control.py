@@ -15,9 +15,9 @@ from config_store.transcript import TranscriptStore
 from core.settings import Settings
 from temporal.runs import start_run
 from tests.support.auth import AUTH
-from tests.support.runs import demo_spec, guarded
+from tests.support.runs import demo_spec, guarded, stuck_spec
 from tests.support.sse import Event, read_events
-from workflows.types import AgentSpec, ProviderSpec, ScriptTurn, ToolCall, ToolSpec
+from workflows.types import AgentSpec, ScriptTurn, ToolCall, ToolSpec
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -48,16 +48,7 @@ async def wait_for(http: httpx.AsyncClient, run_id: str, event: str) -> Event:
 async def test_cancel_ends_the_run_cancelled_and_is_idempotent(
     api_url: str, temporal_client: Client, orch_settings: Settings, seeded: Any, monkeypatch: Any
 ) -> None:
-    monkeypatch.setenv("ORCH_TEST_DEAD_KEY", "k")
-    dead = ProviderSpec(
-        name="dead",
-        kind="openai",
-        base_url="http://127.0.0.1:9/v1",
-        api_key_env="ORCH_TEST_DEAD_KEY",
-    )
-    run_id = await start(
-        temporal_client, orch_settings, demo_spec(seeded, provider=dead, model="m"), "hi"
-    )
+    run_id = await start(temporal_client, orch_settings, stuck_spec(seeded, monkeypatch), "hi")
     async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=AUTH) as http:
         await wait_for(http, run_id, "step.started")
         first = await http.post(f"/v1/runs/{run_id}/cancel")

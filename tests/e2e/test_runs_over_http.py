@@ -7,7 +7,6 @@ import json
 import subprocess
 import sys
 import uuid
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +20,8 @@ from core.settings import Settings
 from temporal.devserver import temporal_binary
 from temporal.runs import start_run
 from tests.support.auth import AUTH
-from tests.support.runs import demo_spec
+from tests.support.runs import stuck_spec
 from tests.support.sse import read_events
-from workflows.types import ProviderSpec
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -185,14 +183,7 @@ async def test_exported_history_replays_and_a_changed_one_is_refused(
 async def test_a_run_ended_from_outside_still_ends_its_stream_with_a_terminal_event(
     api_url: str, temporal_client: Client, orch_settings: Settings, seeded: Any, monkeypatch: Any
 ) -> None:
-    monkeypatch.setenv("ORCH_TEST_DEAD_KEY", "k")
-    dead = ProviderSpec(
-        name="dead",
-        kind="openai",
-        base_url="http://127.0.0.1:9/v1",
-        api_key_env="ORCH_TEST_DEAD_KEY",
-    )
-    spec = replace(demo_spec(seeded), provider=dead, model="m")
+    spec = stuck_spec(seeded, monkeypatch)
     run_id = "run-terminated-" + uuid.uuid4().hex
     await start_run(
         temporal_client,

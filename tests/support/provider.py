@@ -52,3 +52,22 @@ def client_builds(monkeypatch: pytest.MonkeyPatch) -> ClientBuilds:
 
     monkeypatch.setattr(clients_module, "new_client", recording)
     return seen
+
+
+def fake_openai(fake: FakeProviderServer, key_env: str, name: str = "fake-openai") -> ProviderSpec:
+    """An openai provider that calls the fake provider, its key in `key_env`."""
+    return ProviderSpec(
+        name=name, kind="openai", base_url=fake.openai_base_url, api_key_env=key_env
+    )
+
+
+DEAD_KEY_ENV = "ORCH_TEST_DEAD_KEY"
+
+
+def dead_provider(monkeypatch: pytest.MonkeyPatch) -> ProviderSpec:
+    """An openai provider nothing answers (port 9, discard): a run of it stays in its first step,
+    the model call retried, until it is cancelled or terminated. Sets its key's variable."""
+    monkeypatch.setenv(DEAD_KEY_ENV, "k")
+    return ProviderSpec(
+        name="dead", kind="openai", base_url="http://127.0.0.1:9/v1", api_key_env=DEAD_KEY_ENV
+    )

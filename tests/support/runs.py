@@ -7,6 +7,7 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowHistory
 from temporalio.converter import DataConverter
@@ -16,6 +17,7 @@ from config_store.runs import insert_run
 from core.settings import Settings
 from temporal.runs import start_run
 from temporal.stream import run_events
+from tests.support.provider import dead_provider
 from workflows.agent_run import AgentRun
 from workflows.types import AgentSpec, RunInput, RunResult, ScriptTurn, ToolCall
 
@@ -25,6 +27,14 @@ def demo_spec(seeded: sessionmaker[Session], **changes: Any) -> AgentSpec:
     with seeded() as session:
         spec = snapshot_agent(session, "demo")
     return replace(spec, **changes)
+
+
+def stuck_spec(
+    seeded: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch, **changes: Any
+) -> AgentSpec:
+    """The `demo` agent on a provider nothing answers (`dead_provider`): its run stays in its
+    first step, the model call retried, until it is cancelled or terminated."""
+    return demo_spec(seeded, provider=dead_provider(monkeypatch), model="m", **changes)
 
 
 def guarded(spec: AgentSpec, **changes: Any) -> AgentSpec:

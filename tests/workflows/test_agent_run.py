@@ -13,7 +13,7 @@ from temporalio.exceptions import CancelledError
 from config_store.transcript import TranscriptStore
 from core.settings import Settings
 from temporal.runs import get_run
-from tests.support.runs import demo_spec, events_of, run_agent, start_agent
+from tests.support.runs import demo_spec, events_of, run_agent, start_agent, stuck_spec
 from workflows.types import (
     ProviderSpec,
     ScriptTurn,
@@ -164,14 +164,7 @@ async def test_a_cancelled_run_says_so_and_ends_cancelled(
     seeded: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("ORCH_TEST_DEAD_KEY", "k")
-    dead = ProviderSpec(
-        name="dead",
-        kind="openai",
-        base_url="http://127.0.0.1:9/v1",
-        api_key_env="ORCH_TEST_DEAD_KEY",
-    )
-    spec = demo_spec(seeded, provider=dead, model="m")
+    spec = stuck_spec(seeded, monkeypatch)
     run_id = await start_agent(temporal_client, orch_settings, spec, "hi")
     handle = temporal_client.get_workflow_handle(run_id)
     await asyncio.sleep(1.0)  # the model is unreachable: the step is being retried

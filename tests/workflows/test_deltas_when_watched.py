@@ -16,6 +16,7 @@ from temporalio.contrib.workflow_streams import _stream
 from core.settings import Settings
 from tests.fakes.provider_server import FakeProviderServer, FakeReply, FakeToolCall
 from tests.support.auth import AUTH
+from tests.support.provider import fake_openai
 from tests.support.runs import demo_spec, events_of, start_agent
 from tests.support.sse import read_events
 from workflows.agent_run import AgentRun
@@ -36,9 +37,7 @@ def provider_key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def streaming(fake: FakeProviderServer) -> ProviderSpec:
     fake.queue_reply(FakeReply(text=ANSWER, chunk_delay=0.03))
-    return ProviderSpec(
-        name="fake-openai", kind="openai", base_url=fake.openai_base_url, api_key_env=KEY_ENV
-    )
+    return fake_openai(fake, KEY_ENV)
 
 
 async def history_counts(client: Client, run_id: str) -> tuple[int, bool]:
@@ -102,12 +101,7 @@ async def test_after_its_first_call_a_run_nobody_follows_calls_the_model_without
     orch_settings: Settings,
     seeded: Any,
 ) -> None:
-    provider = ProviderSpec(
-        name="fake-openai",
-        kind="openai",
-        base_url=fake_provider.openai_base_url,
-        api_key_env=KEY_ENV,
-    )
+    provider = fake_openai(fake_provider, KEY_ENV)
     calc = FakeToolCall("calculator", {"expression": "6*7"})
     for _ in range(2):
         fake_provider.queue_reply(FakeReply(text="Let me compute.", tool_calls=(calc,)))

@@ -17,9 +17,10 @@ from tests.support.runs import (
     patch_markers,
     run_agent,
     start_recorded_agent,
+    stuck_spec,
 )
 from workflows.outcomes import PATCH
-from workflows.types import ProviderSpec, ScriptTurn, ToolCall
+from workflows.types import ScriptTurn, ToolCall
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -112,14 +113,7 @@ async def test_a_cancelled_run_records_cancelled(
     seeded: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("ORCH_TEST_DEAD_KEY", "k")
-    dead = ProviderSpec(
-        name="dead",
-        kind="openai",
-        base_url="http://127.0.0.1:9/v1",
-        api_key_env="ORCH_TEST_DEAD_KEY",
-    )
-    spec = demo_spec(seeded, provider=dead, model="m")
+    spec = stuck_spec(seeded, monkeypatch)
     run_id = await start_recorded_agent(temporal_client, orch_settings, seeded, spec, "hi")
     await asyncio.sleep(1.0)  # the model is unreachable: the step is being retried
     await temporal_client.get_workflow_handle(run_id).cancel()

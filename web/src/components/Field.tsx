@@ -1,4 +1,4 @@
-import { useId, type ReactNode } from 'react';
+import { useId, type InputHTMLAttributes, type ReactNode } from 'react';
 
 /** The props a form control gets from <Field>: wire them onto the <input>/<select>/<textarea>. */
 export interface ControlProps {
@@ -48,5 +48,32 @@ export function Field({
         </p>
       ) : null}
     </div>
+  );
+}
+
+/**
+ * A <Field> holding one <input>: `value` and `onChange(text)`, other input attributes as given
+ * (`type="number" step="any"`, `required`, …).
+ */
+export function TextField({
+  label,
+  name,
+  hint,
+  error,
+  value,
+  onChange,
+  ...input
+}: {
+  label: string;
+  name: string;
+  hint?: ReactNode;
+  error?: string | undefined;
+  value: string;
+  onChange: (text: string) => void;
+} & Omit<InputHTMLAttributes<HTMLInputElement>, 'name' | 'value' | 'onChange' | 'id'>) {
+  return (
+    <Field label={label} name={name} hint={hint} error={error}>
+      {(control) => <input {...control} {...input} value={value} onChange={(e) => onChange(e.target.value)} />}
+    </Field>
   );
 }

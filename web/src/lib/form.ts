@@ -2,6 +2,7 @@
 import { useCallback, useState } from 'react';
 
 import { ApiError } from '../api/client';
+import type { Parsed } from './json';
 
 /**
  * The API's messages for a form field and what lies under it: `fallbacks` collects
@@ -75,4 +76,58 @@ export function useSubmit() {
     }
   }, []);
   return { busy, error, setError, run };
+}
+
+/** A configuration object's PUT body: its create body without the name (the path names it). */
+export function withoutName<In>(body: { name: string }): In {
+  const copy: Partial<{ name: string }> = { ...body };
+  delete copy.name;
+  return copy as In;
+}
+
+type Ok<P> = Extract<P, { ok: true }>;
+
+/**
+ * The errors a configuration form shows next to its controls: the API's (`err('url')`) and the
+ * parse errors of its JSON fields, checked before sending:
+ *   const { err, json, parsed } = useFieldErrors(saveError);
+ *   const r = { headers: parseJsonField(headers, 'object') };  if (!parsed(r)) return;
+ *   <JsonField label="Headers (JSON)" {...json('headers')} … />
+ */
+export function useFieldErrors(saveError: ApiError | null) {
+  const [jsonErrors, setJsonErrors] = useState<Record<string, string | undefined>>({});
+  const onLocalError = (name: string, message: string | undefined) =>
+    setJsonErrors((old) => ({ ...old, [name]: message }));
+  const err = (name: string) => errorsUnder(saveError, name);
+  /** The props of the JsonField named `name` that carry its errors. */
+  const json = (name: string) => ({ name, error: err(name), localError: jsonErrors[name], onLocalError });
+  /** Shows each JSON field's parse error (or none); true when every one parsed. */
+  const parsed = <R extends Record<string, Parsed>>(results: R): results is { [K in keyof R]: Ok<R[K]> } => {
+    setJsonErrors(Object.fromEntries(Object.entries(results).map(([k, r]) => [k, r.ok ? undefined : r.message])));
+    return Object.values(results).every((r) => r.ok);
+  };
+  return { err, json, parsed };
+}
+
+/**
+ * Which form of a page is open (`closed`: none) and its submit: `submit(action, then)` closes the
+ * form when the action succeeded and hands `then` the answer; its error stays for the form.
+ * `formProps` are the open form's `saveError`, `busy` and `onCancel` (closes it).
+ */
+export function useEditing<K>(closed: K) {
+  const [editing, setEditing] = useState<K>(closed);
+  const save = useSubmit();
+  const close = () => {
+    setEditing(closed);
+    save.setError(null);
+  };
+  const submit = async <T>(action: () => Promise<T>, then?: (saved: T) => void) => {
+    const saved = await save.run(action);
+    if (saved) {
+      close();
+      then?.(saved);
+    }
+  };
+  const formProps = { saveError: save.error, busy: save.busy, onCancel: close };
+  return { editing, setEditing, save, close, submit, formProps };
 }

@@ -1,27 +1,20 @@
 import { useState, type ReactNode } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 
-import { api, call, type ApiError } from '../api/client';
+import { api, call } from '../api/client';
 import { rollbackAgent } from '../api/rollback';
 import type { Agent, AgentCreate, AgentIn } from '../api/types';
 import { useApi } from '../api/useApi';
 import { allows, useSession } from '../auth/session-context';
-import { ConfirmButton } from '../components/ConfirmButton';
-import { EmptyState } from '../components/EmptyState';
+import { ConfigDetailPage } from '../components/ConfigDetail';
+import { SectionCard } from '../components/ConfigList';
 import { ErrorMessage } from '../components/ErrorMessage';
-import { Page } from '../components/Page';
+import { Props } from '../components/Props';
 import { TryIt } from '../components/TryIt';
-import { useSubmit } from '../lib/form';
+import { useEditing, useSubmit, withoutName } from '../lib/form';
 import { AgentForm } from './config/AgentForm';
 import { VersionDiff } from './config/VersionDiff';
 import { TableWrap } from '../components/TableWrap';
-
-/** An agent's PUT body: the create body without its name. */
-export function agentIn(body: AgentCreate): AgentIn {
-  const copy: Partial<AgentCreate> = { ...body };
-  delete copy.name;
-  return copy as AgentIn;
-}
 
 function Definition({ agent }: { agent: Agent }) {
   const rows: [string, ReactNode][] = [
@@ -60,19 +53,38 @@ function Definition({ agent }: { agent: Agent }) {
     ['Updated', new Date(agent.updated_at).toLocaleString()],
   ];
   return (
-    <section className="card" aria-labelledby="definition">
-      <h2 id="definition">Version {agent.version} (current)</h2>
-      <dl className="props">
-        {rows.map(([label, value]) => (
-          <div key={label}>
-            <dt>{label}</dt>
-            <dd>{value}</dd>
-          </div>
-        ))}
-      </dl>
+    <SectionCard id="definition" title={`Version ${agent.version} (current)`}>
+      <Props rows={rows} />
       <h3>System prompt</h3>
       <pre className="prompt">{agent.system_prompt || '(empty)'}</pre>
-    </section>
+    </SectionCard>
+  );
+}
+
+function VersionSelect({
+  id,
+  label,
+  list,
+  value,
+  onChange,
+}: {
+  id: string;
+  label: string;
+  list: readonly Agent[];
+  value: number;
+  onChange: (version: number) => void;
+}) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <select id={id} value={value} onChange={(e) => onChange(Number(e.target.value))}>
+        {list.map((v) => (
+          <option key={v.version} value={v.version}>
+            v{v.version}
+          </option>
+        ))}
+      </select>
+    </div>
   );
 }
 
@@ -116,8 +128,7 @@ function Versions({
   };
 
   return (
-    <section className="card" aria-labelledby="versions">
-      <h2 id="versions">Versions</h2>
+    <SectionCard id="versions" title="Versions">
       {rolledBack ? (
         <p role="status" className="ok-message">
           {rolledBack}
@@ -172,33 +183,15 @@ function Versions({
         <>
           <h3>Compare two versions</h3>
           <div className="form-grid compare">
-            <div className="field">
-              <label htmlFor="diff-from">From version</label>
-              <select id="diff-from" value={fromVersion} onChange={(e) => setFrom(Number(e.target.value))}>
-                {list.map((v) => (
-                  <option key={v.version} value={v.version}>
-                    v{v.version}
-                  </option>
-                ))}
-              </select>
-            </div>
-            <div className="field">
-              <label htmlFor="diff-to">To version</label>
-              <select id="diff-to" value={toVersion} onChange={(e) => setTo(Number(e.target.value))}>
-                {list.map((v) => (
-                  <option key={v.version} value={v.version}>
-                    v{v.version}
-                  </option>
-                ))}
-              </select>
-            </div>
+            <VersionSelect id="diff-from" label="From version" list={list} value={fromVersion} onChange={setFrom} />
+            <VersionSelect id="diff-to" label="To version" list={list} value={toVersion} onChange={setTo} />
           </div>
           {before && after ? <VersionDiff before={before} after={after} /> : null}
         </>
       ) : (
         <p className="field-hint">Only one version so far: an edit that changes the agent writes the next.</p>
       )}
-    </section>
+    </SectionCard>
   );
 }
 
@@ -208,8 +201,7 @@ export function AgentDetail() {
   const { who } = useSession();
   const admin = allows(who, 'admin');
   const navigate = useNavigate();
-  const [editing, setEditing] = useState(false);
-  const save = useSubmit();
+  const { editing, setEditing, submit, formProps } = useEditing(false);
   const [saved, setSaved] = useState<Agent | null>(null);
   const loaded = useApi(
     (signal) =>
@@ -222,59 +214,30 @@ export function AgentDetail() {
   );
   const agent = saved?.name === name ? saved : loaded.data?.[0];
 
-  const update = async (body: AgentCreate) => {
-    const next = await save.run(() =>
-      call(api.PUT('/v1/agents/{name}', { params: { path: { name } }, body: agentIn(body) })),
+  const update = (body: AgentCreate) =>
+    submit(
+      () => call(api.PUT('/v1/agents/{name}', { params: { path: { name } }, body: withoutName<AgentIn>(body) })),
+      setSaved,
     );
-    if (next) {
-      setSaved(next);
-      setEditing(false);
-    }
-  };
 
-  if (loaded.state === 'error') {
-    const notFound = (loaded.error as ApiError).status === 404;
-    return (
-      <Page title={`Agent ${name}`}>
-        {notFound ? (
-          <EmptyState title="No such agent" action={<Link to="/agents">Back to agents</Link>}>
-            <p>There is no agent named “{name}”: it may have been deleted or renamed.</p>
-          </EmptyState>
-        ) : (
-          <ErrorMessage error={loaded.error} />
-        )}
-      </Page>
-    );
-  }
   return (
-    <Page
+    <ConfigDetailPage
       title={`Agent ${name}`}
-      actions={
-        admin && agent && !editing ? (
-          <>
-            <button type="button" onClick={() => setEditing(true)}>
-              Edit
-            </button>
-            <ConfirmButton
-              label="Delete"
-              question={`Delete agent ${name} and all its versions?`}
-              confirmLabel="Yes, delete"
-              onConfirm={async () => {
-                await call(api.DELETE('/v1/agents/{name}', { params: { path: { name } } }));
-                void navigate('/agents');
-              }}
-            />
-          </>
-        ) : null
-      }
+      noun="agent"
+      list="agents"
+      loaded={loaded}
+      notFound={<p>There is no agent named “{name}”: it may have been deleted or renamed.</p>}
+      loading={!agent}
+      canEdit={admin && !!agent && !editing}
+      onEdit={() => setEditing(true)}
+      deleteQuestion={`Delete agent ${name} and all its versions?`}
+      onDelete={async () => {
+        await call(api.DELETE('/v1/agents/{name}', { params: { path: { name } } }));
+        void navigate('/agents');
+      }}
     >
-      <p>
-        <Link to="/agents">← All agents</Link>
-      </p>
-      {!agent ? <p>Loading the agent…</p> : null}
       {agent && editing && loaded.data ? (
-        <section className="card" aria-labelledby="edit-agent">
-          <h2 id="edit-agent">Edit {name}</h2>
+        <SectionCard id="edit-agent" title={`Edit ${name}`}>
           <p className="field-hint">
             Saving a change writes version {agent.current_version + 1}; runs started before keep theirs.
           </p>
@@ -282,15 +245,10 @@ export function AgentDetail() {
             agent={agent}
             providers={loaded.data[1]}
             tools={loaded.data[2]}
-            saveError={save.error}
-            busy={save.busy}
+            {...formProps}
             onSave={(body) => void update(body)}
-            onCancel={() => {
-              setEditing(false);
-              save.setError(null);
-            }}
           />
-        </section>
+        </SectionCard>
       ) : null}
       {agent ? (
         <div className="detail-grid">
@@ -301,6 +259,6 @@ export function AgentDetail() {
           <Versions name={name} current={agent.current_version} admin={admin} onRolledBack={setSaved} />
         </div>
       ) : null}
-    </Page>
+    </ConfigDetailPage>
   );
 }

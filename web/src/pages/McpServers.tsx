@@ -1,28 +1,23 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { Link } from 'react-router';
 
-import { api, call, type ApiError } from '../api/client';
+import { api, call } from '../api/client';
 import type { McpServer, McpServerCreate, McpServerIn } from '../api/types';
 import { useApi } from '../api/useApi';
 import { allows, useSession } from '../auth/session-context';
-import { ConfirmButton } from '../components/ConfirmButton';
+import { ConfigForm, type FormProps } from '../components/ConfigForm';
+import { CardHeader, CardList, ConfigListPage, EditDeleteButtons } from '../components/ConfigList';
 import { EmptyState } from '../components/EmptyState';
 import { ErrorMessage } from '../components/ErrorMessage';
-import { Field } from '../components/Field';
-import { FormError } from '../components/FormError';
+import { Field, TextField } from '../components/Field';
 import { JsonField } from '../components/JsonField';
 import { Page } from '../components/Page';
-import { errorsUnder, numberOrDefault, numberText, useSubmit } from '../lib/form';
+import { Props } from '../components/Props';
+import { numberOrDefault, numberText, useEditing, useFieldErrors, useSubmit, withoutName } from '../lib/form';
 import { jsonText, parseJsonField } from '../lib/json';
 
 type Transport = McpServerCreate['transport'];
 const FIELDS = ['name', 'transport', 'url', 'headers', 'command', 'args', 'env', 'timeout_s'] as const;
-
-function serverIn(body: McpServerCreate): McpServerIn {
-  const copy: Partial<McpServerCreate> = { ...body };
-  delete copy.name;
-  return copy as McpServerIn;
-}
 
 function McpServerForm({
   server,
@@ -32,11 +27,7 @@ function McpServerForm({
   onCancel,
 }: {
   server?: McpServer;
-  saveError: ApiError | null;
-  busy: boolean;
-  onSave: (body: McpServerCreate) => void;
-  onCancel: () => void;
-}) {
+} & FormProps<McpServerCreate>) {
   const [name, setName] = useState(server?.name ?? '');
   const [transport, setTransport] = useState<Transport>(server?.transport ?? 'http');
   const [url, setUrl] = useState(server?.url ?? '');
@@ -45,47 +36,49 @@ function McpServerForm({
   const [args, setArgs] = useState((server?.args ?? []).join('\n'));
   const [env, setEnv] = useState(jsonText(server?.env));
   const [timeout, setTimeoutS] = useState(numberText(server?.timeout_s ?? 30));
-  const [jsonErrors, setJsonErrors] = useState<Record<string, string | undefined>>({});
-  const onLocalError = (field: string, message: string | undefined) =>
-    setJsonErrors((old) => ({ ...old, [field]: message }));
-  const err = (field: string) => errorsUnder(saveError, field);
+  const { err, json, parsed } = useFieldErrors(saveError);
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    const h = parseJsonField<Record<string, string>>(headers, 'object');
-    const e = parseJsonField<Record<string, string>>(env, 'object');
-    setJsonErrors({ headers: h.ok ? undefined : h.message, env: e.ok ? undefined : e.message });
-    if (!h.ok || !e.ok) return;
+  const submit = () => {
+    const r = {
+      headers: parseJsonField<Record<string, string>>(headers, 'object'),
+      env: parseJsonField<Record<string, string>>(env, 'object'),
+    };
+    if (!parsed(r)) return;
     const http = transport === 'http';
     onSave({
       name: name.trim(),
       transport,
       url: http && url.trim() !== '' ? url.trim() : null,
-      headers: http ? (h.value ?? {}) : {},
+      headers: http ? (r.headers.value ?? {}) : {},
       command: !http && command.trim() !== '' ? command.trim() : null,
       args: http ? [] : args.split('\n').filter((line) => line.trim() !== ''),
-      env: http ? {} : (e.value ?? {}),
+      env: http ? {} : (r.env.value ?? {}),
       timeout_s: numberOrDefault(timeout, 30),
     });
   };
 
   return (
-    <form
-      className="config-form"
+    <ConfigForm
+      label={server ? `Edit MCP server ${server.name}` : 'New MCP server'}
       onSubmit={submit}
-      noValidate
-      aria-label={server ? `Edit MCP server ${server.name}` : 'New MCP server'}
+      saveError={saveError}
+      shown={FIELDS}
+      busy={busy}
+      submitLabel={server ? 'Save and discover' : 'Register and discover'}
+      busyLabel="Saving and discovering…"
+      onCancel={onCancel}
     >
       <div className="form-grid">
         {server ? null : (
-          <Field
+          <TextField
             label="Name"
             name="name"
             hint="1–32 characters: a-z, 0-9, _ and -. Its tools are named NAME__TOOL."
             error={err('name')}
-          >
-            {(control) => <input {...control} value={name} onChange={(ev) => setName(ev.target.value)} required />}
-          </Field>
+            value={name}
+            onChange={setName}
+            required
+          />
         )}
         <Field
           label="Transport"
@@ -104,51 +97,48 @@ function McpServerForm({
             </select>
           )}
         </Field>
-        <Field
+        <TextField
           label="Timeout (s)"
           name="timeout_s"
           hint="One request to the server (0.1–3600)."
           error={err('timeout_s')}
-        >
-          {(control) => (
-            <input
-              {...control}
-              type="number"
-              step="any"
-              value={timeout}
-              onChange={(ev) => setTimeoutS(ev.target.value)}
-            />
-          )}
-        </Field>
+          type="number"
+          step="any"
+          value={timeout}
+          onChange={setTimeoutS}
+        />
       </div>
       {transport === 'http' ? (
         <>
-          <Field label="URL" name="url" hint="The endpoint, e.g. https://mcp.example.com/mcp" error={err('url')}>
-            {(control) => <input {...control} type="url" value={url} onChange={(ev) => setUrl(ev.target.value)} />}
-          </Field>
+          <TextField
+            label="URL"
+            name="url"
+            hint="The endpoint, e.g. https://mcp.example.com/mcp"
+            error={err('url')}
+            type="url"
+            value={url}
+            onChange={setUrl}
+          />
           <JsonField
             label="Headers (JSON)"
-            name="headers"
             shape="object"
             rows={3}
             hint='e.g. {"Authorization": "Bearer ${MCP_TOKEN}"}: credential headers must use ${VAR}.'
             value={headers}
             onChange={setHeaders}
-            error={err('headers')}
-            localError={jsonErrors.headers}
-            onLocalError={onLocalError}
+            {...json('headers')}
           />
         </>
       ) : (
         <>
-          <Field
+          <TextField
             label="Command"
             name="command"
             hint="The program to run; python means the worker’s own."
             error={err('command')}
-          >
-            {(control) => <input {...control} value={command} onChange={(ev) => setCommand(ev.target.value)} />}
-          </Field>
+            value={command}
+            onChange={setCommand}
+          />
           <Field label="Arguments" name="args" hint="One per line." error={err('args')}>
             {(control) => (
               <textarea
@@ -162,28 +152,16 @@ function McpServerForm({
           </Field>
           <JsonField
             label="Environment (JSON)"
-            name="env"
             shape="object"
             rows={3}
             hint='Extra variables of the process, e.g. {"API_KEY": "${MY_KEY}"}.'
             value={env}
             onChange={setEnv}
-            error={err('env')}
-            localError={jsonErrors.env}
-            onLocalError={onLocalError}
+            {...json('env')}
           />
         </>
       )}
-      <FormError error={saveError} shown={FIELDS} />
-      <div className="form-actions">
-        <button type="submit" disabled={busy}>
-          {busy ? 'Saving and discovering…' : server ? 'Save and discover' : 'Register and discover'}
-        </button>
-        <button type="button" className="secondary" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
-    </form>
+    </ConfigForm>
   );
 }
 
@@ -230,8 +208,7 @@ function ServerCard({
   const summary = discoverySummary(server);
   return (
     <>
-      <div className="card-header">
-        <h2>{server.name}</h2>
+      <CardHeader title={server.name}>
         {admin ? (
           <div className="page-actions">
             <button
@@ -243,30 +220,25 @@ function ServerCard({
               {discover.busy ? 'Discovering…' : 'Discover'}
             </button>
             {canEdit ? (
-              <>
-                <button type="button" className="secondary" aria-label={`Edit ${server.name}`} onClick={onEdit}>
-                  Edit
-                </button>
-                <ConfirmButton
-                  label={`Delete ${server.name}`}
-                  question={`Delete MCP server ${server.name} and its tools?`}
-                  confirmLabel="Yes, delete"
-                  onConfirm={async () => {
-                    await call(api.DELETE('/v1/mcp-servers/{name}', { params: { path: { name: server.name } } }));
-                    onDeleted();
-                  }}
-                />
-              </>
+              <EditDeleteButtons
+                name={server.name}
+                question={`Delete MCP server ${server.name} and its tools?`}
+                onEdit={onEdit}
+                onDelete={async () => {
+                  await call(api.DELETE('/v1/mcp-servers/{name}', { params: { path: { name: server.name } } }));
+                  onDeleted();
+                }}
+              />
             ) : null}
           </div>
         ) : null}
-      </div>
+      </CardHeader>
       <ErrorMessage error={discover.error} />
-      <dl className="props">
-        <div>
-          <dt>Transport</dt>
-          <dd>
-            {server.transport === 'http' ? (
+      <Props
+        rows={[
+          [
+            'Transport',
+            server.transport === 'http' ? (
               <>
                 http: <code>{server.url}</code>
               </>
@@ -274,18 +246,15 @@ function ServerCard({
               <>
                 stdio: <code>{[server.command ?? '', ...server.args].join(' ')}</code>
               </>
-            )}
-          </dd>
-        </div>
-        <div>
-          <dt>{server.transport === 'http' ? 'Headers' : 'Environment'}</dt>
-          <dd>{Object.keys(server.transport === 'http' ? server.headers : server.env).join(', ') || 'none'}</dd>
-        </div>
-        <div>
-          <dt>Last discovered</dt>
-          <dd>{server.discovered_at ? new Date(server.discovered_at).toLocaleString() : 'never'}</dd>
-        </div>
-      </dl>
+            ),
+          ],
+          [
+            server.transport === 'http' ? 'Headers' : 'Environment',
+            Object.keys(server.transport === 'http' ? server.headers : server.env).join(', ') || 'none',
+          ],
+          ['Last discovered', server.discovered_at ? new Date(server.discovered_at).toLocaleString() : 'never'],
+        ]}
+      />
       {summary ? <p role="status">{summary}</p> : null}
       {server.discovery_error ? (
         <p className="error-box">
@@ -319,29 +288,20 @@ export function McpServers() {
     (signal) => (admin ? call(api.GET('/v1/mcp-servers', { signal })) : Promise.resolve([] as McpServer[])),
     [admin],
   );
-  const [editing, setEditing] = useState<string | null>(null);
+  const { editing, setEditing, submit, formProps } = useEditing<string | null>(null);
   const [changed, setChanged] = useState<Record<string, McpServer>>({});
-  const save = useSubmit();
 
-  const close = () => {
-    setEditing(null);
-    save.setError(null);
-  };
   const saved = (server: McpServer) => {
     setChanged((old) => ({ ...old, [server.name]: server }));
-    close();
     servers.reload();
   };
-  const create = async (body: McpServerCreate) => {
-    const server = await save.run(() => call(api.POST('/v1/mcp-servers', { body })));
-    if (server) saved(server);
-  };
-  const update = async (name: string, body: McpServerCreate) => {
-    const server = await save.run(() =>
-      call(api.PUT('/v1/mcp-servers/{name}', { params: { path: { name } }, body: serverIn(body) })),
+  const create = (body: McpServerCreate) => submit(() => call(api.POST('/v1/mcp-servers', { body })), saved);
+  const update = (name: string, body: McpServerCreate) =>
+    submit(
+      () =>
+        call(api.PUT('/v1/mcp-servers/{name}', { params: { path: { name } }, body: withoutName<McpServerIn>(body) })),
+      saved,
     );
-    if (server) saved(server);
-  };
 
   if (!admin) {
     return (
@@ -357,25 +317,19 @@ export function McpServers() {
   }
   const list = (servers.data ?? []).map((s) => changed[s.name] ?? s);
   return (
-    <Page
+    <ConfigListPage
       title="MCP servers"
-      actions={
-        editing === null ? (
-          <button type="button" onClick={() => setEditing('')}>
-            New MCP server
-          </button>
-        ) : null
-      }
-    >
-      {servers.state === 'loading' ? <p>Loading MCP servers…</p> : null}
-      {servers.state === 'error' ? <ErrorMessage error={servers.error} /> : null}
-      {editing === '' ? (
-        <section className="card" aria-labelledby="new-mcp">
-          <h2 id="new-mcp">New MCP server</h2>
-          <McpServerForm saveError={save.error} busy={save.busy} onSave={(b) => void create(b)} onCancel={close} />
-        </section>
-      ) : null}
-      {servers.state === 'ok' && list.length === 0 && editing === null ? (
+      newLabel="New MCP server"
+      newId="new-mcp"
+      canCreate
+      onNew={() => setEditing('')}
+      loaded={servers}
+      loadingText="Loading MCP servers…"
+      creating={editing === ''}
+      formOpen={editing !== null}
+      newForm={<McpServerForm {...formProps} onSave={(b) => void create(b)} />}
+      isEmpty={list.length === 0}
+      empty={
         <EmptyState
           title="No MCP servers yet"
           action={
@@ -386,36 +340,26 @@ export function McpServers() {
         >
           <p>Register an MCP server: its tools are discovered at once and become tools agents can list.</p>
         </EmptyState>
-      ) : null}
-      {list.length > 0 ? (
-        <ul className="cards">
-          {list.map((s) => (
-            <li key={s.name} className="card">
-              {editing === s.name ? (
-                <>
-                  <h2>Edit {s.name}</h2>
-                  <McpServerForm
-                    server={s}
-                    saveError={save.error}
-                    busy={save.busy}
-                    onSave={(b) => void update(s.name, b)}
-                    onCancel={close}
-                  />
-                </>
-              ) : (
-                <ServerCard
-                  server={s}
-                  admin={admin}
-                  canEdit={editing === null}
-                  onEdit={() => setEditing(s.name)}
-                  onChanged={(next) => setChanged((old) => ({ ...old, [next.name]: next }))}
-                  onDeleted={() => servers.reload()}
-                />
-              )}
-            </li>
-          ))}
-        </ul>
-      ) : null}
-    </Page>
+      }
+    >
+      <CardList
+        items={list}
+        keyOf={(s) => s.name}
+        editing={editing}
+        editTitle={(s) => `Edit ${s.name}`}
+        editForm={(s) => <McpServerForm server={s} {...formProps} onSave={(b) => void update(s.name, b)} />}
+      >
+        {(s) => (
+          <ServerCard
+            server={s}
+            admin={admin}
+            canEdit={editing === null}
+            onEdit={() => setEditing(s.name)}
+            onChanged={(next) => setChanged((old) => ({ ...old, [next.name]: next }))}
+            onDeleted={() => servers.reload()}
+          />
+        )}
+      </CardList>
+    </ConfigListPage>
   );
 }

@@ -1,18 +1,16 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { Link } from 'react-router';
 
-import { api, call, type ApiError } from '../api/client';
+import { api, call } from '../api/client';
 import type { Agent, Route, RouteCreate } from '../api/types';
 import { useApi } from '../api/useApi';
 import { allows, useSession } from '../auth/session-context';
-import { ConfirmButton } from '../components/ConfirmButton';
+import { ConfigForm, type FormProps } from '../components/ConfigForm';
+import { CardHeader, CardList, ConfigListPage, EditDeleteButtons } from '../components/ConfigList';
 import { EmptyState } from '../components/EmptyState';
-import { ErrorMessage } from '../components/ErrorMessage';
-import { Field } from '../components/Field';
-import { FormError } from '../components/FormError';
-import { Page } from '../components/Page';
+import { Field, TextField } from '../components/Field';
 import { TryIt } from '../components/TryIt';
-import { errorsUnder, useSubmit } from '../lib/form';
+import { errorsUnder, useEditing } from '../lib/form';
 
 const FIELDS = ['key', 'agent', 'description'] as const;
 
@@ -26,31 +24,32 @@ function RouteForm({
 }: {
   route?: Route;
   agents: readonly Agent[];
-  saveError: ApiError | null;
-  busy: boolean;
-  onSave: (body: RouteCreate) => void;
-  onCancel: () => void;
-}) {
+} & FormProps<RouteCreate>) {
   const [key, setKey] = useState(route?.key ?? '');
   const [agent, setAgent] = useState(route?.agent ?? agents[0]?.name ?? '');
   const [description, setDescription] = useState(route?.description ?? '');
   const err = (field: string) => errorsUnder(saveError, field);
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    onSave({ key: key.trim(), agent, description });
-  };
   return (
-    <form
-      className="config-form"
-      onSubmit={submit}
-      noValidate
-      aria-label={route ? `Edit route ${route.key}` : 'New route'}
+    <ConfigForm
+      label={route ? `Edit route ${route.key}` : 'New route'}
+      onSubmit={() => onSave({ key: key.trim(), agent, description })}
+      saveError={saveError}
+      shown={FIELDS}
+      busy={busy}
+      submitLabel={route ? 'Save changes' : 'Create route'}
+      onCancel={onCancel}
     >
       <div className="form-grid">
         {route ? null : (
-          <Field label="Key" name="key" hint="Used in POST /v1/routes/KEY/runs: a-z, 0-9, _ . -" error={err('key')}>
-            {(control) => <input {...control} value={key} onChange={(e) => setKey(e.target.value)} required />}
-          </Field>
+          <TextField
+            label="Key"
+            name="key"
+            hint="Used in POST /v1/routes/KEY/runs: a-z, 0-9, _ . -"
+            error={err('key')}
+            value={key}
+            onChange={setKey}
+            required
+          />
         )}
         <Field label="Agent" name="agent" hint="The route always runs its current version." error={err('agent')}>
           {(control) => (
@@ -68,19 +67,14 @@ function RouteForm({
           )}
         </Field>
       </div>
-      <Field label="Description" name="description" error={err('description')}>
-        {(control) => <input {...control} value={description} onChange={(e) => setDescription(e.target.value)} />}
-      </Field>
-      <FormError error={saveError} shown={FIELDS} />
-      <div className="form-actions">
-        <button type="submit" disabled={busy}>
-          {busy ? 'Saving…' : route ? 'Save changes' : 'Create route'}
-        </button>
-        <button type="button" className="secondary" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
-    </form>
+      <TextField
+        label="Description"
+        name="description"
+        error={err('description')}
+        value={description}
+        onChange={setDescription}
+      />
+    </ConfigForm>
   );
 }
 
@@ -92,62 +86,37 @@ export function RoutesPage() {
     (signal) => Promise.all([call(api.GET('/v1/routes', { signal })), call(api.GET('/v1/agents', { signal }))]),
     [],
   );
-  const [editing, setEditing] = useState<string | null>(null);
+  const { editing, setEditing, submit, formProps } = useEditing<string | null>(null);
   const [trying, setTrying] = useState<string | null>(null);
-  const save = useSubmit();
   const [routes, agents] = loaded.data ?? [[], []];
 
-  const close = () => {
-    setEditing(null);
-    save.setError(null);
-  };
-  const create = async (body: RouteCreate) => {
-    if (await save.run(() => call(api.POST('/v1/routes', { body })))) {
-      close();
-      loaded.reload();
-    }
-  };
-  const update = async (key: string, body: RouteCreate) => {
-    const next = await save.run(() =>
-      call(
-        api.PUT('/v1/routes/{key}', {
-          params: { path: { key } },
-          body: { agent: body.agent, description: body.description ?? '' },
-        }),
-      ),
+  const create = (body: RouteCreate) => submit(() => call(api.POST('/v1/routes', { body })), loaded.reload);
+  const update = (key: string, body: RouteCreate) =>
+    submit(
+      () =>
+        call(
+          api.PUT('/v1/routes/{key}', {
+            params: { path: { key } },
+            body: { agent: body.agent, description: body.description ?? '' },
+          }),
+        ),
+      loaded.reload,
     );
-    if (next) {
-      close();
-      loaded.reload();
-    }
-  };
 
   return (
-    <Page
+    <ConfigListPage
       title="Routes"
-      actions={
-        admin && editing === null && loaded.state === 'ok' ? (
-          <button type="button" onClick={() => setEditing('')}>
-            New route
-          </button>
-        ) : null
-      }
-    >
-      {loaded.state === 'loading' ? <p>Loading routes…</p> : null}
-      {loaded.state === 'error' ? <ErrorMessage error={loaded.error} /> : null}
-      {editing === '' ? (
-        <section className="card" aria-labelledby="new-route">
-          <h2 id="new-route">New route</h2>
-          <RouteForm
-            agents={agents}
-            saveError={save.error}
-            busy={save.busy}
-            onSave={(b) => void create(b)}
-            onCancel={close}
-          />
-        </section>
-      ) : null}
-      {loaded.state === 'ok' && routes.length === 0 && editing === null ? (
+      newLabel="New route"
+      newId="new-route"
+      canCreate={admin && loaded.state === 'ok'}
+      onNew={() => setEditing('')}
+      loaded={loaded}
+      loadingText="Loading routes…"
+      creating={editing === ''}
+      formOpen={editing !== null}
+      newForm={<RouteForm agents={agents} {...formProps} onSave={(b) => void create(b)} />}
+      isEmpty={routes.length === 0}
+      empty={
         <EmptyState
           title="No routes yet"
           action={
@@ -165,78 +134,56 @@ export function RoutesPage() {
             the key while you change the agent behind it.
           </p>
         </EmptyState>
-      ) : null}
-      {routes.length > 0 ? (
-        <ul className="cards">
-          {routes.map((r) => {
-            const agent = agents.find((a) => a.name === r.agent);
-            return (
-              <li key={r.key} className="card">
-                {editing === r.key ? (
-                  <>
-                    <h2>Edit route {r.key}</h2>
-                    <RouteForm
-                      route={r}
-                      agents={agents}
-                      saveError={save.error}
-                      busy={save.busy}
-                      onSave={(b) => void update(r.key, b)}
-                      onCancel={close}
+      }
+    >
+      <CardList
+        items={routes}
+        keyOf={(r) => r.key}
+        editing={editing}
+        editTitle={(r) => `Edit route ${r.key}`}
+        editForm={(r) => <RouteForm route={r} agents={agents} {...formProps} onSave={(b) => void update(r.key, b)} />}
+      >
+        {(r) => {
+          const agent = agents.find((a) => a.name === r.agent);
+          return (
+            <>
+              <CardHeader title={r.key}>
+                <div className="page-actions">
+                  {allows(who, 'run') ? (
+                    <button
+                      type="button"
+                      className="secondary"
+                      aria-expanded={trying === r.key}
+                      onClick={() => setTrying(trying === r.key ? null : r.key)}
+                    >
+                      {trying === r.key ? `Close try it` : `Try ${r.key}`}
+                    </button>
+                  ) : null}
+                  {admin && editing === null ? (
+                    <EditDeleteButtons
+                      name={r.key}
+                      question={`Delete route ${r.key}?`}
+                      onEdit={() => setEditing(r.key)}
+                      onDelete={async () => {
+                        await call(api.DELETE('/v1/routes/{key}', { params: { path: { key: r.key } } }));
+                        loaded.reload();
+                      }}
                     />
-                  </>
-                ) : (
-                  <>
-                    <div className="card-header">
-                      <h2>{r.key}</h2>
-                      <div className="page-actions">
-                        {allows(who, 'run') ? (
-                          <button
-                            type="button"
-                            className="secondary"
-                            aria-expanded={trying === r.key}
-                            onClick={() => setTrying(trying === r.key ? null : r.key)}
-                          >
-                            {trying === r.key ? `Close try it` : `Try ${r.key}`}
-                          </button>
-                        ) : null}
-                        {admin && editing === null ? (
-                          <>
-                            <button
-                              type="button"
-                              className="secondary"
-                              aria-label={`Edit ${r.key}`}
-                              onClick={() => setEditing(r.key)}
-                            >
-                              Edit
-                            </button>
-                            <ConfirmButton
-                              label={`Delete ${r.key}`}
-                              question={`Delete route ${r.key}?`}
-                              confirmLabel="Yes, delete"
-                              onConfirm={async () => {
-                                await call(api.DELETE('/v1/routes/{key}', { params: { path: { key: r.key } } }));
-                                loaded.reload();
-                              }}
-                            />
-                          </>
-                        ) : null}
-                      </div>
-                    </div>
-                    <p>
-                      Runs <Link to={`/agents/${encodeURIComponent(r.agent)}`}>{r.agent}</Link>
-                      {agent ? ` (v${agent.current_version})` : ' (agent not found)'}
-                      {r.description ? `: ${r.description}` : ''}
-                    </p>
-                    {trying === r.key ? (
-                      <TryIt target={{ kind: 'route', key: r.key }} variables={agent?.prompt_variables ?? []} />
-                    ) : null}
-                  </>
-                )}
-              </li>
-            );
-          })}
-        </ul>
-      ) : null}
-    </Page>
+                  ) : null}
+                </div>
+              </CardHeader>
+              <p>
+                Runs <Link to={`/agents/${encodeURIComponent(r.agent)}`}>{r.agent}</Link>
+                {agent ? ` (v${agent.current_version})` : ' (agent not found)'}
+                {r.description ? `: ${r.description}` : ''}
+              </p>
+              {trying === r.key ? (
+                <TryIt target={{ kind: 'route', key: r.key }} variables={agent?.prompt_variables ?? []} />
+              ) : null}
+            </>
+          );
+        }}
+      </CardList>
+    </ConfigListPage>
   );
 }

@@ -1,24 +1,21 @@
-import { useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 
 import { api, call } from '../api/client';
 import type { ToolCreate } from '../api/types';
 import { useApi } from '../api/useApi';
 import { allows, useSession } from '../auth/session-context';
+import { ConfigListPage } from '../components/ConfigList';
 import { EmptyState } from '../components/EmptyState';
-import { ErrorMessage } from '../components/ErrorMessage';
-import { Page } from '../components/Page';
-import { useSubmit } from '../lib/form';
+import { useEditing } from '../lib/form';
 import { ToolForm } from './config/ToolForm';
-import { TableWrap } from '../components/TableWrap';
+import { ListTable } from '../components/TableWrap';
 
 /** /ui/tools: every tool, and a form to create one. */
 export function Tools() {
   const { who } = useSession();
   const admin = allows(who, 'admin');
   const navigate = useNavigate();
-  const [creating, setCreating] = useState(false);
-  const save = useSubmit();
+  const { editing: creating, setEditing: setCreating, save, formProps } = useEditing(false);
   const tools = useApi((signal) => call(api.GET('/v1/tools', { signal })), []);
 
   const create = async (body: ToolCreate) => {
@@ -27,33 +24,19 @@ export function Tools() {
   };
 
   return (
-    <Page
+    <ConfigListPage
       title="Tools"
-      actions={
-        admin && !creating ? (
-          <button type="button" onClick={() => setCreating(true)}>
-            New tool
-          </button>
-        ) : null
-      }
-    >
-      {tools.state === 'loading' ? <p>Loading tools…</p> : null}
-      {tools.state === 'error' ? <ErrorMessage error={tools.error} /> : null}
-      {creating ? (
-        <section className="card" aria-labelledby="new-tool">
-          <h2 id="new-tool">New tool</h2>
-          <ToolForm
-            saveError={save.error}
-            busy={save.busy}
-            onSave={(body) => void create(body)}
-            onCancel={() => {
-              setCreating(false);
-              save.setError(null);
-            }}
-          />
-        </section>
-      ) : null}
-      {tools.state === 'ok' && tools.data.length === 0 && !creating ? (
+      newLabel="New tool"
+      newId="new-tool"
+      canCreate={admin}
+      onNew={() => setCreating(true)}
+      loaded={tools}
+      loadingText="Loading tools…"
+      creating={creating}
+      formOpen={creating}
+      newForm={<ToolForm {...formProps} onSave={(body) => void create(body)} />}
+      isEmpty={tools.state === 'ok' && tools.data.length === 0}
+      empty={
         <EmptyState
           title="No tools yet"
           action={
@@ -69,34 +52,22 @@ export function Tools() {
             register an <Link to="/mcp-servers">MCP server</Link> to get its tools.
           </p>
         </EmptyState>
-      ) : null}
+      }
+    >
       {tools.state === 'ok' && tools.data.length > 0 ? (
-        <TableWrap label="Tools list">
-          <table>
-            <caption className="sr-only">Tools</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Description</th>
-                <th scope="col">Approval</th>
-              </tr>
-            </thead>
-            <tbody>
-              {tools.data.map((tool) => (
-                <tr key={tool.name}>
-                  <td>
-                    <Link to={`/tools/${encodeURIComponent(tool.name)}`}>{tool.name}</Link>
-                  </td>
-                  <td>{tool.kind}</td>
-                  <td>{tool.description}</td>
-                  <td>{tool.requires_approval ? 'required' : 'no'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableWrap>
+        <ListTable caption="Tools" columns={['Name', 'Kind', 'Description', 'Approval']}>
+          {tools.data.map((tool) => (
+            <tr key={tool.name}>
+              <td>
+                <Link to={`/tools/${encodeURIComponent(tool.name)}`}>{tool.name}</Link>
+              </td>
+              <td>{tool.kind}</td>
+              <td>{tool.description}</td>
+              <td>{tool.requires_approval ? 'required' : 'no'}</td>
+            </tr>
+          ))}
+        </ListTable>
       ) : null}
-    </Page>
+    </ConfigListPage>
   );
 }

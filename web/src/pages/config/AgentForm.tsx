@@ -1,40 +1,19 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 
-import type { ApiError } from '../../api/client';
 import type { Agent, AgentCreate, Provider, Tool } from '../../api/types';
-import { Field } from '../../components/Field';
-import { FormError } from '../../components/FormError';
+import { ConfigForm, type FormProps } from '../../components/ConfigForm';
+import { Field, TextField } from '../../components/Field';
 import { JsonField } from '../../components/JsonField';
-import { errorsUnder, nameList, numberOrDefault, numberOrNull, numberText } from '../../lib/form';
+import { nameList, numberOrDefault, numberOrNull, numberText, useFieldErrors } from '../../lib/form';
 import { jsonText, parseJsonField } from '../../lib/json';
+import { VERSION_FIELDS } from './VersionDiff';
 
 type Fallbacks = NonNullable<AgentCreate['fallbacks']>;
 type Script = NonNullable<AgentCreate['script']>;
 type OutputSchema = AgentCreate['output_schema'];
 
 /** The controls of the form, by the API's field name (so a 422 lands next to its control). */
-export const AGENT_FIELDS = [
-  'name',
-  'description',
-  'provider',
-  'model',
-  'system_prompt',
-  'prompt_variables',
-  'tools',
-  'fallbacks',
-  'max_steps',
-  'temperature',
-  'max_total_tokens',
-  'max_cost_usd',
-  'max_duration_s',
-  'model_timeout_s',
-  'model_max_attempts',
-  'approval_timeout_s',
-  'on_tool_error',
-  'output_schema',
-  'max_output_repairs',
-  'script',
-] as const;
+export const AGENT_FIELDS = ['name', ...VERSION_FIELDS] as const;
 
 interface State {
   name: string;
@@ -100,30 +79,18 @@ export function AgentForm({
   agent?: Agent;
   providers: readonly Provider[];
   tools: readonly Tool[];
-  saveError: ApiError | null;
-  busy: boolean;
-  onSave: (body: AgentCreate) => void;
-  onCancel?: () => void;
-}) {
+} & FormProps<AgentCreate>) {
   const [s, setS] = useState<State>(() => initial(agent, providers));
-  const [jsonErrors, setJsonErrors] = useState<Record<string, string | undefined>>({});
   const set = <K extends keyof State>(key: K, value: State[K]) => setS((old) => ({ ...old, [key]: value }));
-  const onLocalError = (name: string, message: string | undefined) =>
-    setJsonErrors((old) => ({ ...old, [name]: message }));
-  const err = (name: string) => errorsUnder(saveError, name);
+  const { err, json, parsed } = useFieldErrors(saveError);
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    const fallbacks = parseJsonField<Fallbacks>(s.fallbacks, 'array');
-    const outputSchema = parseJsonField<NonNullable<OutputSchema>>(s.output_schema, 'object');
-    const script = parseJsonField<Script>(s.script, 'array');
-    const found = {
-      fallbacks: fallbacks.ok ? undefined : fallbacks.message,
-      output_schema: outputSchema.ok ? undefined : outputSchema.message,
-      script: script.ok ? undefined : script.message,
+  const submit = () => {
+    const r = {
+      fallbacks: parseJsonField<Fallbacks>(s.fallbacks, 'array'),
+      output_schema: parseJsonField<NonNullable<OutputSchema>>(s.output_schema, 'object'),
+      script: parseJsonField<Script>(s.script, 'array'),
     };
-    setJsonErrors(found);
-    if (!fallbacks.ok || !outputSchema.ok || !script.ok) return;
+    if (!parsed(r)) return;
     const body: AgentCreate = {
       name: s.name.trim(),
       description: s.description,
@@ -132,7 +99,7 @@ export function AgentForm({
       system_prompt: s.system_prompt,
       prompt_variables: nameList(s.prompt_variables),
       tools: s.tools,
-      fallbacks: fallbacks.value ?? [],
+      fallbacks: r.fallbacks.value ?? [],
       max_steps: numberOrDefault(s.max_steps, 10),
       temperature: numberOrNull(s.temperature),
       max_total_tokens: numberOrNull(s.max_total_tokens),
@@ -142,48 +109,55 @@ export function AgentForm({
       model_max_attempts: numberOrDefault(s.model_max_attempts, 10),
       approval_timeout_s: numberOrDefault(s.approval_timeout_s, 3600),
       on_tool_error: s.on_tool_error,
-      output_schema: outputSchema.value ?? null,
+      output_schema: r.output_schema.value ?? null,
       max_output_repairs: numberOrDefault(s.max_output_repairs, 2),
-      script: script.value ?? [],
+      script: r.script.value ?? [],
     };
     onSave(body);
   };
 
   const numberField = (key: keyof State & (typeof AGENT_FIELDS)[number], label: string, hint: string, step = 'any') => (
-    <Field label={label} name={key} hint={hint} error={err(key)}>
-      {(control) => (
-        <input
-          {...control}
-          type="number"
-          inputMode="decimal"
-          step={step}
-          value={s[key] as string}
-          onChange={(e) => set(key, e.target.value)}
-        />
-      )}
-    </Field>
+    <TextField
+      label={label}
+      name={key}
+      hint={hint}
+      error={err(key)}
+      type="number"
+      inputMode="decimal"
+      step={step}
+      value={s[key] as string}
+      onChange={(text) => set(key, text)}
+    />
   );
 
   return (
-    <form
-      className="config-form"
+    <ConfigForm
+      label={agent ? `Edit agent ${agent.name}` : 'New agent'}
       onSubmit={submit}
-      noValidate
-      aria-label={agent ? `Edit agent ${agent.name}` : 'New agent'}
+      saveError={saveError}
+      shown={AGENT_FIELDS}
+      busy={busy}
+      submitLabel={agent ? 'Save changes' : 'Create agent'}
+      onCancel={onCancel}
     >
       {agent ? null : (
-        <Field
+        <TextField
           label="Name"
           name="name"
           hint="1–64 characters: a-z, 0-9, _ . -, starting with a letter or digit."
           error={err('name')}
-        >
-          {(control) => <input {...control} value={s.name} onChange={(e) => set('name', e.target.value)} required />}
-        </Field>
+          value={s.name}
+          onChange={(v) => set('name', v)}
+          required
+        />
       )}
-      <Field label="Description" name="description" error={err('description')}>
-        {(control) => <input {...control} value={s.description} onChange={(e) => set('description', e.target.value)} />}
-      </Field>
+      <TextField
+        label="Description"
+        name="description"
+        error={err('description')}
+        value={s.description}
+        onChange={(v) => set('description', v)}
+      />
       <div className="form-grid">
         <Field label="Provider" name="provider" error={err('provider')}>
           {(control) => (
@@ -200,9 +174,14 @@ export function AgentForm({
             </select>
           )}
         </Field>
-        <Field label="Model" name="model" hint="Empty: the provider’s default model." error={err('model')}>
-          {(control) => <input {...control} value={s.model} onChange={(e) => set('model', e.target.value)} />}
-        </Field>
+        <TextField
+          label="Model"
+          name="model"
+          hint="Empty: the provider’s default model."
+          error={err('model')}
+          value={s.model}
+          onChange={(v) => set('model', v)}
+        />
       </div>
       <Field
         label="System prompt"
@@ -220,16 +199,14 @@ export function AgentForm({
           />
         )}
       </Field>
-      <Field
+      <TextField
         label="Prompt variables"
         name="prompt_variables"
         hint="Names the caller gives in a run’s variables, separated by commas."
         error={err('prompt_variables')}
-      >
-        {(control) => (
-          <input {...control} value={s.prompt_variables} onChange={(e) => set('prompt_variables', e.target.value)} />
-        )}
-      </Field>
+        value={s.prompt_variables}
+        onChange={(v) => set('prompt_variables', v)}
+      />
       <fieldset aria-describedby={err('tools') ? 'agent-tools-error' : undefined}>
         <legend>Tools</legend>
         {tools.length === 0 ? <p className="field-hint">No tools yet: create one on the Tools page.</p> : null}
@@ -257,15 +234,12 @@ export function AgentForm({
       </fieldset>
       <JsonField
         label="Fallbacks (JSON)"
-        name="fallbacks"
         shape="array"
         rows={3}
         hint='Models to fail over to, in order: [{"provider": "openai", "model": "gpt-4o-mini"}]. Empty: none.'
         value={s.fallbacks}
         onChange={(v) => set('fallbacks', v)}
-        error={err('fallbacks')}
-        localError={jsonErrors.fallbacks}
-        onLocalError={onLocalError}
+        {...json('fallbacks')}
       />
       <div className="form-grid">
         {numberField('max_steps', 'Max steps', 'Model turns per run (1–1000).', '1')}
@@ -302,37 +276,20 @@ export function AgentForm({
       </div>
       <JsonField
         label="Output schema (JSON)"
-        name="output_schema"
         shape="object"
         hint="A JSON Schema (2020-12) the final answer must follow. Empty: free text."
         value={s.output_schema}
         onChange={(v) => set('output_schema', v)}
-        error={err('output_schema')}
-        localError={jsonErrors.output_schema}
-        onLocalError={onLocalError}
+        {...json('output_schema')}
       />
       <JsonField
         label="Script (JSON)"
-        name="script"
         shape="array"
         hint='Turns of the offline scripted model: [{"text": "…", "tool_calls": [{"name": "…", "arguments": {}}]}].'
         value={s.script}
         onChange={(v) => set('script', v)}
-        error={err('script')}
-        localError={jsonErrors.script}
-        onLocalError={onLocalError}
+        {...json('script')}
       />
-      <FormError error={saveError} shown={AGENT_FIELDS} />
-      <div className="form-actions">
-        <button type="submit" disabled={busy}>
-          {busy ? 'Saving…' : agent ? 'Save changes' : 'Create agent'}
-        </button>
-        {onCancel ? (
-          <button type="button" className="secondary" onClick={onCancel}>
-            Cancel
-          </button>
-        ) : null}
-      </div>
-    </form>
+    </ConfigForm>
   );
 }

@@ -1,11 +1,10 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 
-import type { ApiError } from '../../api/client';
 import type { Tool, ToolCreate, ToolKind } from '../../api/types';
-import { Field } from '../../components/Field';
-import { FormError } from '../../components/FormError';
+import { ConfigForm, type FormProps } from '../../components/ConfigForm';
+import { Field, TextField } from '../../components/Field';
 import { JsonField } from '../../components/JsonField';
-import { errorsUnder, numberOrDefault, numberText } from '../../lib/form';
+import { numberOrDefault, numberText, useFieldErrors } from '../../lib/form';
 import { jsonText, parseJsonField } from '../../lib/json';
 
 export const TOOL_KINDS: readonly { kind: ToolKind; label: string }[] = [
@@ -52,11 +51,7 @@ export function ToolForm({
   onCancel,
 }: {
   tool?: Tool;
-  saveError: ApiError | null;
-  busy: boolean;
-  onSave: (body: ToolCreate) => void;
-  onCancel?: () => void;
-}) {
+} & FormProps<ToolCreate>) {
   const [name, setName] = useState(tool?.name ?? '');
   const [kind, setKind] = useState<ToolKind>(tool?.kind ?? 'calculator');
   const [description, setDescription] = useState(tool?.description ?? '');
@@ -68,26 +63,20 @@ export function ToolForm({
   const [maxChars, setMaxChars] = useState(numberText(tool?.max_result_chars ?? 20000));
   const [idempotent, setIdempotent] = useState(tool === undefined ? '' : String(tool.idempotent));
   const [onUnknown, setOnUnknown] = useState<'report' | 'ask'>(tool?.on_unknown_outcome ?? 'report');
-  const [jsonErrors, setJsonErrors] = useState<Record<string, string | undefined>>({});
-  const onLocalError = (field: string, message: string | undefined) =>
-    setJsonErrors((old) => ({ ...old, [field]: message }));
-  const err = (field: string) => errorsUnder(saveError, field);
+  const { err, json, parsed } = useFieldErrors(saveError);
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    const params = parseJsonField<NonNullable<ToolCreate['parameters']>>(parameters, 'object');
-    const conf = parseJsonField<NonNullable<ToolCreate['config']>>(config, 'object');
-    setJsonErrors({
-      parameters: params.ok ? undefined : params.message,
-      config: conf.ok ? undefined : conf.message,
-    });
-    if (!params.ok || !conf.ok) return;
+  const submit = () => {
+    const r = {
+      parameters: parseJsonField<NonNullable<ToolCreate['parameters']>>(parameters, 'object'),
+      config: parseJsonField<NonNullable<ToolCreate['config']>>(config, 'object'),
+    };
+    if (!parsed(r)) return;
     onSave({
       name: name.trim(),
       kind,
       description,
-      parameters: params.value ?? null,
-      config: conf.value ?? {},
+      parameters: r.parameters.value ?? null,
+      config: r.config.value ?? {},
       timeout_s: numberOrDefault(timeout, 30),
       retry_attempts: numberOrDefault(retries, 3),
       requires_approval: approval,
@@ -98,16 +87,25 @@ export function ToolForm({
   };
 
   return (
-    <form
-      className="config-form"
+    <ConfigForm
+      label={tool ? `Edit tool ${tool.name}` : 'New tool'}
       onSubmit={submit}
-      noValidate
-      aria-label={tool ? `Edit tool ${tool.name}` : 'New tool'}
+      saveError={saveError}
+      shown={TOOL_FIELDS}
+      busy={busy}
+      submitLabel={tool ? 'Save changes' : 'Create tool'}
+      onCancel={onCancel}
     >
       {tool ? null : (
-        <Field label="Name" name="name" hint="a-z, 0-9, _ and -; no dots." error={err('name')}>
-          {(control) => <input {...control} value={name} onChange={(e) => setName(e.target.value)} required />}
-        </Field>
+        <TextField
+          label="Name"
+          name="name"
+          hint="a-z, 0-9, _ and -; no dots."
+          error={err('name')}
+          value={name}
+          onChange={setName}
+          required
+        />
       )}
       <Field label="Kind" name="kind" error={err('kind')}>
         {(control) => (
@@ -132,54 +130,52 @@ export function ToolForm({
       </Field>
       <JsonField
         label="Parameters schema (JSON)"
-        name="parameters"
         shape="object"
         hint='A JSON Schema of an object, e.g. {"type": "object", "properties": {…}}. Empty: the kind’s own.'
         value={parameters}
         onChange={setParameters}
-        error={err('parameters')}
-        localError={jsonErrors.parameters}
-        onLocalError={onLocalError}
+        {...json('parameters')}
       />
       <JsonField
         label="Config (JSON)"
-        name="config"
         shape="object"
         hint={CONFIG_HINTS[kind] ?? 'Kind-specific settings, a JSON object. Empty: none.'}
         value={config}
         onChange={setConfig}
-        error={err('config')}
-        localError={jsonErrors.config}
-        onLocalError={onLocalError}
+        {...json('config')}
         rows={4}
       />
       <div className="form-grid">
-        <Field label="Timeout (s)" name="timeout_s" hint="0.001–86400." error={err('timeout_s')}>
-          {(control) => (
-            <input
-              {...control}
-              type="number"
-              step="any"
-              value={timeout}
-              onChange={(e) => setTimeoutS(e.target.value)}
-            />
-          )}
-        </Field>
-        <Field label="Retry attempts" name="retry_attempts" hint="1–100." error={err('retry_attempts')}>
-          {(control) => (
-            <input {...control} type="number" step="1" value={retries} onChange={(e) => setRetries(e.target.value)} />
-          )}
-        </Field>
-        <Field
+        <TextField
+          label="Timeout (s)"
+          name="timeout_s"
+          hint="0.001–86400."
+          error={err('timeout_s')}
+          type="number"
+          step="any"
+          value={timeout}
+          onChange={setTimeoutS}
+        />
+        <TextField
+          label="Retry attempts"
+          name="retry_attempts"
+          hint="1–100."
+          error={err('retry_attempts')}
+          type="number"
+          step="1"
+          value={retries}
+          onChange={setRetries}
+        />
+        <TextField
           label="Result size (characters)"
           name="max_result_chars"
           hint="Longer results are cut (100–1000000)."
           error={err('max_result_chars')}
-        >
-          {(control) => (
-            <input {...control} type="number" step="1" value={maxChars} onChange={(e) => setMaxChars(e.target.value)} />
-          )}
-        </Field>
+          type="number"
+          step="1"
+          value={maxChars}
+          onChange={setMaxChars}
+        />
         <Field
           label="Idempotent"
           name="idempotent"
@@ -220,17 +216,6 @@ export function ToolForm({
           </span>
         )}
       </Field>
-      <FormError error={saveError} shown={TOOL_FIELDS} />
-      <div className="form-actions">
-        <button type="submit" disabled={busy}>
-          {busy ? 'Saving…' : tool ? 'Save changes' : 'Create tool'}
-        </button>
-        {onCancel ? (
-          <button type="button" className="secondary" onClick={onCancel}>
-            Cancel
-          </button>
-        ) : null}
-      </div>
-    </form>
+    </ConfigForm>
   );
 }
