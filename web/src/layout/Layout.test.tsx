@@ -76,7 +76,13 @@ describe('the shell', () => {
   });
 
   it('has a page for every path of the app, and one for an unknown path', async () => {
-    mockFetch(() => json(200, { token_id: 't', scope: 'admin' }));
+    // The session for whoami; every other call a 404, which each page shows in words (an answer
+    // of the wrong shape could make a page throw once it arrives, after its heading was found).
+    mockFetch((r) =>
+      r.url === '/v1/whoami'
+        ? json(200, { token_id: 't', scope: 'admin' })
+        : json(404, { error: 'not_found', detail: 'not mocked' }),
+    );
     for (const [path, title] of [
       ['/runs/run-1', 'Run run-1'],
       ['/agents/demo', 'Agent demo'],

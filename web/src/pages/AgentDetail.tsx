@@ -239,7 +239,8 @@ export function AgentDetail() {
       {agent && editing && loaded.data ? (
         <SectionCard id="edit-agent" title={`Edit ${name}`}>
           <p className="field-hint">
-            Saving a change writes version {agent.current_version + 1}; runs started before keep theirs.
+            Saving a change to its definition writes version {agent.current_version + 1} (the description is not
+            versioned); runs started before keep theirs.
           </p>
           <AgentForm
             agent={agent}
