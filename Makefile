@@ -79,13 +79,14 @@ $(VENV)/.bench-installed: pyproject.toml | $(VENV)/.installed
 	touch $@
 
 ## The benchmarks (they print the figures the README quotes).
-bench: $(VENV)/.bench-installed
+bench: $(VENV)/.bench-installed web
 	PYTHONPATH=. $(BIN)/python bench/overhead.py
 	$(BIN)/python bench/overhead_scripted.py
 	PYTHONPATH=. $(BIN)/python bench/stream_latency.py
 	PYTHONPATH=. $(BIN)/python bench/llm_clients.py
 	PYTHONPATH=. $(BIN)/python bench/start_path.py
 	PYTHONPATH=. $(BIN)/python bench/scale.py
+	PYTHONPATH=. $(BIN)/python bench/web_figures.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache orchestrator.db .orch
