@@ -161,6 +161,7 @@ async def run_and_follow(
             text=text,
             agent=agent,
             variables=variables,
+            follow=True,  # it follows the run's stream, tokens included, from the start
         )
     finally:
         engine.dispose()

@@ -39,6 +39,7 @@ async def launch_run(
     variables: Mapping[str, Any] | None = None,
     today: date | None = None,
     thread: str | None = None,
+    follow: bool = False,
 ) -> tuple[str, AgentSpec]:
     """Start a run of `agent` (or of the agent `route` points to) at its current version.
 
@@ -51,7 +52,8 @@ async def launch_run(
 
     With `thread`, the run continues that conversation: the transcript of the thread's last run
     (which holds every earlier turn) is copied in front of its input. The last run must have
-    ended (Conflict otherwise).
+    ended (Conflict otherwise). `follow`: the caller follows the run's stream from its start, so
+    its first model call streams its tokens.
     """
     if thread is not None:
         check_name(thread, "thread_id")
@@ -78,7 +80,13 @@ async def launch_run(
         await asyncio.to_thread(store.append, run_id, 0, bodies)
         history = len(bodies)
     start = start_run(
-        client, task_queue=task_queue, run_id=run_id, agent=spec, input=text, history=history
+        client,
+        task_queue=task_queue,
+        run_id=run_id,
+        agent=spec,
+        input=text,
+        history=history,
+        follow=follow,
     )
 
     def record() -> None:

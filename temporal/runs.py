@@ -138,11 +138,14 @@ async def start_run(
     agent: AgentSpec,
     input: str,
     history: int = 0,
+    follow: bool = False,
 ) -> None:
     """Start the AgentRun workflow (id = run_id). `history`: messages of earlier turns already
-    copied into the run's transcript (a thread's)."""
+    copied into the run's transcript (a thread's); `follow`: the caller follows its stream from
+    the start (its first model call streams)."""
+    run = RunInput(run_id, agent, input, history=history, follow=follow)
     with temporal_errors():
-        await _start(client, task_queue, RunInput(run_id, agent, input, history=history))
+        await _start(client, task_queue, run)
 
 
 RUN_WORKFLOW = "AgentRun"  # the workflow type of a run (@workflow.defn's default name)

@@ -73,7 +73,9 @@ class ModelSteps:
             remaining = run.remaining()
             if remaining is not None and remaining <= timedelta(0):
                 return None
-            step_input = replace(step_input, stream_tokens=self._publisher.stream_tokens())
+            watched = self._publisher.stream_tokens()  # asked first: it records a patch marker
+            followed = run.input.follow and steps == 1  # the caller is about to follow
+            step_input = replace(step_input, stream_tokens=watched or followed)
             try:
                 reply = await workflow.execute_activity_method(
                     LlmActivities.llm_step,

@@ -25,8 +25,8 @@ POLL_UPDATE: Final = "__temporal_workflow_stream_poll"
 # A subscriber re-polls right after each answer (20 ms in the API's feed, ~100 ms in the SDK):
 # a poll this recent still counts as someone watching.
 RECENT: Final = timedelta(seconds=2)
-# AgentRun's query of `watched()`: a model call told nobody watched asks again before it drops
-# its deltas (a subscriber that came after the call was scheduled).
+# AgentRun's query of `watched()`: whether a subscriber follows the run's stream now (no history,
+# no workflow task of the run's), for an operator or a test to ask.
 WATCHED_QUERY: Final = "watched"
 
 

@@ -231,6 +231,9 @@ class RunInput:
     # and how deep in the tree of sub-agents it is (a top-level run: 0).
     parent_run_id: str | None = None
     depth: int = 0
+    # The caller follows the run's stream from its start (POST /v1/runs `"tokens": true`):
+    # its first model call streams its tokens, although no poll of the stream has come yet.
+    follow: bool = False
 
 
 @dataclass(frozen=True)

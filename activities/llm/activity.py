@@ -48,11 +48,10 @@ def system_prompt(agent: AgentSpec) -> str:
 
 def streams(input: LlmStepInput) -> bool:
     """Whether the provider streams this call: when someone follows the run (the workflow
-    scheduled it with `stream_tokens`), and always on the run's first step, whose call is
-    scheduled before a client that starts a run and follows it at once can be seen (its held
-    deltas then go out: activities/llm/deltas.py). A later call nobody follows is one plain
-    request: streaming it would cost the worker CPU for no reader (docs/architecture.md)."""
-    return input.stream_tokens or input.step == 1
+    scheduled it with `stream_tokens`: a poll of its stream, or a caller that said it would
+    follow from the start). A call nobody follows is one plain request: streaming it would cost
+    the worker CPU for no reader (docs/architecture.md)."""
+    return input.stream_tokens
 
 
 class LlmActivities:

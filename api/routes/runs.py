@@ -47,6 +47,10 @@ BAD_PAGE_TOKEN = Answer(
 )
 
 _VARIABLES = "values of the variables the agent's system prompt declares (prompt_variables)"
+_TOKENS = (
+    "true when you follow the run's events with `?include=tokens` from its start: its first "
+    "model call then streams its tokens (a later call streams while someone follows the run)"
+)
 
 
 class RunRequest(BaseModel):
@@ -55,6 +59,7 @@ class RunRequest(BaseModel):
     agent: str = Field(min_length=1, description="name of the agent to run")
     input: RunInputText
     variables: RunVariables = Field(default_factory=dict, description=_VARIABLES)
+    tokens: bool = Field(default=False, description=_TOKENS)
 
 
 class RouteRunRequest(BaseModel):
@@ -62,6 +67,7 @@ class RouteRunRequest(BaseModel):
 
     input: RunInputText
     variables: RunVariables = Field(default_factory=dict, description=_VARIABLES)
+    tokens: bool = Field(default=False, description=_TOKENS)
 
 
 class RunStarted(BaseModel):
@@ -88,6 +94,7 @@ async def _start(
     thread: str | None = None,
     text: str,
     variables: dict[str, Any],
+    tokens: bool,
 ) -> RunStarted:
     run_id, spec = await launch_run(
         factory,
@@ -98,6 +105,7 @@ async def _start(
         route=route,
         variables=variables,
         thread=thread,
+        follow=tokens,
     )
     base = public_base(request, settings)
     return RunStarted(
@@ -135,6 +143,7 @@ async def create_thread_run(
         thread=thread_id,
         text=body.input,
         variables=body.variables,
+        tokens=body.tokens,
     )
 
 
@@ -160,6 +169,7 @@ async def create_run(
         agent=body.agent,
         text=body.input,
         variables=body.variables,
+        tokens=body.tokens,
     )
 
 
@@ -179,7 +189,14 @@ async def create_route_run(
 ) -> RunStarted:
     """Start a run of the agent a route points to."""
     return await _start(
-        request, factory, settings, client, route=key, text=body.input, variables=body.variables
+        request,
+        factory,
+        settings,
+        client,
+        route=key,
+        text=body.input,
+        variables=body.variables,
+        tokens=body.tokens,
     )
 
 

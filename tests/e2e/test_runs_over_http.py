@@ -296,7 +296,8 @@ async def test_token_deltas_are_opt_in(
         assert (await http.post("/v1/providers", json=provider)).status_code == 201
         agent = {"name": "talker", "provider": "streamer", "model": "m"}
         assert (await http.post("/v1/agents", json=agent)).status_code == 201
-        started = (await http.post("/v1/runs", json={"agent": "talker", "input": "hi"})).json()
+        body = {"agent": "talker", "input": "hi", "tokens": True}  # its first call streams
+        started = (await http.post("/v1/runs", json=body)).json()
         plain = await read_events(http, started["events_url"])
         with_tokens = await read_events(http, started["events_url"] + "?include=tokens")
     assert "llm.delta" not in [e.event for e in plain]

@@ -45,11 +45,19 @@ def guarded(spec: AgentSpec, **changes: Any) -> AgentSpec:
     return replace(spec, tools=tools, **changes)
 
 
-async def start_agent(client: Client, settings: Settings, spec: AgentSpec, text: str) -> str:
-    """Start a run of `spec` on `text` under a new run id; return the id."""
+async def start_agent(
+    client: Client, settings: Settings, spec: AgentSpec, text: str, *, follow: bool = False
+) -> str:
+    """Start a run of `spec` on `text` under a new run id; return the id. `follow`: as a caller
+    that follows the run's stream from its start (`"tokens": true`)."""
     run_id = f"run-{uuid.uuid4().hex}"
     await start_run(
-        client, task_queue=settings.temporal_task_queue, run_id=run_id, agent=spec, input=text
+        client,
+        task_queue=settings.temporal_task_queue,
+        run_id=run_id,
+        agent=spec,
+        input=text,
+        follow=follow,
     )
     return run_id
 

@@ -392,7 +392,9 @@ async def event_latency(context: Any, stack: Stack) -> dict[str, Any]:
     page = await context.new_page()
     try:
         with stack.http() as http:
-            started = http.post("/v1/runs", json={"agent": agent, "input": "Count."})
+            started = http.post(
+                "/v1/runs", json={"agent": agent, "input": "Count.", "tokens": True}
+            )
             assert started.status_code == 202, started.text
             run_id = started.json()["run_id"]
             events_path = f"/v1/runs/{run_id}/events?include=tokens"

@@ -70,10 +70,11 @@ async def test_a_streamed_run_nobody_follows_sends_no_deltas(
     spec = demo_spec(seeded, provider=streaming(fake_provider), model="m", tools=())
     alone = await start_agent(temporal_client, orch_settings, spec, "What is 12*7?")
     alone_result = await temporal_client.get_workflow_handle_for(AgentRun.run, alone).result()
-    assert fake_provider.requests[-1].json.get("stream") is True  # it still streamed
+    assert fake_provider.requests[-1].json.get("stream") is None  # nobody to stream to
 
     spec = demo_spec(seeded, provider=streaming(fake_provider), model="m", tools=())
-    followed = await start_agent(temporal_client, orch_settings, spec, "What is 12*7?")
+    # Followed from its start (`"tokens": true`): its one model call streams to the reader.
+    followed = await start_agent(temporal_client, orch_settings, spec, "What is 12*7?", follow=True)
     followed_events = await events_of(temporal_client, followed, deltas=True)
     followed_result = await temporal_client.get_workflow_handle_for(AgentRun.run, followed).result()
 
@@ -95,11 +96,13 @@ async def test_a_streamed_run_nobody_follows_sends_no_deltas(
     assert signals > 0 and patched
 
 
-async def test_after_its_first_call_a_run_nobody_follows_calls_the_model_without_streaming(
+@pytest.mark.parametrize("follow", [False, True])
+async def test_a_run_nobody_follows_calls_the_model_without_streaming(
     fake_provider: FakeProviderServer,
     temporal_client: Client,
     orch_settings: Settings,
     seeded: Any,
+    follow: bool,
 ) -> None:
     provider = fake_openai(fake_provider, KEY_ENV)
     calc = FakeToolCall("calculator", {"expression": "6*7"})
@@ -108,13 +111,17 @@ async def test_after_its_first_call_a_run_nobody_follows_calls_the_model_without
     fake_provider.queue_reply(FakeReply(text=ANSWER))
     before = len(fake_provider.requests)
     spec = demo_spec(seeded, provider=provider, model="m")
-    run_id = await start_agent(temporal_client, orch_settings, spec, "What is 6*7, twice?")
+    run_id = await start_agent(
+        temporal_client, orch_settings, spec, "What is 6*7, twice?", follow=follow
+    )
     result = await temporal_client.get_workflow_handle_for(AgentRun.run, run_id).result()
     assert (result.status, result.steps, result.answer) == ("completed", 3, ANSWER)
     streamed = [r.json.get("stream") is True for r in fake_provider.requests[before:]]
-    # The first call streams (a client may be about to follow the run); the others do not.
-    assert streamed == [True, False, False]
-    assert await history_counts(temporal_client, run_id) == (0, True)
+    # A caller that said it follows from the start gets the first call streamed; nobody polls
+    # the stream here, so the later calls are plain requests either way.
+    assert streamed == [follow, False, False]
+    signals, patched = await history_counts(temporal_client, run_id)
+    assert patched and (signals > 0) == follow  # "Let me compute." streamed, or not
     texts = [e["data"].get("text") for e in await events_of(temporal_client, run_id)]
     assert ANSWER in texts and texts.count("Let me compute.") == 2
 
@@ -133,7 +140,8 @@ async def test_an_sse_subscriber_gets_the_deltas(
         agent = {"name": "talker", "provider": "streamer", "model": "m"}
         assert (await http.post("/v1/agents", json=agent)).status_code == 201
         fake_provider.queue_reply(FakeReply(text=ANSWER, chunk_delay=0.03))
-        started = (await http.post("/v1/runs", json={"agent": "talker", "input": "hi"})).json()
+        body = {"agent": "talker", "input": "hi", "tokens": True}  # followed from its start
+        started = (await http.post("/v1/runs", json=body)).json()
         events = await asyncio.wait_for(
             read_events(http, started["events_url"] + "?include=tokens"), 60
         )

@@ -51,11 +51,12 @@ export function TryIt({ target, variables }: { target: TryTarget; variables: rea
         return call(
           api.POST('/v1/routes/{key}/runs', {
             params: { path: { key: target.key } },
-            body: { input, variables: vars },
+            body: { input, variables: vars, tokens: true },
           }),
         );
       }
-      const body = { agent: target.agent, input, variables: vars };
+      // tokens: the run's page follows it from its start, so its first model call streams too.
+      const body = { agent: target.agent, input, variables: vars, tokens: true };
       const threadId = thread.trim();
       if (threadId !== '') {
         return call(api.POST('/v1/threads/{thread_id}/runs', { params: { path: { thread_id: threadId } }, body }));

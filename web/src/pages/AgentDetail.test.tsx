@@ -127,6 +127,7 @@ describe('agent page', () => {
       agent: 'demo',
       input: 'What is 2+2?',
       variables: { customer: 'ACME' },
+      tokens: true, // the run's page follows it from its start
     });
   });
 
@@ -149,7 +150,7 @@ describe('agent page', () => {
     );
     expect(seen.find((r) => r.method === 'POST')).toMatchObject({
       url: '/v1/threads/th-1/runs',
-      body: { agent: 'demo', input: 'hi', variables: {} },
+      body: { agent: 'demo', input: 'hi', variables: {}, tokens: true },
     });
   });
 

@@ -140,7 +140,7 @@ describe('routes', () => {
     await waitFor(() => expect(router.state.location.pathname).toBe('/runs/run-7'));
     expect(seen.find((r) => r.method === 'POST')).toMatchObject({
       url: '/v1/routes/support/runs',
-      body: { input: 'hello', variables: { customer: { id: 4 } } },
+      body: { input: 'hello', variables: { customer: { id: 4 } }, tokens: true },
     });
   });
 
