@@ -24,7 +24,7 @@ from workflows.model_steps import ModelSteps
 from workflows.people import People
 from workflows.publisher import Publisher
 from workflows.run_state import Run, RunFailure, result_of, state_view
-from workflows.stream_watch import WATCHED_QUERY, StreamWatch
+from workflows.stream_watch import StreamWatch
 from workflows.subagents import Subagents
 from workflows.tool_steps import ToolSteps
 from workflows.types import (
@@ -66,11 +66,6 @@ class AgentRun:
     @workflow.query
     def state(self) -> RunState:
         return state_view(self._run, self._people.pending)
-
-    @workflow.query(name=WATCHED_QUERY)
-    def watched(self) -> bool:
-        """Whether a subscriber follows the run's stream (a poll in flight or a recent one)."""
-        return self._watch.watched()
 
     @workflow.update
     def resolve_approval(self, decision: ApprovalDecision) -> ApprovalOutcome:

@@ -25,9 +25,6 @@ POLL_UPDATE: Final = "__temporal_workflow_stream_poll"
 # A subscriber re-polls right after each answer (20 ms in the API's feed, ~100 ms in the SDK):
 # a poll this recent still counts as someone watching.
 RECENT: Final = timedelta(seconds=2)
-# AgentRun's query of `watched()`: whether a subscriber follows the run's stream now (no history,
-# no workflow task of the run's), for an operator or a test to ask.
-WATCHED_QUERY: Final = "watched"
 
 
 class StreamWatch:
