@@ -16,7 +16,6 @@ import shutil
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,20 +27,10 @@ from tests.support.auth import AUTH
 from tests.support.runs import demo_spec, guarded, start_agent
 from tests.support.sse import read_events
 from tests.support.temporal import free_port, serving
+from tests.support.web import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.timeout(90)
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ON_CI = os.environ.get("CI") == "true"
 
 # Every event type a run can publish (docs/events.md), plus the API's `stream.unavailable` and
