@@ -38,6 +38,12 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("prune", help="delete effect records older than EFFECTS_RETENTION_DAYS (once)")
     seed = sub.add_parser("seed", help="load providers, tools, agents and routes from YAML")
     seed.add_argument("file", type=Path)
+    seed.add_argument(
+        "--if-empty",
+        action="store_true",
+        help="load it only into a database with no provider, tool, agent or route yet "
+        "(what a deployment's migrate step runs: edits made since are kept)",
+    )
     token = sub.add_parser("token", help="API tokens, in the database of DATABASE_URL")
     token_sub = token.add_subparsers(dest="token_command", required=True)
     create = token_sub.add_parser("create", help="make a token; prints it, this once")
@@ -119,7 +125,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             migrate.check(settings.database_url)
         _print(f"db {args.db_command}: ok")
     elif command == "seed":
-        return _seed(args.file, settings)
+        return _seed(args.file, settings, if_empty=args.if_empty)
     elif command == "token":
         from orch.tokens import token_command
 
@@ -160,13 +166,18 @@ def _variable(text: str) -> tuple[str, str]:
     return name, value
 
 
-def _seed(path: Path, settings: Settings) -> int:
+def _seed(path: Path, settings: Settings, *, if_empty: bool = False) -> int:
     from config_store.db import make_engine, make_session_factory
-    from services.seed import load_config_file
+    from services.seed import is_empty, load_config_file, read_config_file
 
     engine = make_engine(settings.database_url)
     try:
-        report = load_config_file(make_session_factory(engine), path)
+        factory = make_session_factory(engine)
+        if if_empty and not is_empty(factory):
+            read_config_file(path)  # a wrong path or a broken file still fails the step
+            _print(f"not seeded {path}: the database already has configuration (--if-empty)")
+            return 0
+        report = load_config_file(factory, path)
     finally:
         engine.dispose()
     _print(f"seeded {path}: {json.dumps(asdict(report))}")
