@@ -92,6 +92,11 @@ class Settings(BaseSettings):
     # longest retry window of any tool (timeout_s x retry_attempts): docs/operations.md.
     effects_retention_days: int = Field(default=7, ge=0, le=36_500)
 
+    # Worker metrics (Prometheus)
+    # The port `orch worker` serves Prometheus metrics on (off when unset), and its address.
+    worker_metrics_port: int | None = None
+    worker_metrics_host: str = "127.0.0.1"
+
     # Embedded dev server (orch up).
     dev_server_port: int = 7233
     dev_server_ui_port: int = 8233
