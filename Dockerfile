@@ -73,6 +73,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     API_HOST=0.0.0.0 \
     API_PORT=8000 \
     WORKSPACE_DIR=/data/workspace \
+    DOC_SEARCH_ROOTS=/data/docs \
     WEB_DIST=/app/web/dist
 
 RUN groupadd --system --gid 10001 orch \
@@ -86,6 +87,10 @@ COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 # Example configuration for `orch seed examples/config.yaml`.
 COPY --chown=orch:orch examples/ ./examples/
+# The documents its `search_docs` tool searches: the folder `../docs` of WORKSPACE_DIR, i.e.
+# /data/docs, outside the workspace and so named in DOC_SEARCH_ROOTS. Owned by root: read-only
+# to the processes, which run as orch.
+COPY docs/ /data/docs/
 # The web app's built files, served under /ui: WEB_DIST points there (its default is the
 # checkout's web/dist, which in this image would be inside site-packages).
 COPY --from=web /web/dist ./web/dist/

@@ -4,10 +4,14 @@ the user, command, health check and port of the runtime stage."""
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import shlex
 import tomllib
 from fnmatch import fnmatch
+from pathlib import PurePosixPath
+
+import yaml
 
 from api.guards import BrowserPolicy, host_of_header
 from core.settings import Settings
@@ -174,3 +178,39 @@ def test_dockerfile_builds_the_web_app_with_the_dev_extras_node() -> None:
     workdir = [rest for keyword, rest in final if keyword == "WORKDIR"][-1]
     path = f"{workdir}/{destination.removeprefix('./')}".rstrip("/")
     assert f"WEB_DIST={path}" in envs, (path, envs)
+
+
+def _final_env() -> dict[str, str]:
+    env: dict[str, str] = {}
+    for keyword, rest in _final_stage(_dockerfile_instructions()):
+        if keyword == "ENV":
+            for word in shlex.split(rest):
+                name, sep, value = word.partition("=")
+                if sep:
+                    env[name] = value
+    return env
+
+
+def test_the_examples_doc_search_folders_are_in_the_image_and_allowed() -> None:
+    """The example's `search_docs` searches `../docs` of the workspace: in the image that folder
+    holds the checkout's docs/ and is one of DOC_SEARCH_ROOTS (outside the workspace, the
+    worker refuses any other)."""
+    config = yaml.safe_load((ROOT / "examples" / "config.yaml").read_text())
+    folders = [t["config"]["folder"] for t in config["tools"] if t["kind"] == "doc_search"]
+    assert folders, "the example has no doc_search tool any more: update this test"
+    env = _final_env()
+    workspace = PurePosixPath(env["WORKSPACE_DIR"])
+    roots = [PurePosixPath(r) for r in env.get("DOC_SEARCH_ROOTS", "").split(",") if r]
+    copied: dict[str, str] = {}
+    for keyword, args in _final_stage(_dockerfile_instructions()):
+        words = shlex.split(args)
+        if keyword == "COPY" and not any(word.startswith("--from") for word in words):
+            paths = [word for word in words if not word.startswith("--")]
+            destination = posixpath.join("/app", paths[-1]).rstrip("/")  # WORKDIR /app
+            copied[posixpath.normpath(destination)] = paths[0].rstrip("/")
+    for folder in folders:
+        path = PurePosixPath(posixpath.normpath(str(workspace / folder)))
+        assert any(path == root or root in path.parents for root in roots), (path, roots)
+        source = copied.get(str(path))
+        assert source is not None, f"nothing is copied to {path}: {copied}"
+        assert any((ROOT / source).glob("*.md")), f"{source} has no documents"
