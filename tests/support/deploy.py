@@ -3,7 +3,10 @@ config) and the `docker-compose` binary that reads the compose file offline."""
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import importlib.util
+import io
 import os
 import shutil
 import subprocess
@@ -19,7 +22,33 @@ DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 DYNAMIC_CONFIG = ROOT / "temporal" / "dynamicconfig" / "docker.yaml"
 
-ORCH_SUBCOMMANDS = {"api", "worker", "db", "seed"}
+
+def orch_args(words: list[str]) -> argparse.Namespace:
+    """`orch WORDS...` parsed by the CLI's own parser (orch/cli.py); AssertionError with
+    argparse's message when the CLI would refuse it."""
+    from orch.cli import _parser
+
+    assert words and words[0] == "orch", words
+    stderr = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(stderr):
+            return _parser().parse_args(words[1:])
+    except SystemExit:
+        command = " ".join(words)
+        raise AssertionError(f"`{command}` is not valid: {stderr.getvalue()}") from None
+
+
+def _orch_subcommands() -> frozenset[str]:
+    from orch.cli import _parser
+
+    for action in _parser()._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return frozenset(action.choices)
+    raise AssertionError("orch's parser has no subcommands")
+
+
+# The process commands a deployment runs (each one is checked to be a subcommand of the CLI).
+ORCH_SUBCOMMANDS = {"api", "worker", "db", "seed"} & _orch_subcommands()
 
 
 def _is_python_shim(path: Path) -> bool:
