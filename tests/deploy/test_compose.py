@@ -25,6 +25,7 @@ from tests.support.deploy import (
     DYNAMIC_CONFIG,
     ORCH_SUBCOMMANDS,
     orch_args,
+    orch_invocations,
     run_compose,
     script_of,
     service_of,
@@ -45,25 +46,6 @@ APP_SERVICES = ("api", "worker")
 # is python:3.11-slim (no curl); temporalio/server is temporal-server on a bare Alpine, with no
 # client to ask it with, so it has no health check (temporal-setup waits for it instead).
 HEALTH_CHECK_BINARIES = {"postgres": {"pg_isready"}, "orch": {"python"}}
-
-
-def _orch_invocations(command: list[str]) -> list[list[str]]:
-    """Every `orch ...` invocation in a command, looking inside `sh -c` scripts."""
-    if len(command) >= 3 and Path(command[0]).name in {"sh", "bash"} and command[1] == "-c":
-        words = shlex.split(command[2])
-    else:
-        words = list(command)
-    invocations: list[list[str]] = []
-    current: list[str] | None = None
-    for word in words:
-        if word in {"&&", "||", ";", "|"}:
-            current = None
-        elif current is None and word == "orch":
-            current = [word]
-            invocations.append(current)
-        elif current is not None:
-            current.append(word)
-    return invocations
 
 
 # --------------------------------------------------------------------------- compose file
@@ -152,7 +134,7 @@ def test_migrate_seeds_only_an_empty_database(compose: dict[str, Any]) -> None:
     API back into the file's (as new versions)."""
     seeds = [
         orch_args(invocation)
-        for invocation in _orch_invocations(service_of(compose, "migrate")["command"])
+        for invocation in orch_invocations(service_of(compose, "migrate")["command"])
         if invocation[1] == "seed"
     ]
     assert len(seeds) == 1, seeds
@@ -214,7 +196,7 @@ def test_dynamic_config_sets_transfer_poll_rps() -> None:
 @pytest.mark.parametrize("service", ["api", "worker", "migrate"])
 def test_orch_commands_use_known_subcommands(compose: dict[str, Any], service: str) -> None:
     command = service_of(compose, service)["command"]
-    invocations = _orch_invocations(command)
+    invocations = orch_invocations(command)
     assert invocations, f"{service} does not run orch: {command}"
     for invocation in invocations:
         assert len(invocation) > 1 and invocation[1] in ORCH_SUBCOMMANDS, (service, invocation)

@@ -8,6 +8,7 @@ import contextlib
 import importlib.util
 import io
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -36,6 +37,25 @@ def orch_args(words: list[str]) -> argparse.Namespace:
     except SystemExit:
         command = " ".join(words)
         raise AssertionError(f"`{command}` is not valid: {stderr.getvalue()}") from None
+
+
+def orch_invocations(command: list[str]) -> list[list[str]]:
+    """Every `orch ...` invocation in a command, looking inside `sh -c` scripts."""
+    if len(command) >= 3 and Path(command[0]).name in {"sh", "bash"} and command[1] == "-c":
+        words = shlex.split(command[2])
+    else:
+        words = list(command)
+    invocations: list[list[str]] = []
+    current: list[str] | None = None
+    for word in words:
+        if word in {"&&", "||", ";", "|"}:
+            current = None
+        elif current is None and word == "orch":
+            current = [word]
+            invocations.append(current)
+        elif current is not None:
+            current.append(word)
+    return invocations
 
 
 def _orch_subcommands() -> frozenset[str]:
