@@ -96,3 +96,20 @@ async def test_an_api_nobody_answers_is_a_connection_error_naming_it(bare: Path)
         with pytest.raises(OrchConnectionError) as async_err:
             await aorch.start_run("demo", "hi")
     assert url in str(async_err.value)
+
+
+async def test_tokens_made_and_revoked_through_the_sdk(api_url: str) -> None:
+    async with AsyncOrch(api_url, ADMIN_TOKEN) as admin:
+        made = await admin.create_token("sdk-reader", "read")
+        assert made.scope == "read" and made.token
+        async with AsyncOrch(api_url, made.token) as reader:
+            me = await reader.whoami()
+            assert (me.token_id, me.scope) == (made.id, "read")
+            with pytest.raises(OrchApiError) as scope:
+                await reader.start_run("demo", "hi")
+            assert scope.value.status == 403 and scope.value.code == "insufficient_scope"
+            assert made.id in [t.id for t in await admin.list_tokens()]
+            await admin.revoke_token(made.id)
+            with pytest.raises(OrchApiError) as revoked:
+                await reader.whoami()
+            assert revoked.value.status == 401

@@ -29,6 +29,8 @@ MIRRORED: list[type[BaseModel]] = [
     models.ApprovalOutcome,
     models.InputOutcome,
     models.WhoAmI,
+    models.TokenRead,
+    models.TokenCreated,
 ]
 
 
