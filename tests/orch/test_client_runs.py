@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from orch.client import Orch, OrchApiError, RunEvent
+from orch.client import Orch, OrchApiError, OrchTimeoutError, RunEvent
 from tests.support.auth import ADMIN_TOKEN
 from tests.support.sdk import call, guarded_calculator, offsets, scripted_agent, sdk, until
 
@@ -112,6 +112,9 @@ async def test_cancel_ends_a_waiting_run_and_says_so_again(api_url: str) -> None
         started = await orch.start_run(agent, "hi")
         stream = orch.events(started.run_id)
         await until(stream, "input.requested", [])
+        with pytest.raises(OrchTimeoutError) as waited:  # waiting for a person is running
+            await orch.wait(started.run_id, timeout=0.5)
+        assert "running" in str(waited.value)
         first = await orch.cancel(started.run_id)
         assert first.status == "cancelling"
         rest = [e async for e in stream]
