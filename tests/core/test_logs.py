@@ -70,6 +70,36 @@ def test_a_bad_value_is_a_clear_startup_error(
     assert "Traceback" not in err and err.count("\n") == 1
 
 
+def test_orch_names_a_bad_level_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LOG_LEVEL", "loud")
+    with restored_logging():
+        assert main(["token", "local"]) == 2
+    assert capsys.readouterr().err == (
+        "orch: invalid settings: LOG_LEVEL: Value error, 'loud' is not a logging level: "
+        "one of DEBUG, INFO, WARNING, ERROR, CRITICAL\n"
+    )
+
+
+def test_only_the_long_running_commands_open_the_file(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("LOG_FILE", str(blocker / "orch.log"))
+    monkeypatch.setenv("LOCAL_TOKEN_FILE", str(tmp_path / "no-token"))
+    with restored_logging():
+        # A short command makes no file: the unwritable LOG_FILE does not matter to it.
+        assert main(["token", "local"]) == 1
+        assert "no local admin token" in capsys.readouterr().err
+        # The worker would write it: it stops at once, saying why.
+        assert main(["worker"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"orch: LOG_FILE '{blocker / 'orch.log'}' cannot be written (")
+    assert "Traceback" not in err
+
+
 def test_an_empty_log_file_turns_the_file_off(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
