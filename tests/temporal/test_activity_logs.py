@@ -10,13 +10,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from temporalio import activity
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from core.settings import Settings
-from temporal.activity_logs import DropLoggedFailures, backoff, log_failure, next_delay
+from temporal.activity_logs import (
+    ActivityLogs,
+    DropLoggedFailures,
+    backoff,
+    log_failure,
+    next_delay,
+)
 from tests.fakes.provider_server import FakeProviderServer
 from tests.support.logs import Captured, captured_logs
 from tests.support.provider import fake_openai
@@ -261,3 +268,18 @@ def test_the_sdk_record_of_a_logged_failure_is_dropped() -> None:
     assert drop.filter(sdk_record(other))
     plain = logging.LogRecord("temporalio.activity", logging.WARNING, __file__, 1, "m", None, None)
     assert drop.filter(plain)
+
+
+def test_the_sdk_activity_logger_appends_no_info_to_the_message() -> None:
+    ActivityLogs()  # as every worker built by temporal/worker.py does
+    env = ActivityEnvironment()
+    env.info = replace(env.info, workflow_id="run-5", activity_type="tool_call", attempt=2)
+
+    def work() -> None:
+        activity.logger.warning("tool x failed on its last attempt")
+
+    with captured_logs(Settings(log_file=None), to_file=False) as logs:
+        env.run(work)
+    [record] = [r for r in logs.console_records() if r["message"].startswith("tool x")]
+    assert record["message"] == "tool x failed on its last attempt"  # no "({'activity_id': ...})"
+    assert (record["run_id"], record["activity"], record["attempt"]) == ("run-5", "tool_call", 2)
