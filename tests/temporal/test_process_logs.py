@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import signal
 import subprocess
@@ -19,9 +20,11 @@ import pytest
 from temporalio.client import Client
 
 from core.settings import Settings
+from orch.serve import _api_server
 from tests.fakes.provider_server import FakeProviderServer
 from tests.support.auth import ADMIN_TOKEN
 from tests.support.cli import orch_env
+from tests.support.logs import captured_logs
 from tests.support.provider import fake_openai
 from tests.support.runs import demo_spec, start_agent
 from tests.support.temporal import free_port
@@ -174,3 +177,29 @@ async def test_orch_worker_logs_a_provider_retry_as_one_line(
         re.M,
     )
     assert len(line.findall(console)) == 1, console
+
+
+def test_uvicorn_keeps_no_logging_setup_of_its_own(orch_settings: Settings) -> None:
+    """The API's uvicorn (orch/serve.py) logs through core/logs.py's handlers at LOG_LEVEL: at
+    WARNING its access lines are gone, its warnings are there, in JSON."""
+    quiet = orch_settings.model_copy(update={"log_level": "WARNING", "log_file": None})
+    names = ("uvicorn", "uvicorn.error", "uvicorn.access")
+    # As in a fresh `orch api` process: other tests' servers (tests/support/temporal.py) give
+    # uvicorn's loggers its default handlers; put those aside meanwhile.
+    loggers = [logging.getLogger(name) for name in names]
+    kept = [(lg.handlers[:], lg.propagate, lg.level) for lg in loggers]
+    for lg in loggers:
+        lg.handlers, lg.propagate, lg.level = [], True, logging.NOTSET
+    try:
+        with captured_logs(quiet, to_file=False) as logs:
+            _api_server(quiet)  # uvicorn.Config applies its logging settings when built
+            for lg in loggers:
+                assert not lg.handlers and lg.propagate and lg.level == logging.NOTSET
+            access = logging.getLogger("uvicorn.access")
+            access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:1", "GET", "/healthz", "1.1", 200)
+            logging.getLogger("uvicorn.error").warning("a warning of uvicorn's")
+    finally:
+        for lg, (handlers, propagate, level) in zip(loggers, kept, strict=True):
+            lg.handlers, lg.propagate, lg.level = handlers, propagate, level
+    [record] = logs.console_records()
+    assert (record["logger"], record["message"]) == ("uvicorn.error", "a warning of uvicorn's")
