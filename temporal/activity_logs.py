@@ -11,11 +11,11 @@ Temporal will try again, with the delay, ERROR when it will not, e.g.
 
     provider fake-openai (openai) answered 503 on attempt 2: retrying in 2.0 s
 
-The traceback of an `ApplicationError` (a failure the code classified: provider errors, tool
-errors asking for a retry) follows as a separate DEBUG record; any other exception is not
-expected and keeps its traceback on the line itself. The SDK's own record of that failure
-("Completing activity as failed", a WARNING with the traceback) is then dropped by a filter on
-its logger. Cancellations and benign errors are left to the SDK (it logs them at DEBUG).
+The traceback of a failure the code classified (an `ApplicationError`: provider errors, tool
+errors asking for a retry; a tool's `UpstreamUnavailable`) follows as a separate DEBUG record;
+any other exception is not expected and keeps its traceback on the line itself. The SDK's own
+record of that failure ("Completing activity as failed", a WARNING with the traceback) is then
+dropped by a filter on its logger. Cancellations and benign errors are left to the SDK.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from temporalio.exceptions import ApplicationError, ApplicationErrorCategory, Ca
 from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
 
 from activities.llm.errors import ProviderError
+from activities.tools.net import UpstreamUnavailable
 from core.logs import log_context
 from workflows.types import AgentSpec
 
@@ -38,6 +39,8 @@ _LOGGED = "_orch_failure_logged"  # set on an exception whose failure line was w
 # What temporalio puts in the `extra` of its "Completing activity as failed" record.
 _SDK_FAILURE_KEY = "__temporal_error_identifier"
 _SDK_FAILURE = "ActivityFailure"
+# Failures the code classified and expects now and then: their traceback is for DEBUG only.
+EXPECTED = (ApplicationError, UpstreamUnavailable)
 
 
 class ActivityLogs(Interceptor):
@@ -107,7 +110,7 @@ def log_failure(err: Exception, info: activity.Info) -> None:
         level, outcome = logging.WARNING, f"{attempt}: retrying per the retry policy"
     else:
         level, outcome = logging.WARNING, f"{attempt}: retrying in {delay.total_seconds():.1f} s"
-    classified = isinstance(err, ApplicationError)
+    classified = isinstance(err, EXPECTED)
     log.log(
         level,
         "%s %s",
@@ -130,6 +133,8 @@ def describe(err: Exception, info: activity.Info) -> str:
         return err.summary
     if isinstance(err, ApplicationError):
         return f"activity {info.activity_type} failed ({_error_type(err)}): {err.message}"
+    if isinstance(err, UpstreamUnavailable):
+        return f"activity {info.activity_type} failed ({_error_type(err)}): {err}"
     return f"activity {info.activity_type} raised {type(err).__name__}: {err}"
 
 

@@ -16,6 +16,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
+from activities.tools.net import UpstreamUnavailable
 from core.settings import Settings
 from temporal.activity_logs import (
     ActivityLogs,
@@ -242,6 +243,16 @@ def test_a_classified_error_has_its_traceback_at_debug_only() -> None:
     assert line.getMessage() == (
         "activity tool_call failed (UpstreamUnavailable): upstream 503 on attempt 2: "
         "retrying in 2.0 s"
+    )
+    assert traceback.levelno == logging.DEBUG and traceback.exc_info is not None
+
+
+def test_a_tools_upstream_being_unavailable_has_its_traceback_at_debug_only() -> None:
+    line, traceback = failure_records(UpstreamUnavailable("api.example answered 503"), attempt=1)
+    assert line.levelno == logging.WARNING and not line.exc_info
+    assert line.getMessage() == (
+        "activity tool_call failed (UpstreamUnavailable): api.example answered 503 on attempt 1: "
+        "retrying in 1.0 s"
     )
     assert traceback.levelno == logging.DEBUG and traceback.exc_info is not None
 
