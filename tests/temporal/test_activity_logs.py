@@ -93,6 +93,12 @@ async def test_a_provider_retry_is_one_warning_line_without_a_traceback(
     }
     assert not [r for r in records if "exc" in r]
     assert "Traceback" not in console and "Completing activity as failed" not in console
+    # The HTTP client's line of each attempt (a library's plain logger, inside the activity).
+    requests = [r for r in records if r["message"].startswith("HTTP Request: POST")]
+    assert [(r["run_id"], r["agent"], r["step"], r["attempt"]) for r in requests] == [
+        (run_id, "demo", 1, 1),
+        (run_id, "demo", 1, 2),
+    ]
     assert KEY not in console
 
 
