@@ -19,6 +19,7 @@ from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
 from activities.started import started_event
+from core.logs import bind
 from workflows.spec_ref import spec_hash
 from workflows.types import AgentSpec, RunInput
 
@@ -44,6 +45,7 @@ class AgentSpecs:
         spec = self._specs.get(spec_ref)
         if spec is not None:
             self._specs.move_to_end(spec_ref)
+            bind(agent=spec.name)  # the activity's log records name the agent from here on
             return spec
         reading = self._reading.get(spec_ref)
         if reading is None:
@@ -63,6 +65,7 @@ class AgentSpecs:
         self._specs[spec_ref] = spec
         while len(self._specs) > self._size:
             self._specs.popitem(last=False)
+        bind(agent=spec.name)
         return spec
 
     def _done(self, spec_ref: str, reading: asyncio.Future[AgentSpec]) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The source tree this package runs from (core/ is one of its top-level packages).
@@ -96,6 +97,31 @@ class Settings(BaseSettings):
     # The port `orch worker` serves Prometheus metrics on (off when unset), and its address.
     worker_metrics_port: int | None = None
     worker_metrics_host: str = "127.0.0.1"
+
+    # Logs (core/logs.py). LOG_LEVEL: a logging level name (DEBUG, INFO, WARNING, ERROR, ...).
+    # LOG_FORMAT of the console: `auto` is text on a terminal, JSON lines otherwise. LOG_FILE:
+    # the rotating file of JSON lines that `orch up`, `orch worker` and `orch api` also write;
+    # empty: none. It rolls at LOG_FILE_MAX_BYTES, keeping LOG_FILE_BACKUPS old files.
+    log_level: str = "INFO"
+    log_format: Literal["auto", "text", "json"] = "auto"
+    log_file: Path | None = Path("./.orch/orch.log")
+    log_file_max_bytes: int = Field(default=10_000_000, ge=1024)
+    log_file_backups: int = Field(default=5, ge=1, le=1000)
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        name = value.strip().upper()
+        if not logging.getLevelNamesMapping().get(name):  # NOTSET (0) is no level either
+            raise ValueError(
+                f"{value!r} is not a logging level: one of DEBUG, INFO, WARNING, ERROR, CRITICAL"
+            )
+        return name
+
+    @field_validator("log_file", mode="before")
+    @classmethod
+    def _log_file(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     # Embedded dev server (orch up).
     dev_server_port: int = 7233

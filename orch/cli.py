@@ -13,7 +13,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import NoReturn
 
+from pydantic import ValidationError
+
 from core.errors import OrchError
+from core.logs import configure_logging
 from core.settings import Settings, get_settings
 from workflows.kinds import TOKEN_SCOPES
 
@@ -250,12 +253,27 @@ def _print(line: str) -> None:
     sys.stdout.write(line + "\n")
 
 
+# The long-running processes: they also log to LOG_FILE. The other commands log to the
+# console only (no file made for a one-off command).
+_LOGS_TO_FILE = frozenset({"up", "worker", "api"})
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in e['loc']).upper()}: {e['msg']}" for e in err.errors()
+        )
+        raise OrchError(f"invalid settings: {problems}", code="invalid_settings") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
-        code = _run(args, get_settings())
+        settings = _settings()
+        configure_logging(settings, to_file=args.command in _LOGS_TO_FILE)
+        code = _run(args, settings)
     except OrchError as err:
         sys.stderr.write(f"orch: {err}\n")
         code = 2

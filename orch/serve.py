@@ -88,7 +88,10 @@ def _api_server(settings: Settings) -> _Server:
         create_app(settings),
         host=settings.api_host,
         port=settings.api_port,
-        log_level="info",
+        # No logging config of uvicorn's own: its loggers (access lines too) propagate to the
+        # handlers and format of core/logs.py, at LOG_LEVEL.
+        log_config=None,
+        log_level=None,
         lifespan="on",
         # Open SSE streams end with their run; on shutdown, don't wait on them for long.
         timeout_graceful_shutdown=5,

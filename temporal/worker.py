@@ -28,6 +28,7 @@ from activities.transcript import TranscriptActivities
 from config_store.db import make_engine, make_session_factory
 from config_store.transcript import TranscriptStore
 from core.settings import Settings, allow_hosts, doc_search_roots
+from temporal.activity_logs import ActivityLogs
 from temporal.converter import compact
 from temporal.shutdown import InFlight
 from workflows.agent_run import AgentRun
@@ -125,7 +126,7 @@ def build_worker(
         max_concurrent_activities=settings.worker_max_activities,
         max_cached_workflows=settings.worker_max_cached_runs,
         build_id=code_build_id(),
-        interceptors=[in_flight] if in_flight is not None else [],
+        interceptors=[ActivityLogs(), *([in_flight] if in_flight is not None else [])],
         # Close the provider clients and the MCP sessions (stop stdio servers) once the worker
         # has stopped.
         plugins=[

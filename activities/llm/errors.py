@@ -72,6 +72,34 @@ _MAX_DETAIL_CHARS = 300
 _REDACTED = "***"
 
 
+class ProviderError(ApplicationError):
+    """An `ApplicationError` that knows the provider it came from, for the worker's log line of
+    a failed attempt (temporal/activity_logs.py). On the wire it is a plain ApplicationError:
+    these attributes stay in the worker."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: ProviderSpec,
+        problem: str,
+        type: str,
+        non_retryable: bool = False,
+        next_retry_delay: timedelta | None = None,
+    ) -> None:
+        super().__init__(
+            message, type=type, non_retryable=non_retryable, next_retry_delay=next_retry_delay
+        )
+        self.provider = provider.name
+        self.kind = provider.kind
+        # What went wrong, in a few words: "answered 503", "timed out", "is unreachable".
+        self.problem = problem
+
+    @property
+    def summary(self) -> str:
+        return f"provider {self.provider} ({self.kind}) {self.problem}"
+
+
 def parse_retry_after(
     headers: Mapping[str, str], *, now: datetime | None = None
 ) -> timedelta | None:
@@ -128,6 +156,7 @@ def _clean(text: str, redact: Iterable[str]) -> str:
 
 def _status_error(
     *,
+    provider: ProviderSpec,
     who: str,
     status: int,
     detail: str,
@@ -135,17 +164,26 @@ def _status_error(
     context_length_exceeded: bool = False,
 ) -> ApplicationError:
     message = f"{who} answered {status}: {detail}" if detail else f"{who} answered {status}"
+    problem = f"answered {status}"
     if context_length_exceeded:
-        return ApplicationError(message, type=CONTEXT_LENGTH_EXCEEDED, non_retryable=True)
-    if status == 429:
-        return ApplicationError(
-            message, type=PROVIDER_RATE_LIMITED, next_retry_delay=parse_retry_after(headers)
+        return ProviderError(
+            message,
+            provider=provider,
+            problem=problem,
+            type=CONTEXT_LENGTH_EXCEEDED,
+            non_retryable=True,
         )
-    if status >= 500 or status in _RETRYABLE_4XX:
-        return ApplicationError(
-            message, type=PROVIDER_UNAVAILABLE, next_retry_delay=parse_retry_after(headers)
+    if status == 429 or status >= 500 or status in _RETRYABLE_4XX:
+        return ProviderError(
+            message,
+            provider=provider,
+            problem=problem,
+            type=PROVIDER_RATE_LIMITED if status == 429 else PROVIDER_UNAVAILABLE,
+            next_retry_delay=parse_retry_after(headers),
         )
-    return ApplicationError(message, type=PROVIDER_REJECTED, non_retryable=True)
+    return ProviderError(
+        message, provider=provider, problem=problem, type=PROVIDER_REJECTED, non_retryable=True
+    )
 
 
 @dataclass(frozen=True)
@@ -174,24 +212,32 @@ _ANTHROPIC_ERRORS = _SdkErrors(
 
 def _map_sdk_error(
     exc: Exception,
+    provider: ProviderSpec,
     who: str,
     secrets: tuple[str, ...],
     sdk: _SdkErrors[StatusT],
     on_status: Callable[[StatusT], ApplicationError],
 ) -> ApplicationError:
+    def error(message: str, problem: str, type: str) -> ProviderError:
+        return ProviderError(message, provider=provider, problem=problem, type=type)
+
     if isinstance(exc, sdk.timeout):  # before `connection`: a timeout is a connection error
-        return ApplicationError(f"{who} timed out", type=PROVIDER_UNAVAILABLE)
+        return error(f"{who} timed out", "timed out", PROVIDER_UNAVAILABLE)
     if isinstance(exc, sdk.connection):
         problem = _clean(str(getattr(exc, "message", exc)), secrets)
-        return ApplicationError(f"{who} is unreachable: {problem}", type=PROVIDER_UNAVAILABLE)
+        return error(f"{who} is unreachable: {problem}", "is unreachable", PROVIDER_UNAVAILABLE)
     if isinstance(exc, sdk.status):
         return on_status(exc)
     if isinstance(exc, sdk.validation):
-        return ApplicationError(
-            f"{who} sent a response that does not match the API schema", type=PROVIDER_ERROR
+        return error(
+            f"{who} sent a response that does not match the API schema",
+            "sent a response that does not match the API schema",
+            PROVIDER_ERROR,
         )
-    return ApplicationError(
-        f"{who} failed: {type(exc).__name__}: {_clean(str(exc), secrets)}", type=PROVIDER_ERROR
+    return error(
+        f"{who} failed: {type(exc).__name__}: {_clean(str(exc), secrets)}",
+        f"failed ({type(exc).__name__})",
+        PROVIDER_ERROR,
     )
 
 
@@ -215,6 +261,7 @@ def map_openai_error(
         else:
             detail = ""
         return _status_error(
+            provider=provider,
             who=who,
             status=exc.status_code,
             detail=_clean(detail, secrets),
@@ -222,7 +269,7 @@ def map_openai_error(
             context_length_exceeded=exc.code == "context_length_exceeded",
         )
 
-    return _map_sdk_error(exc, who, secrets, _OPENAI_ERRORS, on_status)
+    return _map_sdk_error(exc, provider, who, secrets, _OPENAI_ERRORS, on_status)
 
 
 def map_anthropic_error(
@@ -248,16 +295,22 @@ def map_anthropic_error(
             status = _ANTHROPIC_TYPE_STATUS.get(exc.type or "", 500)
             detail = f"{exc.type or 'error'} in the stream: {detail}"
         return _status_error(
-            who=who, status=status, detail=_clean(detail, secrets), headers=exc.response.headers
+            provider=provider,
+            who=who,
+            status=status,
+            detail=_clean(detail, secrets),
+            headers=exc.response.headers,
         )
 
-    return _map_sdk_error(exc, who, secrets, _ANTHROPIC_ERRORS, on_status)
+    return _map_sdk_error(exc, provider, who, secrets, _ANTHROPIC_ERRORS, on_status)
 
 
 def incomplete_stream(provider: ProviderSpec, model: str) -> ApplicationError:
     """A stream that ended cleanly but before its final event: the reply is cut short."""
-    return ApplicationError(
+    return ProviderError(
         f"{_who(provider, model)} ended its stream before the reply was complete",
+        provider=provider,
+        problem="ended its stream before the reply was complete",
         type=PROVIDER_UNAVAILABLE,
     )
 

@@ -17,6 +17,8 @@ def orch_env(settings: Settings) -> dict[str, str]:
         "TEMPORAL_ADDRESS": settings.temporal_address,
         "TEMPORAL_TASK_QUEUE": settings.temporal_task_queue,
         "WORKSPACE_DIR": str(settings.workspace_dir),
+        # No log file in the checkout's .orch/ (a test that wants one sets its own).
+        "LOG_FILE": "",
     }
 
 
