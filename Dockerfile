@@ -74,7 +74,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     API_PORT=8000 \
     WORKSPACE_DIR=/data/workspace \
     DOC_SEARCH_ROOTS=/data/docs \
-    WEB_DIST=/app/web/dist
+    WEB_DIST=/app/web/dist \
+    LOG_FILE=
 
 RUN groupadd --system --gid 10001 orch \
     && useradd --system --uid 10001 --gid orch --home-dir /app --no-create-home \

@@ -214,3 +214,11 @@ def test_the_examples_doc_search_folders_are_in_the_image_and_allowed() -> None:
         source = copied.get(str(path))
         assert source is not None, f"nothing is copied to {path}: {copied}"
         assert any((ROOT / source).glob("*.md")), f"{source} has no documents"
+
+
+def test_the_image_logs_to_stderr_only() -> None:
+    """A container's stderr is what its platform collects: the image turns the log file off
+    (LOG_FILE empty), so nothing grows on the container's disk."""
+    env = _final_env()
+    assert env.get("LOG_FILE") == "", env
+    assert Settings.model_validate({"log_file": env["LOG_FILE"]}).log_file is None
