@@ -3,9 +3,10 @@
 `configure_tracing` turns them on for the process when OTEL_EXPORTER_OTLP_ENDPOINT (or
 OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set, or when a test hands it an exporter; the long-running
 processes call it at start and `shutdown_tracing` at stop (which flushes what is buffered).
-While it is off, nothing of OpenTelemetry is even imported: the API, the Temporal client and the
-worker are built without instrumentation (they ask `tracing_enabled()`), so a request or a step
-pays nothing for it.
+While it is off, the API, the Temporal clients, the worker and the provider clients are built
+without instrumentation (they ask `tracing_enabled()`), so a request or a step pays nothing for
+it; the OpenTelemetry SDK, its exporter, the instrumentations and the SDK's Temporal interceptor
+are not even imported.
 
 The process's tracer provider is ours, not OpenTelemetry's global one (which can be set only
 once per process): every instrumented part gets it from `tracer_provider()`.

@@ -5,6 +5,9 @@ off nothing is instrumented; with an OTLP endpoint the spans reach it."""
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -25,29 +28,33 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
 
+from activities.llm import openai_provider
 from activities.llm.anthropic_provider import AnthropicProvider
+from activities.llm.traced_http import TracedTransport
 from activities.tools.base import OutboundPolicy, ToolContext
 from activities.tools.net import fetch
 from api.app import create_app
 from config_store.transcript import TranscriptStore
 from core.settings import Settings
 from core.tracing import (
+    API_SERVICE,
     WORKER_SERVICE,
     configure_tracing,
     shutdown_tracing,
     tracer,
     tracing_enabled,
 )
+from orch import serve
 from temporal.client import connect
 from temporal.worker import build_worker
 from tests.fakes.http_api_server import FakeHttpApiServer
 from tests.fakes.provider_server import FakeProviderServer, FakeReply, FakeToolCall
 from tests.support.auth import AUTH
 from tests.support.llm import API_KEY, anthropic_spec, request
-from tests.support.runs import define_subagent, events_of, run_agent
+from tests.support.runs import define_subagent, demo_spec, events_of, run_agent
 from tests.support.sse import read_events
-from tests.support.temporal import free_port, serving
-from workflows.types import RunResult
+from tests.support.temporal import REPO, free_port, serving
+from workflows.types import ProviderSpec, RunResult
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -234,8 +241,40 @@ async def test_a_sub_agent_run_is_in_its_parents_trace(
         if e["type"] == "subagent.event" and e["data"]["event"]["type"] == "run.started"
     ]
     assert relayed["data"]["trace_id"] == trace_id
-    child = [s for s in spans.get_finished_spans() if s.name == "StartChildWorkflow:AgentRun"]
-    assert len(child) == 1 and format_trace_id(child[0].context.trace_id) == trace_id
+    finished = spans.get_finished_spans()
+    [start_child] = [s for s in finished if s.name == "StartChildWorkflow:AgentRun"]
+    assert start_child.context is not None
+    assert format_trace_id(start_child.context.trace_id) == trace_id
+    # The child's run hangs under that start.
+    child_id = next(e["data"]["run_id"] for e in events if e["type"] == "subagent.started")
+    [child_run] = [
+        s
+        for s in finished
+        if s.name == "RunWorkflow:AgentRun"
+        and (s.attributes or {}).get("temporalWorkflowID") == child_id
+    ]
+    assert child_run.parent is not None
+    assert child_run.parent.span_id == start_child.context.span_id
+
+
+async def test_a_run_started_without_a_trace_makes_no_workflow_spans(
+    spans: InMemorySpanExporter,
+    temporal_client: Client,
+    orch_settings: Settings,
+    seeded: sessionmaker[Session],
+) -> None:
+    spec = demo_spec(seeded)  # the scripted model: a calculator call, then the answer
+    async with build_worker(temporal_client, orch_settings, TranscriptStore(seeded)):
+        run_id, _ = await run_agent(temporal_client, orch_settings, spec, "12*7?")
+        events = await events_of(temporal_client, run_id)
+    finished = spans.get_finished_spans()
+    assert not [s for s in finished if "Workflow" in s.name]
+    activities = [s for s in finished if s.name.startswith("RunActivity:")]
+    assert {s.name for s in activities} >= {"RunActivity:llm_step", "RunActivity:tool_call"}
+    # Each a root, of a trace of its own.
+    assert all(s.parent is None for s in activities)
+    assert len({s.context.trace_id for s in activities if s.context is not None}) == len(activities)
+    assert "trace_id" not in events[0]["data"]
 
 
 async def test_a_streamed_anthropic_call_is_one_span_to_the_streams_end(
@@ -294,12 +333,47 @@ async def test_off_nothing_is_instrumented(
     )
     app = create_app(orch_settings)
     assert not getattr(app, "_is_instrumented_by_opentelemetry", False)
+    sdk = openai_provider.new_client(ProviderSpec(name="p", kind="openai"), "k")
+    assert not isinstance(sdk._client._transport, TracedTransport)  # the SDK's own client
+    await sdk.close()
 
     async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=AUTH) as http:
         response = await http.post("/v1/runs", json={"agent": "demo", "input": "hi"})
         assert response.status_code == 202, response.text
         events = await read_events(http, response.json()["events_url"])
     assert events[0].event == "run.started" and "trace_id" not in events[0].data["data"]
+
+
+OFF_PROCESS = """
+import sys
+from api.app import create_app
+from core.settings import Settings
+from orch import serve
+from temporal import worker
+from activities.llm import openai_provider
+from workflows.types import ProviderSpec
+
+create_app(Settings())
+openai_provider.new_client(ProviderSpec(name="p", kind="openai"), "k")
+print(sorted(m for m in sys.modules if m.startswith(
+    ("opentelemetry.sdk", "opentelemetry.exporter", "opentelemetry.instrumentation",
+     "temporalio.contrib.opentelemetry")
+)))
+"""
+
+
+def test_off_the_sdk_and_the_instrumentations_are_not_even_imported() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    done = subprocess.run(
+        [sys.executable, "-c", OFF_PROCESS],
+        env={**env, "PYTHONPATH": str(REPO)},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
 
 
 class _Collector(BaseHTTPRequestHandler):
@@ -352,6 +426,23 @@ def test_spans_go_over_otlp_to_the_endpoint(
     attributes = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
     assert attributes["service.name"] == WORKER_SERVICE
     assert [s.name for scope in resource_spans.scope_spans for s in scope.spans] == ["a span"]
+
+
+async def test_the_serving_processes_trace_while_they_run(
+    collector: tuple[str, type[_Collector]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, received = collector
+    monkeypatch.delenv("OTEL_SERVICE_NAME", raising=False)
+    async with serve._tracing(Settings(otel_exporter_otlp_endpoint=url), API_SERVICE):
+        assert tracing_enabled()
+        with tracer("test").start_as_current_span("served"):
+            pass
+    assert not tracing_enabled()  # and what was buffered is sent:
+    assert received.arrived.wait(timeout=10)
+    request = ExportTraceServiceRequest.FromString(received.received[0][2])
+    [resource_spans] = request.resource_spans
+    attributes = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
+    assert attributes["service.name"] == API_SERVICE
 
 
 def test_no_endpoint_no_tracing() -> None:
