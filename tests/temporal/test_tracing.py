@@ -207,6 +207,34 @@ async def test_one_run_is_one_connected_tree(
     assert getattr(built, "span_id", None) == format_span_id(_span_id(first_step))
 
 
+async def test_a_followers_stream_polls_are_in_the_run_and_its_request_in_its_own(
+    traced_api: str,
+    spans: InMemorySpanExporter,
+    fake_provider: FakeProviderServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(KEY_ENV, "k")
+    # The model takes 2 s: the stream is followed while the run goes on.
+    fake_provider.queue_reply(FakeReply(text="done", delay=2.0))
+    async with httpx.AsyncClient(base_url=traced_api, timeout=30, headers=AUTH) as http:
+        agent = await _agent_with_calculator(http, fake_provider)
+        response = await http.post("/v1/runs", json={"agent": agent, "input": "hi"})
+        assert response.status_code == 202, response.text
+        events = await read_events(http, response.json()["events_url"])
+    assert events[-1].event == "run.completed"
+    finished = spans.get_finished_spans()
+    by_trace: dict[str, set[str]] = {}
+    for span in finished:
+        assert span.context is not None
+        by_trace.setdefault(format_trace_id(span.context.trace_id), set()).add(span.name)
+    run = by_trace.pop(events[0].data["data"]["trace_id"])
+    assert {"POST /v1/runs", "RunWorkflow:AgentRun"} <= run
+    assert "HandleUpdate:__temporal_workflow_stream_poll" in run  # the workflow answering polls
+    [stream] = [names for names in by_trace.values() if "GET /v1/runs/{run_id}/events" in names]
+    assert "StartWorkflowUpdate:__temporal_workflow_stream_poll" in stream  # the API polling
+    assert not stream & run
+
+
 async def test_an_incoming_traceparent_is_continued(
     traced_api: str, spans: InMemorySpanExporter
 ) -> None:
