@@ -149,12 +149,3 @@ def stamp_trace(record: logging.LogRecord) -> None:
     ids = current_ids()
     if ids is not None:
         record.trace_id, record.span_id = ids
-
-
-class TraceContextFilter(logging.Filter):
-    """The same as a handler's filter: stamps each record (and lets every one through)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not hasattr(record, "trace_id"):
-            stamp_trace(record)
-        return True

@@ -65,10 +65,11 @@ KEY_ENV = "ORCH_TEST_TRACING_KEY"
 def spans() -> Iterator[InMemorySpanExporter]:
     """Tracing on for the test, every span handed to an in-memory exporter as it ends."""
     exporter = InMemorySpanExporter()
+    factory = logging.getLogRecordFactory()
     assert configure_tracing(Settings(), exporter=exporter)
     yield exporter
     shutdown_tracing()
-    assert not tracing_enabled()
+    assert not tracing_enabled() and logging.getLogRecordFactory() is factory
 
 
 @pytest_asyncio.fixture
