@@ -33,6 +33,7 @@ from api.web import install_web_app
 from config_store.db import make_engine, make_session_factory
 from config_store.readiness import DatabaseCheck
 from core.settings import Settings, get_settings
+from core.tracing import tracer_provider
 from temporal.client import connect
 from temporal.workers import WorkerCheck
 
@@ -90,5 +91,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     install_web_app(app, settings.web_dist)
     install_openapi(app)
-
+    _instrument(app)
     return app
+
+
+def _instrument(app: FastAPI) -> None:
+    """While tracing is on (core/tracing.py): a server span per request, continuing the trace
+    of an incoming `traceparent` header; the Temporal calls a request makes are its children."""
+    provider = tracer_provider()
+    if provider is None:
+        return
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+    # Not a span per ASGI message too: an event stream would make one per event.
+    FastAPIInstrumentor.instrument_app(
+        app, tracer_provider=provider, exclude_spans=["receive", "send"]
+    )

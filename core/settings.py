@@ -123,6 +123,14 @@ class Settings(BaseSettings):
     def _log_file(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
+    # Traces (core/tracing.py, docs/operations.md "Traces"): OpenTelemetry, on only when an OTLP
+    # endpoint is set. The standard variables: OTEL_EXPORTER_OTLP_ENDPOINT is the collector's
+    # base URL (spans go to its /v1/traces), OTEL_EXPORTER_OTLP_TRACES_ENDPOINT the full URL
+    # instead; OTEL_SERVICE_NAME overrides orch-api / orch-worker / orch (`orch up`).
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_exporter_otlp_traces_endpoint: str | None = None
+    otel_service_name: str | None = None
+
     # Embedded dev server (orch up).
     dev_server_port: int = 7233
     dev_server_ui_port: int = 8233

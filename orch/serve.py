@@ -8,13 +8,21 @@ import logging
 import signal
 import socket
 import sys
-from collections.abc import Generator
+from collections.abc import AsyncIterator, Generator
 from pathlib import Path
 
 import uvicorn
 
 from core.errors import OrchError
 from core.settings import Settings
+from core.tracing import (
+    API_SERVICE,
+    UP_SERVICE,
+    WORKER_SERVICE,
+    configure_tracing,
+    shutdown_tracing,
+    traces_endpoint,
+)
 
 log = logging.getLogger("orch")
 LOCAL_HOSTS = ("127.0.0.1", "0.0.0.0", "localhost")
@@ -100,11 +108,24 @@ def _api_server(settings: Settings) -> _Server:
 
 
 async def run_api(settings: Settings) -> None:
-    server = _api_server(settings)
-    signals = _Signals()
-    task = asyncio.create_task(server.serve())
-    await _serve_until(signals.stop, task)
-    await _stop_api(server, task, signals.at_once)
+    async with _tracing(settings, API_SERVICE):
+        server = _api_server(settings)
+        signals = _Signals()
+        task = asyncio.create_task(server.serve())
+        await _serve_until(signals.stop, task)
+        await _stop_api(server, task, signals.at_once)
+
+
+@contextlib.asynccontextmanager
+async def _tracing(settings: Settings, service_name: str) -> AsyncIterator[None]:
+    """Traces for the block, if the settings ask for them (core/tracing.py); what is left
+    buffered at its end is sent (in a thread: a collector that is down blocks for a while)."""
+    if configure_tracing(settings, service_name=service_name):
+        log.info("tracing on: spans go to %s", traces_endpoint(settings))
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(shutdown_tracing)
 
 
 async def _stop_api(server: _Server, task: asyncio.Task[None], at_once: asyncio.Event) -> None:
@@ -125,26 +146,27 @@ async def run_worker(settings: Settings) -> None:
     from temporal.shutdown import InFlight, drain
     from temporal.worker import build_worker, transcript_store
 
-    client = await connect(settings)
-    in_flight = InFlight()
-    store = transcript_store(settings)
-    worker = build_worker(client, settings, store, in_flight=in_flight)
-    signals = _Signals()
-    task = asyncio.create_task(worker.run())
-    log.info("worker polling task queue %s", settings.temporal_task_queue)
-    try:
-        async with pruning(settings, store.session_factory):
-            await _serve_until(signals.stop, task)
-    finally:
-        await drain(
-            worker,
-            in_flight,
-            grace_s=settings.worker_shutdown_grace_s,
-            at_once=signals.at_once,
-            say=log.info,
-        )
-        await asyncio.gather(task, return_exceptions=True)  # plugins clean up (MCP sessions)
-    log.info("worker stopped")
+    async with _tracing(settings, WORKER_SERVICE):
+        client = await connect(settings)
+        in_flight = InFlight()
+        store = transcript_store(settings)
+        worker = build_worker(client, settings, store, in_flight=in_flight)
+        signals = _Signals()
+        task = asyncio.create_task(worker.run())
+        log.info("worker polling task queue %s", settings.temporal_task_queue)
+        try:
+            async with pruning(settings, store.session_factory):
+                await _serve_until(signals.stop, task)
+        finally:
+            await drain(
+                worker,
+                in_flight,
+                grace_s=settings.worker_shutdown_grace_s,
+                at_once=signals.at_once,
+                say=log.info,
+            )
+            await asyncio.gather(task, return_exceptions=True)  # plugins clean up (MCP sessions)
+        log.info("worker stopped")
 
 
 def ensure_port_free(host: str, port: int, what: str, env: str) -> None:
@@ -208,6 +230,7 @@ async def run_up(settings: Settings, seed_file: Path | None) -> None:
         if made:
             _say(f"made a local admin token, kept in {settings.local_token_file} (mode 0600)")
 
+    tracing = contextlib.AsyncExitStack()  # closed last: the spans of the stop are sent too
     await dev.start()
     try:
         settings = settings.model_copy(
@@ -216,6 +239,7 @@ async def run_up(settings: Settings, seed_file: Path | None) -> None:
                 "temporal_ui_url": f"http://localhost:{settings.dev_server_ui_port}",
             }
         )
+        await tracing.enter_async_context(_tracing(settings, UP_SERVICE))
         client = await connect(settings)
         in_flight = InFlight()
         worker = build_worker(client, settings, TranscriptStore(factory), in_flight=in_flight)
@@ -249,3 +273,4 @@ async def run_up(settings: Settings, seed_file: Path | None) -> None:
     finally:
         dev.stop()
         engine.dispose()
+        await tracing.aclose()

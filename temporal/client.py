@@ -8,6 +8,7 @@ from temporalio.service import TLSConfig
 from core.errors import OrchError
 from core.settings import Settings
 from temporal.converter import COMPACT
+from temporal.tracing import client_interceptors
 from workflows.types import AGENT_NAME
 
 # Custom search attributes the project sets on every run, sub-agents' included (registered by
@@ -50,6 +51,7 @@ async def connect(settings: Settings, *, lazy: bool = False) -> Client:
             tls=tls_config(settings),
             lazy=lazy,
             data_converter=COMPACT,
+            interceptors=client_interceptors(),  # none unless tracing is on
         )
     except RuntimeError as err:  # the SDK's "Failed client connect: ..."
         raise TemporalUnavailable(

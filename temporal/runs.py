@@ -27,6 +27,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from core.errors import NotFound, OrchError
+from core.tracing import current_trace_id
 from temporal.client import TemporalUnavailable
 from temporal.history import PublishedEvent, last_events, start_input
 from temporal.workers import WorkerCheck
@@ -142,8 +143,11 @@ async def start_run(
 ) -> None:
     """Start the AgentRun workflow (id = run_id). `history`: messages of earlier turns already
     copied into the run's transcript (a thread's); `follow`: the caller follows its stream from
-    the start (its first model call streams)."""
-    run = RunInput(run_id, agent, input, history=history, follow=follow)
+    the start (its first model call streams). While tracing is on, the run's input names the
+    current trace (its run.started event shows it)."""
+    run = RunInput(
+        run_id, agent, input, history=history, follow=follow, trace_id=current_trace_id()
+    )
     with temporal_errors():
         await _start(client, task_queue, run)
 

@@ -31,6 +31,7 @@ from core.settings import Settings, allow_hosts, doc_search_roots
 from temporal.activity_logs import ActivityLogs
 from temporal.converter import compact
 from temporal.shutdown import InFlight
+from temporal.tracing import worker_interceptors
 from workflows.agent_run import AgentRun
 
 # Our deterministic modules need no fresh copy per workflow run: passing them through spares
@@ -126,7 +127,11 @@ def build_worker(
         max_concurrent_activities=settings.worker_max_activities,
         max_cached_workflows=settings.worker_max_cached_runs,
         build_id=code_build_id(),
-        interceptors=[ActivityLogs(), *([in_flight] if in_flight is not None else [])],
+        interceptors=[
+            ActivityLogs(),
+            *([in_flight] if in_flight is not None else []),
+            *worker_interceptors(client),  # tracing's, when on and not on the client already
+        ],
         # Close the provider clients and the MCP sessions (stop stdio servers) once the worker
         # has stopped.
         plugins=[

@@ -244,4 +244,5 @@ def _started(input: RunInput) -> events.RunStarted:
             max_cost_usd=agent.max_cost_usd,
             max_duration_s=agent.max_duration_s,
         ),
+        trace_id=input.trace_id,
     )

@@ -1,7 +1,8 @@
 """The run's events: one frozen dataclass per event type, its payload (`RunEvent.data`).
 
 `event_data` turns a payload into the JSON object the event carries: its fields, in order,
-nested dataclasses as objects (`wire` metadata renames a field whose name is a Python keyword).
+nested dataclasses as objects (`wire` metadata renames a field whose name is a Python keyword;
+`optional` metadata leaves a field out while it holds its default).
 docs/events.md documents each type; tests/workflows/test_events_doc.py checks the two agree.
 The workflow publishes all of them but `llm.delta`, which the model activity streams.
 """
@@ -52,6 +53,8 @@ class RunStarted:
     fallbacks: tuple[str, ...]  # "provider/model"
     input: str
     limits: RunLimits
+    # The run's trace (32 hex digits), while tracing is on where it was started (core/tracing.py).
+    trace_id: str = field(default="", metadata={"optional": True})
 
 
 @dataclass(frozen=True)
@@ -299,4 +302,8 @@ def wire_names(payload: type[EventPayload]) -> tuple[str, ...]:
 def event_data(payload: EventPayload) -> dict[str, Any]:
     """The payload as the event's `data`."""
     values = asdict(payload)
-    return {f.metadata.get("wire", f.name): values[f.name] for f in fields(payload)}
+    return {
+        f.metadata.get("wire", f.name): values[f.name]
+        for f in fields(payload)
+        if not (f.metadata.get("optional") and values[f.name] == f.default)
+    }

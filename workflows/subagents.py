@@ -136,6 +136,7 @@ class Subagents:
                     input=text,
                     parent_run_id=run.run_id,
                     depth=depth + 1,
+                    trace_id=run.input.trace_id,  # the same trace: its run.started shows it
                 ),
                 id=child_id,
                 static_summary=f"sub-agent {child.name} v{child.version} (tool {tool.name})",

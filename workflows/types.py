@@ -234,6 +234,8 @@ class RunInput:
     # The caller follows the run's stream from its start (POST /v1/runs `"tokens": true`):
     # its first model call streams its tokens, although no poll of the stream has come yet.
     follow: bool = False
+    # The trace the run was started in (32 hex digits; "": tracing off), for its run.started.
+    trace_id: str = ""
 
 
 @dataclass(frozen=True)

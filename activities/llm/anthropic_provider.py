@@ -30,6 +30,7 @@ from anthropic.types import Usage as AnthropicUsage
 from activities.llm.base import ModelRequest
 from activities.llm.errors import incomplete_stream, map_anthropic_error
 from activities.llm.openai_provider import parse_arguments
+from core.tracing import tracing_enabled
 from workflows.types import (
     LlmStepResult,
     ProviderSpec,
@@ -73,7 +74,18 @@ def new_client(
         max_retries=0,  # Temporal owns retries
         timeout=spec.timeout_s,
         default_headers=dict(headers) if headers else None,
+        http_client=_traced_http_client(),
     )
+
+
+def _traced_http_client() -> httpx2.AsyncClient | None:
+    """While tracing is on, the SDK's default HTTP client with a span per request
+    (activities/llm/traced_http.py); else None (the SDK builds its own)."""
+    if not tracing_enabled():
+        return None
+    from activities.llm.traced_http import traced
+
+    return traced(anthropic.DefaultAsyncHttpxClient())
 
 
 class AnthropicProvider:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
+import httpx2
 import openai
 from openai.types.chat import (
     ChatCompletion,
@@ -28,6 +29,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.llm.base import ModelRequest
 from activities.llm.errors import PROVIDER_ERROR, incomplete_stream, map_openai_error
+from core.tracing import tracing_enabled
 from workflows.types import (
     LlmStepResult,
     ProviderSpec,
@@ -62,7 +64,18 @@ def new_client(
         max_retries=0,  # Temporal owns retries
         timeout=spec.timeout_s,
         default_headers=dict(headers) if headers else None,
+        http_client=_traced_http_client(),
     )
+
+
+def _traced_http_client() -> httpx2.AsyncClient | None:
+    """While tracing is on, the SDK's default HTTP client with a span per request
+    (activities/llm/traced_http.py); else None (the SDK builds its own)."""
+    if not tracing_enabled():
+        return None
+    from activities.llm.traced_http import traced
+
+    return traced(openai.DefaultAsyncHttpxClient())
 
 
 class OpenAIProvider:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -42,6 +42,11 @@ from activities.tools.addresses import (
     refusal,
 )
 from activities.tools.base import Resolver, ToolContext, ToolError
+from core.tracing import tracer_provider
+
+if TYPE_CHECKING:  # imported when tracing is on only
+    from opentelemetry.instrumentation.httpx import RequestInfo
+    from opentelemetry.trace import Span
 
 __all__ = [
     "BlockedDestination",
@@ -301,7 +306,7 @@ class _Exchange:
             extensions["sni_hostname"] = self.host  # TLS checks the certificate for the name
         # A client per hop: a pooled connection made for one name must not carry another's
         # request. trust_env=False: a proxy from the environment would undo the address check.
-        async with httpx.AsyncClient(trust_env=False, timeout=self.limit) as client:
+        async with _traced(httpx.AsyncClient(trust_env=False, timeout=self.limit)) as client:
             request = client.build_request(
                 self.method, pinned, headers=headers, content=self.body, extensions=extensions
             )
@@ -380,6 +385,27 @@ def _caused_by(err: BaseException, kind: type[BaseException]) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+def _traced(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """`client`, with a client span per request (and the W3C trace headers) while tracing is on
+    (core/tracing.py)."""
+    provider = tracer_provider()
+    if provider is not None:
+        from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+        HTTPXClientInstrumentor.instrument_client(
+            client, tracer_provider=provider, request_hook=_url_without_query
+        )
+    return client
+
+
+async def _url_without_query(span: Span, request: RequestInfo) -> None:
+    """The span's URL without its query, which may hold a key (a tool's `params`)."""
+    written = getattr(span, "attributes", None) or {}
+    for name in ("url.full", "http.url"):  # the new and the old semantic conventions
+        if name in written:
+            span.set_attribute(name, str(httpx.URL(str(request.url)).copy_with(query=None)))
 
 
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:

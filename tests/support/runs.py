@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client, WorkflowHistory
 from temporalio.converter import DataConverter
 
-from config_store.agents import snapshot_agent
+from config_store.agents import create_agent, snapshot_agent
 from config_store.runs import insert_run
+from config_store.specs import AgentIn, ToolIn
 from core.settings import Settings
+from services.tools import create_tool
 from temporal.runs import start_run
 from temporal.stream import run_events
 from tests.support.provider import dead_provider
@@ -27,6 +29,38 @@ def demo_spec(seeded: sessionmaker[Session], **changes: Any) -> AgentSpec:
     with seeded() as session:
         spec = snapshot_agent(session, "demo")
     return replace(spec, **changes)
+
+
+def define_subagent(
+    seeded: sessionmaker[Session],
+    child: dict[str, Any],
+    parent: dict[str, Any],
+    parameters: dict[str, Any] | None = None,
+) -> AgentSpec:
+    """A child agent, an agent tool calling it, and a parent agent using the tool."""
+    suffix = uuid.uuid4().hex[:8]
+    child_name, tool_name, parent_name = f"child{suffix}", f"ask{suffix}", f"boss{suffix}"
+    with seeded.begin() as session:
+        create_agent(session, child_name, AgentIn.model_validate({"provider": "offline", **child}))
+        tool = ToolIn(kind="agent", config={"agent": child_name}, parameters=parameters)
+        create_tool(session, tool_name, tool)
+        script = [
+            {
+                "tool_calls": [
+                    {"id": "sub1", "name": tool_name, "arguments": {"input": "find the total"}}
+                ]
+            },
+            {"text": "the child said so"},
+        ]
+        create_agent(
+            session,
+            parent_name,
+            AgentIn.model_validate(
+                {"provider": "offline", "tools": [tool_name], "script": script, **parent}
+            ),
+        )
+    with seeded() as session:
+        return snapshot_agent(session, parent_name)
 
 
 def stuck_spec(

@@ -4,7 +4,6 @@ whose usage counts against the parent's budget."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from typing import Any
 
 import pytest
@@ -12,51 +11,16 @@ from sqlalchemy import select
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.workflow_streams import WorkflowStreamClient
 
-from config_store.agents import create_agent, snapshot_agent
 from config_store.models import Run
-from config_store.specs import AgentIn, ToolIn
 from config_store.transcript import TranscriptStore
 from core.settings import Settings
-from services.tools import create_tool
 from temporal.runs import get_run
 from temporal.visibility import list_runs
-from tests.support.runs import events_of, run_agent, start_agent
+from tests.support.runs import define_subagent, events_of, run_agent, start_agent
 from workflows.agent_run import AgentRun
-from workflows.types import AGENT_NAME, EVENTS_TOPIC, AgentSpec, RunResult
+from workflows.types import AGENT_NAME, EVENTS_TOPIC, RunResult
 
 pytestmark = pytest.mark.usefixtures("worker")
-
-
-def _define(
-    seeded: Any,
-    child: dict[str, Any],
-    parent: dict[str, Any],
-    parameters: dict[str, Any] | None = None,
-) -> AgentSpec:
-    """A child agent, an agent tool calling it, and a parent agent using the tool."""
-    suffix = uuid.uuid4().hex[:8]
-    child_name, tool_name, parent_name = f"child{suffix}", f"ask{suffix}", f"boss{suffix}"
-    with seeded.begin() as session:
-        create_agent(session, child_name, AgentIn.model_validate({"provider": "offline", **child}))
-        tool = ToolIn(kind="agent", config={"agent": child_name}, parameters=parameters)
-        create_tool(session, tool_name, tool)
-        script = [
-            {
-                "tool_calls": [
-                    {"id": "sub1", "name": tool_name, "arguments": {"input": "find the total"}}
-                ]
-            },
-            {"text": "the child said so"},
-        ]
-        create_agent(
-            session,
-            parent_name,
-            AgentIn.model_validate(
-                {"provider": "offline", "tools": [tool_name], "script": script, **parent}
-            ),
-        )
-    with seeded() as session:
-        return snapshot_agent(session, parent_name)
 
 
 def _child_id(events: list[dict[str, Any]]) -> str:
@@ -72,7 +36,7 @@ async def test_a_sub_agent_runs_as_a_child_workflow_and_reports_to_the_parent(
         {"tool_calls": [{"id": "m", "name": "calculator", "arguments": {"expression": "40+2"}}]},
         {"text": "the total is 42"},
     ]
-    spec = _define(
+    spec = define_subagent(
         seeded,
         {"tools": ["calculator"], "script": child_script, "system_prompt": "You add up."},
         {},
@@ -132,7 +96,7 @@ async def test_the_parents_budget_caps_the_child_and_counts_its_usage(
 ) -> None:
     call = {"name": "calculator", "arguments": {"expression": "1"}}
     forever = [{"text": "thinking", "tool_calls": [call]}] * 50
-    spec = _define(
+    spec = define_subagent(
         seeded,
         {"tools": ["calculator"], "script": forever, "max_steps": 100},
         {"max_total_tokens": 400},
@@ -160,7 +124,7 @@ async def test_a_failed_sub_agent_is_an_error_result_and_the_parent_goes_on(
         "properties": {"n": {"type": "integer"}},
         "required": ["n"],
     }
-    spec = _define(
+    spec = define_subagent(
         seeded,
         {"script": [{"text": "not json"}], "output_schema": strict, "max_output_repairs": 0},
         {},
@@ -185,7 +149,7 @@ async def test_on_tool_error_fail_fails_the_parent_with_the_childs_reason(
     temporal_client: Client, orch_settings: Settings, seeded: Any
 ) -> None:
     strict = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
-    spec = _define(
+    spec = define_subagent(
         seeded,
         {"script": [{"text": "not json"}], "output_schema": strict, "max_output_repairs": 0},
         {"on_tool_error": "fail"},
@@ -201,7 +165,7 @@ async def test_cancelling_the_parent_cancels_the_child(
     temporal_client: Client, orch_settings: Settings, seeded: Any
 ) -> None:
     waits = [{"tool_calls": [{"name": "ask_user", "arguments": {"question": "which one?"}}]}]
-    spec = _define(seeded, {"tools": ["ask_user"], "script": waits}, {})
+    spec = define_subagent(seeded, {"tools": ["ask_user"], "script": waits}, {})
     run_id = await start_agent(temporal_client, orch_settings, spec, "delegate")
     stream = WorkflowStreamClient.create(temporal_client, run_id)
     async for item in stream.subscribe([EVENTS_TOPIC]):
@@ -224,7 +188,7 @@ async def test_arguments_that_break_the_tools_schema_start_no_child(
         "properties": {"input": {"type": "string", "maxLength": 5}},
         "required": ["input"],
     }
-    spec = _define(seeded, {"script": [{"text": "never"}]}, {}, parameters=short)
+    spec = define_subagent(seeded, {"script": [{"text": "never"}]}, {}, parameters=short)
     run_id, result = await run_agent(temporal_client, orch_settings, spec, "delegate")
 
     assert result.status == "completed" and result.invalid_tool_calls == 1
