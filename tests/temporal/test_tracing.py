@@ -4,6 +4,7 @@ off nothing is instrumented; with an OTLP endpoint the spans reach it."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -35,6 +36,7 @@ from activities.tools.base import OutboundPolicy, ToolContext
 from activities.tools.net import fetch
 from api.app import create_app
 from config_store.transcript import TranscriptStore
+from core.logs import JsonFormatter
 from core.settings import Settings
 from core.tracing import (
     API_SERVICE,
@@ -206,6 +208,8 @@ async def test_one_run_is_one_connected_tree(
     first_step = min(runs["llm_step"], key=lambda s: s.start_time or 0)
     assert getattr(built, "trace_id", None) == format_trace_id(trace_id)
     assert getattr(built, "span_id", None) == format_span_id(_span_id(first_step))
+    line = json.loads(JsonFormatter().format(built))  # and the JSON log line shows them
+    assert (line["trace_id"], line["span_id"]) == (built.trace_id, built.span_id)
 
 
 async def test_a_followers_stream_polls_are_in_the_run_and_its_request_in_its_own(
