@@ -92,6 +92,15 @@ class Settings(BaseSettings):
     # longest retry window of any tool (timeout_s x retry_attempts): docs/operations.md.
     effects_retention_days: int = Field(default=7, ge=0, le=36_500)
 
+    # Metrics (api/metrics.py, temporal/telemetry.py; docs/operations.md#metrics).
+    # True: the API's GET /metrics needs no token (for a scraper inside a private network);
+    # False (the default): it needs a token of scope `read`, like the other read routes.
+    metrics_public: bool = False
+    # The worker's Prometheus endpoint (the Temporal SDK's, http://HOST:PORT/metrics): off
+    # unless WORKER_METRICS_PORT is set. `orch worker` and `orch up` serve it.
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65_535)
+    worker_metrics_host: str = "127.0.0.1"
+
     # Embedded dev server (orch up).
     dev_server_port: int = 7233
     dev_server_ui_port: int = 8233
