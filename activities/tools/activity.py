@@ -27,7 +27,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.heartbeat import heartbeating
-from activities.metrics import count_tool_call
+from activities.metrics import CallMetrics
 from activities.specs import AgentSpecs
 from activities.tools.base import InvalidArguments, ToolContext, ToolError
 from activities.tools.net import UpstreamUnavailable
@@ -64,6 +64,7 @@ class ToolActivities:
         self._store = store
         self._context = context
         self._specs = specs if specs is not None else AgentSpecs()
+        self._metrics = CallMetrics()
 
     async def _tool(self, input: ToolCallInput) -> ToolSpec | None:
         """The tool the call names; None: the agent has none by that name."""
@@ -78,7 +79,7 @@ class ToolActivities:
         if stored is None:
             tool = await self._tool(input)
             text, error_type = await self._execute(input, tool)
-            count_tool_call(tool.name if tool is not None else NO_TOOL, error_type)
+            self._metrics.tool_call(tool.name if tool is not None else NO_TOOL, error_type)
             if error_type == OUTCOME_UNKNOWN and input.ask_on_unknown:
                 # Not stored: a person decides whether the call runs again (the workflow
                 # stores the result when nobody approves).
