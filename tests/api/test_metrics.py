@@ -57,12 +57,16 @@ def test_requests_are_timed_by_route_template_method_and_status(sqlite_url: str)
         assert client.get("/no/such/path").status_code == 404
         assert client.get("/v1/agents").status_code == 200
         assert client.get("/v1/agents", headers={"Authorization": ""}).status_code == 401
+        assert client.get("/v1/agents", headers={"Host": "evil.example"}).status_code == 400
+        assert client.request("PROPFIND", "/v1/agents").status_code == 405
         scraped = scrape(client)
     count = f"{DURATION}_count"
     assert total(scraped, count, route="/v1/agents/{name}", method="GET", status="404") == 2
     assert total(scraped, count, route="/v1/agents", method="GET", status="200") == 1
     assert total(scraped, count, route="/v1/agents", method="GET", status="401") == 1
     assert total(scraped, count, route="unmatched", status="404") == 1
+    assert total(scraped, count, route="unmatched", method="GET", status="400") == 1  # bad Host
+    assert total(scraped, count, route="/v1/agents", method="other", status="405") == 1
     routes = {labels["route"] for labels, _ in scraped[count]}
     assert not any("nope" in route or "no/such" in route for route in routes), routes
     buckets = scraped[f"{DURATION}_bucket"]
