@@ -13,12 +13,14 @@ from api.auth import ACCESS_LOG_FILTER, check_auth_settings, warn_if_locked_out
 from api.errors import install_error_handlers
 from api.guards import install_browser_guards
 from api.limits import RequestLimits
+from api.metrics import ApiMetrics, HttpMetrics
 from api.openapi import install_openapi
 from api.routes import (
     agents,
     control,
     health,
     mcp_servers,
+    metrics,
     providers,
     routes,
     runs,
@@ -70,10 +72,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.metrics = ApiMetrics(
+        session_factory=lambda: getattr(app.state, "session_factory", None),
+        hub=lambda: getattr(app.state, "events", None),
+    )
     install_error_handlers(app)
-    # Added last, run first: the browser guards (Host, Origin, content type), then the limits.
+    # Added last, run first: the request timer, the browser guards (Host, Origin, content
+    # type), then the limits.
     app.add_middleware(RequestLimits, max_bytes=settings.max_request_bytes)
     install_browser_guards(app, settings)
+    app.add_middleware(HttpMetrics, metrics=app.state.metrics)
     for module in (
         health,
         session,
@@ -87,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         threads,
         stats,
         tokens,
+        metrics,
     ):
         app.include_router(module.router)
     install_web_app(app, settings.web_dist)

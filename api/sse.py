@@ -165,6 +165,11 @@ class EventHub:
         """The runs being followed for at least one client right now."""
         return frozenset(self._feeds)
 
+    @property
+    def readers(self) -> int:
+        """The clients following a run through this hub right now (GET /metrics)."""
+        return sum(feed.readers for feed in self._feeds.values())
+
     async def follow(self, run_id: str, after: int | None) -> AsyncIterator[StreamedEvent]:
         feed = self._feeds.get(run_id)
         if feed is None:

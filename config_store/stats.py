@@ -92,3 +92,30 @@ def agent_stats(session: Session, since: datetime) -> list[AgentStats]:
         stats.p50_ms = round(float(p50_ms), 1) if p50_ms is not None else None
         stats.p95_ms = round(float(p95_ms), 1) if p95_ms is not None else None
     return [found[name] for name in sorted(found)]
+
+
+@dataclass(frozen=True)
+class OutcomeTotals:
+    """The runs of one agent with one outcome (None: not recorded yet), since the table began."""
+
+    agent: str
+    status: str | None
+    runs: int
+    total_tokens: int
+    cost_usd: float
+
+
+def outcome_totals(session: Session) -> list[OutcomeTotals]:
+    """Every run in the table by (agent, status): one GROUP BY, a few rows per agent (the
+    API's /metrics reads it at scrape time, api/metrics.py)."""
+    totals = select(
+        Run.agent_name,
+        Run.status,
+        func.count(),
+        func.coalesce(func.sum(Run.total_tokens), 0),
+        func.coalesce(func.sum(Run.cost_usd), 0.0),
+    ).group_by(Run.agent_name, Run.status)
+    return [
+        OutcomeTotals(agent, status, int(count), int(tokens or 0), float(cost or 0.0))
+        for agent, status, count, tokens, cost in session.execute(totals)
+    ]

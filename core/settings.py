@@ -93,11 +93,6 @@ class Settings(BaseSettings):
     # longest retry window of any tool (timeout_s x retry_attempts): docs/operations.md.
     effects_retention_days: int = Field(default=7, ge=0, le=36_500)
 
-    # Worker metrics (Prometheus)
-    # The port `orch worker` serves Prometheus metrics on (off when unset), and its address.
-    worker_metrics_port: int | None = None
-    worker_metrics_host: str = "127.0.0.1"
-
     # Logs (core/logs.py). LOG_LEVEL: a logging level name (DEBUG, INFO, WARNING, ERROR, ...).
     # LOG_FORMAT of the console: `auto` is text on a terminal, JSON lines otherwise. LOG_FILE:
     # the rotating file of JSON lines that `orch up`, `orch worker` and `orch api` also write;
@@ -130,6 +125,15 @@ class Settings(BaseSettings):
     otel_exporter_otlp_endpoint: str | None = None
     otel_exporter_otlp_traces_endpoint: str | None = None
     otel_service_name: str | None = None
+
+    # Metrics (api/metrics.py, temporal/telemetry.py; docs/operations.md#metrics).
+    # True: the API's GET /metrics needs no token (for a scraper inside a private network);
+    # False (the default): it needs a token of scope `read`, like the other read routes.
+    metrics_public: bool = False
+    # The worker's Prometheus endpoint (the Temporal SDK's, http://HOST:PORT/metrics): off
+    # unless WORKER_METRICS_PORT is set. `orch worker` and `orch up` serve it.
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65_535)
+    worker_metrics_host: str = "127.0.0.1"
 
     # Embedded dev server (orch up).
     dev_server_port: int = 7233

@@ -144,16 +144,23 @@ async def run_worker(settings: Settings) -> None:
     from services.prune import pruning
     from temporal.client import connect
     from temporal.shutdown import InFlight, drain
+    from temporal.telemetry import worker_runtime
     from temporal.worker import build_worker, transcript_store
 
     async with _tracing(settings, WORKER_SERVICE):
-        client = await connect(settings)
+        client = await connect(settings, runtime=worker_runtime(settings))
         in_flight = InFlight()
         store = transcript_store(settings)
         worker = build_worker(client, settings, store, in_flight=in_flight)
         signals = _Signals()
         task = asyncio.create_task(worker.run())
         log.info("worker polling task queue %s", settings.temporal_task_queue)
+        if settings.worker_metrics_port is not None:
+            log.info(
+                "worker metrics on http://%s:%d/metrics",
+                settings.worker_metrics_host,
+                settings.worker_metrics_port,
+            )
         try:
             async with pruning(settings, store.session_factory):
                 await _serve_until(signals.stop, task)
@@ -198,6 +205,7 @@ async def run_up(settings: Settings, seed_file: Path | None) -> None:
     from temporal.client import connect
     from temporal.devserver import DevServer
     from temporal.shutdown import InFlight, drain
+    from temporal.telemetry import worker_runtime
     from temporal.worker import build_worker
 
     dev = DevServer(
@@ -240,7 +248,8 @@ async def run_up(settings: Settings, seed_file: Path | None) -> None:
             }
         )
         await tracing.enter_async_context(_tracing(settings, UP_SERVICE))
-        client = await connect(settings)
+        # The worker's client: WORKER_METRICS_PORT, when set, serves its metrics.
+        client = await connect(settings, runtime=worker_runtime(settings))
         in_flight = InFlight()
         worker = build_worker(client, settings, TranscriptStore(factory), in_flight=in_flight)
         server = _api_server(settings)

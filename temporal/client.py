@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from temporalio.client import Client
+from temporalio.runtime import Runtime
 from temporalio.service import TLSConfig
 
 from core.errors import OrchError
@@ -41,8 +42,11 @@ class TemporalUnavailable(OrchError):
     code = "temporal_unavailable"
 
 
-async def connect(settings: Settings, *, lazy: bool = False) -> Client:
-    """A client for settings' Temporal; with `lazy`, it connects on its first call."""
+async def connect(
+    settings: Settings, *, lazy: bool = False, runtime: Runtime | None = None
+) -> Client:
+    """A client for settings' Temporal; with `lazy`, it connects on its first call. `runtime`:
+    the SDK runtime it (and a worker built on it) runs on; None: the SDK's default."""
     try:
         return await Client.connect(
             settings.temporal_address,
@@ -52,6 +56,7 @@ async def connect(settings: Settings, *, lazy: bool = False) -> Client:
             lazy=lazy,
             data_converter=COMPACT,
             interceptors=client_interceptors(),  # none unless tracing is on
+            runtime=runtime,
         )
     except RuntimeError as err:  # the SDK's "Failed client connect: ..."
         raise TemporalUnavailable(

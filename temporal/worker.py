@@ -53,6 +53,7 @@ RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules(
     "workflows.tool_parameters",
     "workflows.spec_ref",
     "workflows.outcomes",
+    "workflows.metrics",
     "workflows.arguments",  # and the JSON Schema validator it uses, with its cache
     "jsonschema",
 )

@@ -16,6 +16,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 from workflows.kinds import OUTCOME_STATUSES, member
+from workflows.metrics import count_run_finished
 from workflows.run_state import Run
 from workflows.types import OUTCOME_ERROR_CHARS, RunOutcome
 
@@ -32,6 +33,7 @@ async def record_outcome(run: Run) -> None:
     status = member(OUTCOME_STATUSES, state.status)
     if status is None or not workflow.patched(PATCH):
         return
+    count_run_finished(run.agent.name, status)
     outcome = RunOutcome(
         run_id=run.run_id,
         status=status,

@@ -7,6 +7,7 @@ The run waits (at most the agent's approval timeout) for the `resolve_approval` 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -14,6 +15,7 @@ from temporalio import workflow
 
 from workflows import events
 from workflows.kinds import ApprovalCause, ApprovalResolution, ApprovalVerdict
+from workflows.metrics import count_approval_requested, count_approval_resolved
 from workflows.publisher import Publisher
 from workflows.records import record, record_failure
 from workflows.run_state import Run
@@ -117,7 +119,13 @@ class People:
                 cause=cause,
             )
         )
-        decided = await self._wait_for_person(action, lambda: call.id in self._decisions)
+        agent = self._run.agent.name
+        count_approval_requested(agent, cause)
+        try:
+            decided = await self._wait_for_person(action, lambda: call.id in self._decisions)
+        except asyncio.CancelledError:  # the run (or its step) was cancelled while it waited
+            count_approval_resolved(agent, cause, "cancelled")
+            raise
         decision = self._decisions.pop(call.id, None)
         verdict: ApprovalResolution
         if not decided or decision is None:
@@ -126,6 +134,7 @@ class People:
             verdict = "approved"
         else:
             verdict = "rejected"
+        count_approval_resolved(agent, cause, verdict)
         self._publisher.publish(
             events.ApprovalResolved(
                 call_id=call.id,

@@ -23,6 +23,7 @@ from activities.llm.deltas import DeltaPublisher
 from activities.llm.prefixes import TranscriptPrefixes
 from activities.llm.pricing import find_price, price
 from activities.llm.structured import check_output, instructions
+from activities.metrics import CallMetrics
 from activities.specs import AgentSpecs
 from activities.transcript import from_body, to_body
 from config_store.transcript import TranscriptStore
@@ -74,6 +75,7 @@ class LlmActivities:
         self._clients = clients if clients is not None else ProviderClients()
         self._provider_factory = provider_factory
         self._prefixes = TranscriptPrefixes()
+        self._metrics = CallMetrics()
 
     @asynccontextmanager
     async def _provider(self, spec: ProviderSpec) -> AsyncIterator[ModelProvider]:
@@ -119,6 +121,7 @@ class LlmActivities:
             if find_price(agent.provider.prices, priced_as) is None and reply.model:
                 priced_as = reply.model
             usage = price(reply.usage, agent.provider, priced_as)
+            self._metrics.model_call(agent.name, agent.provider.name, usage)
             body = to_body(message, usage=usage, model=reply.model)
             appended = await asyncio.to_thread(self._store.append, input.run_id, input.seq, [body])
             stored = appended[0]

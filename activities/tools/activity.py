@@ -27,6 +27,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.heartbeat import heartbeating
+from activities.metrics import CallMetrics
 from activities.specs import AgentSpecs
 from activities.tools.base import InvalidArguments, ToolContext, ToolError
 from activities.tools.net import UpstreamUnavailable
@@ -45,6 +46,9 @@ INVALID_ARGUMENTS: Final = "invalid_arguments"
 UNKNOWN_TOOL: Final = "unknown_tool"
 TOOL_ERROR: Final = "tool_error"
 OUTCOME_UNKNOWN: Final = "outcome_unknown"
+# The `tool` label of a call naming a tool the agent does not have (what the model wrote could
+# be anything: not a label).
+NO_TOOL: Final = "(none)"
 NOT_REPEATED = (
     "error: the previous attempt's outcome is unknown (the worker stopped during the call); "
     "it was not repeated"
@@ -60,6 +64,7 @@ class ToolActivities:
         self._store = store
         self._context = context
         self._specs = specs if specs is not None else AgentSpecs()
+        self._metrics = CallMetrics()
 
     async def _tool(self, input: ToolCallInput) -> ToolSpec | None:
         """The tool the call names; None: the agent has none by that name."""
@@ -74,6 +79,7 @@ class ToolActivities:
         if stored is None:
             tool = await self._tool(input)
             text, error_type = await self._execute(input, tool)
+            self._metrics.tool_call(tool.name if tool is not None else NO_TOOL, error_type)
             if error_type == OUTCOME_UNKNOWN and input.ask_on_unknown:
                 # Not stored: a person decides whether the call runs again (the workflow
                 # stores the result when nobody approves).

@@ -16,6 +16,7 @@ from temporalio.client import Client
 
 from api.auth import READ, RUN, Principal, authenticate_stream
 from api.deps import EventsDep, SessionFactoryDep, SettingsDep, TemporalDep, WorkersDep
+from api.metrics import ApiMetrics
 from api.openapi import (
     INVALID_CONFIG,
     NOT_FOUND,
@@ -107,6 +108,8 @@ async def _start(
         thread=thread,
         follow=tokens,
     )
+    counted: ApiMetrics = request.app.state.metrics
+    counted.runs_started.labels(spec.name).inc()
     base = public_base(request, settings)
     return RunStarted(
         run_id=run_id,
