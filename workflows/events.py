@@ -3,7 +3,8 @@
 `event_data` turns a payload into the JSON object the event carries: its fields, in order,
 nested dataclasses as objects (`wire` metadata renames a field whose name is a Python keyword).
 docs/events.md documents each type; tests/workflows/test_events_doc.py checks the two agree.
-The workflow publishes all of them but `llm.delta`, which the model activity streams.
+The workflow publishes all of them but `llm.delta` and `llm.retrying`, which the model activity
+publishes.
 """
 
 from __future__ import annotations
@@ -68,6 +69,18 @@ class LlmDelta:
     type: ClassVar[str] = "llm.delta"
     text: str
     attempt: int
+
+
+@dataclass(frozen=True)
+class LlmRetrying:
+    """Published by the model activity (activities/llm/retrying.py) when its call failed with
+    an error Temporal retries: the retry is `attempt`, due in about `retry_in_s` seconds."""
+
+    type: ClassVar[str] = "llm.retrying"
+    attempt: int
+    error: str
+    error_type: str
+    retry_in_s: float
 
 
 @dataclass(frozen=True)
@@ -245,6 +258,7 @@ EventPayload = (
     RunStarted
     | StepStarted
     | LlmDelta
+    | LlmRetrying
     | LlmFailover
     | LlmCompleted
     | OutputInvalid
@@ -268,6 +282,7 @@ EVENT_TYPES: tuple[type[EventPayload], ...] = (
     RunStarted,
     StepStarted,
     LlmDelta,
+    LlmRetrying,
     LlmFailover,
     LlmCompleted,
     OutputInvalid,
