@@ -37,6 +37,8 @@ def test_orch_up_serves_the_demo_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> 
         token = token_file.read_text().strip()
         assert f"Web app          http://localhost:{api}/ui/sign-in#token={token}" in output
         assert token_file.stat().st_mode & 0o777 == 0o600
+        # ... and wrote where its API is, next to it: the SDK's and the CLI's default ORCH_URL.
+        assert (tmp_path / ".orch" / "api-url").read_text() == f"http://localhost:{api}\n"
         printed = subprocess.run(
             [sys.executable, "-m", "orch.cli", "token", "local"],
             cwd=tmp_path,
