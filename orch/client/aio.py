@@ -1,0 +1,328 @@
+"""`AsyncOrch`: the asyncio client (httpx.AsyncClient), with the methods of `Orch`
+(orch/client/sync.py), awaited."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+
+import httpx
+from pydantic import BaseModel
+
+from orch.client import _calls
+from orch.client._config import default_token, default_url
+from orch.client._kinds import kind_name
+from orch.client._wire import (
+    RECONNECT_BUDGET,
+    STREAM_READ_TIMEOUT,
+    Call,
+    Follow,
+    SseDecoder,
+    StreamBroke,
+    api_error,
+    retry_status,
+    unreachable,
+)
+from orch.client.errors import OrchApiError, OrchTimeoutError
+from orch.client.models import (
+    Applied,
+    ApprovalOutcome,
+    CancelAnswer,
+    InputOutcome,
+    RunEvent,
+    RunPage,
+    RunStarted,
+    RunSummary,
+    RunView,
+    Thread,
+    WhoAmI,
+)
+
+if TYPE_CHECKING:
+    from api.schemas import AgentRead, McpServerRead, ProviderRead, RouteRead, ToolRead
+
+ReadT = TypeVar("ReadT", bound=BaseModel)
+T = TypeVar("T")
+Body = Mapping[str, Any] | BaseModel
+
+
+class AsyncResource(Generic[ReadT]):
+    """CRUD on one kind of config (`orch.agents`, `orch.tools`, ...), awaited. Bodies are
+    checked by the API's own models before they are sent (a refusal is an OrchApiError with
+    `local` True); answers are the API's Read models."""
+
+    def __init__(self, client: AsyncOrch, kind: str) -> None:
+        self._client = client
+        self.kind = kind_name(kind)
+
+    async def list(self) -> list[ReadT]:
+        return cast(list[ReadT], await self._client.send(_calls.config_list(self.kind)))
+
+    async def get(self, name: str) -> ReadT:
+        return cast(ReadT, await self._client.send(_calls.config_get(self.kind, name)))
+
+    async def create(self, body: Body) -> ReadT:
+        """POST: a new one (409 conflict when the name is taken)."""
+        return cast(ReadT, await self._client.send(_calls.config_create(self.kind, body)))
+
+    async def update(self, name: str, body: Body) -> ReadT:
+        """PUT: replace the whole definition (the body may repeat the name, or leave it out)."""
+        return cast(ReadT, await self._client.send(_calls.config_update(self.kind, name, body)))
+
+    async def delete(self, name: str) -> None:
+        await self._client.send(_calls.config_delete(self.kind, name))
+
+    async def apply(self, body: Body) -> Applied[ReadT]:
+        """Create it, or replace it when one of that name exists (the body names it)."""
+        name = _calls.key_of(self.kind, body)
+        try:
+            return Applied(False, await self.update(name, body))
+        except OrchApiError as err:
+            if err.status != 404 or err.local:
+                raise
+        try:
+            return Applied(True, await self.create(body))
+        except OrchApiError as err:  # made meanwhile by someone else: replace it after all
+            if err.status != 409:
+                raise
+        return Applied(False, await self.update(name, body))
+
+
+class AsyncAgentResource(AsyncResource["AgentRead"]):
+    """Agents are versioned: an update writes version n+1 (when anything versioned changed)."""
+
+    async def get(self, name: str, version: int | None = None) -> AgentRead:
+        params = {"version": version} if version is not None else None
+        return cast("AgentRead", await self._client.send(_calls.config_get("agent", name, params)))
+
+    async def versions(self, name: str) -> list[AgentRead]:
+        return cast("list[AgentRead]", await self._client.send(_calls.agent_versions(name)))
+
+    async def rollback(self, name: str, version: int) -> AgentRead:
+        """A new current version equal to `version` (history is never rewritten)."""
+        return cast("AgentRead", await self._client.send(_calls.agent_rollback(name, version)))
+
+
+class AsyncMcpServerResource(AsyncResource["McpServerRead"]):
+    async def discover(self, name: str) -> McpServerRead:
+        """List the server's tools again and bring /v1/tools up to date."""
+        return cast("McpServerRead", await self._client.send(_calls.mcp_discover(name)))
+
+
+class AsyncOrch:
+    """An asyncio client of the orch API (the arguments of `Orch`).
+
+    `url` defaults to ORCH_URL, else the URL `orch up` wrote in `.orch/api-url`, else
+    http://localhost:8000; `token` to ORCH_TOKEN, else the admin token `orch up` keeps in
+    `.orch/admin-token` (LOCAL_TOKEN_FILE). `timeout` bounds each request (seconds); an event
+    stream reads with `stream_read_timeout` (the API pings an idle stream every 15 s) and
+    reconnects for up to `reconnect_budget` seconds. `transport` is httpx's (e.g. for tests).
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        token: str | None = None,
+        *,
+        timeout: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        stream_read_timeout: float = STREAM_READ_TIMEOUT,
+        reconnect_budget: float = RECONNECT_BUDGET,
+    ) -> None:
+        self.url = (url or default_url()).rstrip("/")
+        self.token = token if token is not None else default_token()
+        self.timeout = timeout
+        self.stream_read_timeout = stream_read_timeout
+        self.reconnect_budget = reconnect_budget
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        self._http = httpx.AsyncClient(
+            base_url=self.url, headers=headers, timeout=timeout, transport=transport
+        )
+        self.agents = AsyncAgentResource(self, "agent")
+        self.tools: AsyncResource[ToolRead] = AsyncResource(self, "tool")
+        self.providers: AsyncResource[ProviderRead] = AsyncResource(self, "provider")
+        self.routes: AsyncResource[RouteRead] = AsyncResource(self, "route")
+        self.mcp_servers = AsyncMcpServerResource(self, "mcp_server")
+
+    async def __aenter__(self) -> AsyncOrch:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def send(self, call: Call[T]) -> T:
+        """Send one request; its answer parsed, or OrchApiError / OrchConnectionError."""
+        try:
+            response = await self._http.request(
+                call.method, call.path, params=call.params, json=call.body
+            )
+        except httpx.TransportError as err:
+            raise unreachable(self.url, err) from err
+        if response.is_error:
+            raise api_error(response, had_token=bool(self.token))
+        return call.parse(response)
+
+    # Runs.
+
+    async def start_run(
+        self,
+        agent: str,
+        input: str,
+        *,
+        variables: Mapping[str, Any] | None = None,
+        tokens: bool = False,
+        thread: str | None = None,
+    ) -> RunStarted:
+        """Start a run of `agent`'s current version. `tokens`: you follow its events with
+        `events(..., tokens=True)` from the start (its first model call then streams tokens).
+        `thread`: the run continues that thread (sees its earlier turns; a new id starts one;
+        409 while the thread's last run is still going)."""
+        return await self.send(_calls.start_run(agent, input, variables, tokens, thread))
+
+    async def start_route_run(
+        self,
+        key: str,
+        input: str,
+        *,
+        variables: Mapping[str, Any] | None = None,
+        tokens: bool = False,
+    ) -> RunStarted:
+        """Start a run of the agent the route `key` points to."""
+        return await self.send(_calls.start_route_run(key, input, variables, tokens))
+
+    async def get_run(self, run_id: str) -> RunView:
+        return await self.send(_calls.get_run(run_id))
+
+    async def list_runs(
+        self,
+        *,
+        agent: str | None = None,
+        status: str | None = None,
+        limit: int = 50,
+        page_token: str | None = None,
+    ) -> RunPage:
+        """One page of runs (running first, then the most recently closed); pass the page's
+        `next_page_token` as `page_token` for the next one."""
+        return await self.send(_calls.list_runs(agent, status, limit, page_token))
+
+    async def iter_runs(
+        self, *, agent: str | None = None, status: str | None = None, limit: int = 50
+    ) -> AsyncIterator[RunSummary]:
+        """Every run, page after page."""
+        token: str | None = None
+        while True:
+            page = await self.list_runs(agent=agent, status=status, limit=limit, page_token=token)
+            for run in page.runs:
+                yield run
+            if page.next_page_token is None:
+                return
+            token = page.next_page_token
+
+    async def events(
+        self, run_id: str, *, after: int | None = None, tokens: bool = False
+    ) -> AsyncIterator[RunEvent]:
+        """The run's events, from after offset `after` (all when None), until its terminal
+        one. A dropped connection or a restarted API is reconnected with Last-Event-ID: no
+        event twice, none missed. OrchStreamError when the stream stays lost longer than the
+        reconnect budget. `tokens`: also the model's token deltas (`llm.delta`)."""
+        follow = Follow(self.url, run_id, after, tokens=tokens, budget=self.reconnect_budget)
+        timeout = httpx.Timeout(self.timeout, read=self.stream_read_timeout)
+        while not follow.done:
+            headers, params = follow.request()
+            reason = ""
+            try:
+                async with self._http.stream(
+                    "GET", follow.path, headers=headers, params=params, timeout=timeout
+                ) as response:
+                    if response.is_error and not retry_status(response.status_code):
+                        await response.aread()
+                        raise api_error(response, had_token=bool(self.token))
+                    if response.is_error:
+                        reason = f"the API answered {response.status_code}"
+                    else:
+                        decoder = SseDecoder()
+                        async for line in response.aiter_lines():
+                            follow.alive()
+                            frame = decoder.feed(line)
+                            if frame is None:
+                                continue
+                            event = follow.accept(frame)
+                            if event is not None:
+                                yield event
+                            if follow.done:
+                                return
+                        reason = "the stream ended before the run's terminal event"
+            except httpx.TransportError as err:
+                reason = str(err) or type(err).__name__
+            except StreamBroke as err:
+                reason = str(err)
+            await asyncio.sleep(follow.lost(reason))
+
+    async def wait(
+        self, run_id: str, *, timeout: float | None = None, interval: float = 0.25
+    ) -> RunView:
+        """The run once it has ended (polls get_run every `interval` s); OrchTimeoutError when
+        it has not within `timeout` s. A run waiting for an approval or an answer is running."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            run = await self.get_run(run_id)
+            if run.finished:
+                return run
+            if deadline is not None and time.monotonic() >= deadline:
+                raise OrchTimeoutError(f"run {run_id} still {run.status} after {timeout} s")
+            await asyncio.sleep(interval)
+
+    async def cancel(self, run_id: str) -> CancelAnswer:
+        """Cancel the run; `status` "cancelling", or the status of a run that had ended."""
+        return await self.send(_calls.cancel(run_id))
+
+    async def approve(self, run_id: str, call_id: str, *, by: str = "") -> ApprovalOutcome:
+        """Approve the tool call `call_id` that waits for approval (409 when none waits)."""
+        return await self.send(_calls.decide(run_id, call_id, True, "", by))
+
+    async def reject(
+        self, run_id: str, call_id: str, reason: str = "", *, by: str = ""
+    ) -> ApprovalOutcome:
+        """Reject it; `reason` is told to the model."""
+        return await self.send(_calls.decide(run_id, call_id, False, reason, by))
+
+    async def answer(self, run_id: str, text: str, *, call_id: str | None = None) -> InputOutcome:
+        """Answer the agent's `ask_user` question (`call_id` needed when several are pending)."""
+        return await self.send(_calls.answer(run_id, text, call_id))
+
+    # Threads.
+
+    async def get_thread(self, thread_id: str) -> Thread:
+        return await self.send(_calls.get_thread(thread_id))
+
+    # Config and tokens.
+
+    async def apply(self, kind: str, body: Body) -> Applied[Any]:
+        """Create or replace the config object `body` names: `kind` is agent, tool, provider,
+        route or mcp_server (plurals too)."""
+        return await self._resource(kind).apply(body)
+
+    def _resource(self, kind: str) -> AsyncResource[Any]:
+        resources: dict[str, AsyncResource[Any]] = {
+            "agent": self.agents,
+            "tool": self.tools,
+            "provider": self.providers,
+            "route": self.routes,
+            "mcp_server": self.mcp_servers,
+        }
+        return resources[kind_name(kind)]
+
+    async def whoami(self) -> WhoAmI:
+        """The token this client sends, and its scope."""
+        return await self.send(_calls.whoami())
