@@ -48,6 +48,18 @@ def test_orch_up_serves_the_demo_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> 
             timeout=30,
         )
         assert (printed.returncode, printed.stdout.strip()) == (0, token)
+        # From that directory, `orch run` finds the API and its token in .orch/ alone.
+        client = {k: v for k, v in env.items() if not k.startswith(("ORCH_", "TEMPORAL_"))}
+        ran = subprocess.run(
+            [sys.executable, "-m", "orch.cli", "run", "demo", "What is 12*7?"],
+            cwd=tmp_path,
+            env={**client, "TEMPORAL_ADDRESS": "127.0.0.1:1"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert ran.returncode == 0, ran.stdout + ran.stderr
+        assert ran.stdout.startswith("run run-") and f"http://localhost:{ui}/" in ran.stdout
 
         base = f"http://127.0.0.1:{api}"
         demo = {"agent": "demo", "input": "What is 12*7?"}
