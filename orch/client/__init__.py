@@ -28,6 +28,8 @@ from orch.client.models import (
     RunView,
     Thread,
     ThreadRun,
+    TokenCreated,
+    TokenRead,
     WhoAmI,
 )
 from orch.client.sync import AgentResource, McpServerResource, Orch, Resource
@@ -59,5 +61,7 @@ __all__ = [
     "RunView",
     "Thread",
     "ThreadRun",
+    "TokenCreated",
+    "TokenRead",
     "WhoAmI",
 ]

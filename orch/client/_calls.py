@@ -19,8 +19,11 @@ from orch.client.models import (
     RunStarted,
     RunView,
     Thread,
+    TokenCreated,
+    TokenRead,
     WhoAmI,
 )
+from workflows.kinds import TokenScope
 
 Body = Mapping[str, Any] | BaseModel
 
@@ -91,6 +94,19 @@ def get_thread(thread_id: str) -> Call[Thread]:
 
 def whoami() -> Call[WhoAmI]:
     return Call("GET", "/v1/whoami", model(WhoAmI))
+
+
+def create_token(name: str, scope: TokenScope) -> Call[TokenCreated]:
+    body = {"name": name, "scope": scope}
+    return Call("POST", "/v1/tokens", model(TokenCreated), body=body)
+
+
+def list_tokens() -> Call[list[TokenRead]]:
+    return Call("GET", "/v1/tokens", model(list[TokenRead]))
+
+
+def revoke_token(token_id: str) -> Call[None]:
+    return Call("DELETE", path("v1", "tokens", token_id), nothing)
 
 
 # Config: the answers are the API's Read models (typed by the resources that send these).

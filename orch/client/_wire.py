@@ -229,7 +229,7 @@ class Follow:
     def accept(self, frame: SseFrame) -> RunEvent | None:
         """The frame as an event, or None when it was delivered already."""
         self.alive()
-        offset = int(frame.id) if frame.id is not None else None
+        offset = int(frame.id) if frame.id is not None and frame.id.isdigit() else None
         if offset is not None and self.last is not None and offset <= self.last:
             return None
         try:

@@ -139,6 +139,21 @@ class WhoAmI(_Answer):
     scope: TokenScope
 
 
+class TokenRead(_Answer):
+    """An API token as GET /v1/tokens lists it (never its secret)."""
+
+    id: str
+    name: str
+    scope: TokenScope
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreated(TokenRead):
+    token: str  # the secret: shown this once
+
+
 @dataclass(frozen=True)
 class RunEvent:
     """One event of a run's stream.

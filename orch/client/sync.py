@@ -37,8 +37,11 @@ from orch.client.models import (
     RunSummary,
     RunView,
     Thread,
+    TokenCreated,
+    TokenRead,
     WhoAmI,
 )
+from workflows.kinds import TokenScope
 
 if TYPE_CHECKING:
     from api.schemas import AgentRead, McpServerRead, ProviderRead, RouteRead, ToolRead
@@ -322,3 +325,15 @@ class Orch:
     def whoami(self) -> WhoAmI:
         """The token this client sends, and its scope."""
         return self.send(_calls.whoami())
+
+    def create_token(self, name: str, scope: TokenScope) -> TokenCreated:
+        """Make an API token (admin): `token` is its secret, shown this once."""
+        return self.send(_calls.create_token(name, scope))
+
+    def list_tokens(self) -> list[TokenRead]:
+        """Every token made here, revoked ones included (admin)."""
+        return self.send(_calls.list_tokens())
+
+    def revoke_token(self, token_id: str) -> None:
+        """Revoke a token (admin): from now on it is refused (401)."""
+        self.send(_calls.revoke_token(token_id))
