@@ -202,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return remote.run_command(args)
         return _run(args, get_settings())
     except OrchError as err:
-        sys.stderr.write(f"orch: {err}\n")
+        sys.stderr.write(f"orch: {remote.describe(err)}\n")
         return 2
     except KeyboardInterrupt:
         return 130

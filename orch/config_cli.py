@@ -95,7 +95,9 @@ def config_command(orch: Orch, word: str, args: Any) -> int:
                 applied = resource.apply(body)
             except OrchApiError as err:
                 where = f"{args.file}[{index}]" if len(bodies) > 1 else str(args.file)
-                raise OrchError(f"{where}: {err}", code=err.code) from None
+                from orch.remote import describe
+
+                raise OrchError(f"{where}: {describe(err)}", code=err.code) from None
             verb = "created" if applied.created else "updated"
             _say(f"{verb} {kind} {_name(kind, applied.item)}")
     return 0

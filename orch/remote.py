@@ -90,6 +90,20 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         delete.add_argument("name")
 
 
+def describe(err: OrchError) -> str:
+    """The one line `orch: ...` says for `err`: an API error as `STATUS CODE (FIELD): MESSAGE`
+    (the field once, though the API's message may start with it too)."""
+    from orch.client import OrchApiError
+
+    if not isinstance(err, OrchApiError):
+        return str(err)
+    message = err.message
+    if err.field and message.startswith(f"{err.field}: "):
+        message = message[len(err.field) + 2 :]
+    where = f" ({err.field})" if err.field else ""
+    return f"{err.status} {err.code}{where}: {message}"
+
+
 def _variable(text: str) -> tuple[str, str]:
     name, sep, value = text.partition("=")
     if not sep or not name:

@@ -281,7 +281,9 @@ async def test_usage_and_api_errors_are_one_line_and_exit_2(stack: str, tmp_path
     empty = await acli(env, tmp_path, "run", "demo", "")
     assert empty.returncode == 2 and empty.stdout == ""
     assert empty.stderr.count("\n") == 1 and "(body.input)" in empty.stderr, empty.stderr
-    assert empty.stderr.startswith("orch: 422 ")
+    assert empty.stderr == (  # as docs/cli.md shows it
+        "orch: 422 validation_error (body.input): String should have at least 1 character\n"
+    )
     nobody = await acli(env, tmp_path, "run", "nobody", "hi")
     assert nobody.returncode == 2 and nobody.stderr.startswith("orch: 404 ")
 
@@ -290,6 +292,16 @@ async def test_usage_and_api_errors_are_one_line_and_exit_2(stack: str, tmp_path
     assert unreachable.returncode == 2 and unreachable.stdout == ""
     assert unreachable.stderr.startswith(f"orch: cannot reach the orch API at {down}")
     assert unreachable.stderr.count("\n") == 1 and "Traceback" not in unreachable.stderr
+
+
+async def test_temporal_down_behind_the_api_is_its_503_in_one_line(
+    orch_settings: Settings, seeded: Any, tmp_path: Path
+) -> None:
+    down = orch_settings.model_copy(update={"temporal_address": "127.0.0.1:9"})
+    async with serving(down) as url:
+        ran = await acli(client_env(url, tmp_path), tmp_path, "run", "demo", "hi")
+    assert ran.returncode == 2 and ran.stdout == ""
+    assert ran.stderr.startswith("orch: 503 temporal_unavailable: ") and ran.stderr.count("\n") == 1
 
 
 async def test_apply_creates_then_updates_and_a_refusal_names_its_field(
@@ -327,7 +339,9 @@ async def test_apply_creates_then_updates_and_a_refusal_names_its_field(
     refused = await acli(env, tmp_path, "agents", "apply", "-f", str(agent_file))
     assert refused.returncode == 2 and refused.stdout == ""
     assert refused.stderr.count("\n") == 1 and "max_steps" in refused.stderr, refused.stderr
-    assert refused.stderr.startswith(f"orch: {agent_file}: 422 ")
+    assert refused.stderr == (  # as docs/cli.md shows it
+        f"orch: {agent_file}: 422 invalid_config (max_steps): must be between 1 and 1000, got 0\n"
+    )
 
     gone = await acli(env, tmp_path, "agents", "delete", "helper")
     assert gone.stdout == "deleted agent helper\n", gone.stderr
