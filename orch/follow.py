@@ -12,46 +12,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import shlex
 import signal
 import sys
-import threading
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any
 
 from orch.client import AsyncOrch, OrchApiError, OrchConnectionError, RunEvent
+from orch.prompts import Prompts
 from orch.terminal import format_event
 
 QUIET_S = 10.0  # say "still waiting" after this long without an event
-BY = "orch run"
 
 
 def _write(text: str) -> None:
     sys.stdout.write(text)
     sys.stdout.flush()
-
-
-def _settle(future: asyncio.Future[str], line: str) -> None:
-    if not future.done():
-        future.set_result(line)
-
-
-async def _ask(prompt: str) -> str:
-    """A line from the terminal, read without blocking the event loop. The reading thread is a
-    daemon: a prompt nobody answers before the run ends does not hold up the exit."""
-    _write(prompt)
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[str] = loop.create_future()
-
-    def read() -> None:
-        line = sys.stdin.readline()
-        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody asks
-            loop.call_soon_threadsafe(_settle, future, line)
-
-    threading.Thread(target=read, name="orch-prompt", daemon=True).start()
-    return (await future).strip()
 
 
 def _command(*words: str) -> str:
@@ -70,8 +47,7 @@ class Follower:
         self._done_steps: set[int] = set()
         self._last_event = time.monotonic()
         self._step = 0
-        self._prompts: set[asyncio.Task[None]] = set()
-        self._one_prompt = asyncio.Lock()  # one question at a time on the one terminal
+        self._prompts = Prompts(orch, run_id)
 
     async def follow(self) -> int:
         """Print the run's events until its terminal one; 0 when it completed."""
@@ -89,8 +65,9 @@ class Follower:
                 if event.terminal:
                     break
         finally:
-            for task in (watchdog, interrupts, *self._prompts):
+            for task in (watchdog, interrupts):
                 task.cancel()
+            self._prompts.close()
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(signal.SIGINT)
         if self._mid_line:
@@ -119,9 +96,11 @@ class Follower:
         if line is not None:
             _write(line + "\n")
         if kind == "approval.requested":
-            self._pending(self._approve, data, self._approval_commands)
+            self._pending("approval", data, self._approval_commands)
         elif kind == "input.requested":
-            self._pending(self._answer, data, self._answer_command)
+            self._pending("input", data, self._answer_command)
+        elif kind in ("approval.resolved", "input.received") and self._interactive:
+            self._prompts.resolved(str(data["call_id"]))
         return kind
 
     def _delta(self, step: int, attempt: int, text: str) -> None:
@@ -137,19 +116,14 @@ class Follower:
         self._mid_line = True
 
     def _pending(
-        self,
-        ask: Callable[[dict[str, Any]], Coroutine[Any, Any, None]],
-        data: dict[str, Any],
-        commands: Callable[[str], list[str]],
+        self, kind: str, data: dict[str, Any], commands: Callable[[str], list[str]]
     ) -> None:
         """Ask at the prompt when interactive; else say how to answer, and follow on."""
-        if not self._interactive:
-            for line in commands(str(data["call_id"])):
-                _write(f"  {line}\n")
+        if self._interactive:
+            self._prompts.requested(kind, data)
             return
-        task = asyncio.create_task(ask(data))
-        self._prompts.add(task)
-        task.add_done_callback(self._prompts.discard)
+        for line in commands(str(data["call_id"])):
+            _write(f"  {line}\n")
 
     def _approval_commands(self, call_id: str) -> list[str]:
         approve = _command("orch", "approve", self._run_id, call_id)
@@ -158,42 +132,23 @@ class Follower:
     def _answer_command(self, call_id: str) -> list[str]:
         return [f'answer:  {_command("orch", "answer", self._run_id, call_id)} "TEXT"']
 
-    async def _approve(self, data: dict[str, Any]) -> None:
-        call = f"{data['tool']}({json.dumps(data['arguments'])})"
-        async with self._one_prompt:
-            reply = await _ask(f"approve {call}? [y/N] ")
-        call_id = str(data["call_id"])
-        try:
-            if reply.lower() in ("y", "yes"):
-                await self._orch.approve(self._run_id, call_id, by=BY)
-            else:
-                await self._orch.reject(self._run_id, call_id, "rejected at the terminal", by=BY)
-        except (OrchApiError, OrchConnectionError) as err:
-            _write(f"(not recorded: {err})\n")
-
-    async def _answer(self, data: dict[str, Any]) -> None:
-        async with self._one_prompt:
-            text = await _ask("> ")
-        try:
-            await self._orch.answer(
-                self._run_id, text or "(no answer)", call_id=str(data["call_id"])
-            )
-        except (OrchApiError, OrchConnectionError) as err:
-            _write(f"(not recorded: {err})\n")
-
     async def _on_interrupt(self, interrupted: asyncio.Event) -> None:
         while True:
             await interrupted.wait()
             interrupted.clear()
-            async with self._one_prompt:
-                reply = await _ask("\ncancel the run? [y/N] ")
-            if reply.lower() in ("y", "yes"):
-                try:
-                    await self._orch.cancel(self._run_id)
-                except (OrchApiError, OrchConnectionError) as err:
-                    _write(f"(not cancelled: {err})\n")
-                else:
-                    _write("cancelling...\n")
+            await self._prompts.interrupt(self._confirm_cancel)
+
+    async def _confirm_cancel(self) -> bool:
+        """Ask whether to cancel the run, and do; True when it is being cancelled."""
+        if (await self._prompts.ask("\ncancel the run? [y/N] ")).lower() not in ("y", "yes"):
+            return False
+        try:
+            await self._orch.cancel(self._run_id)
+        except (OrchApiError, OrchConnectionError) as err:
+            _write(f"(not cancelled: {err})\n")
+            return False
+        _write("cancelling...\n")
+        return True
 
     async def _watch_quiet(self) -> None:
         while True:

@@ -270,6 +270,51 @@ async def test_ctrl_c_stops_following_with_130_and_cancel_ends_the_run(
         assert (await http.get(f"/v1/runs/{run_id}")).json()["status"] == "cancelled"
 
 
+async def test_ctrl_c_at_a_question_offers_to_cancel_the_run(stack: str, tmp_path: Path) -> None:
+    await _create(stack, "/v1/tools", {"name": "ask", "kind": "ask_user"})
+    script = [{"tool_calls": [{"name": "ask", "arguments": {"question": "Why?"}}]}]
+    asker = {"name": "asker", "provider": "offline", "tools": ["ask"], "script": script}
+    await _create(stack, "/v1/agents", asker)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "orch.cli",
+        "run",
+        "asker",
+        "go",
+        "--interactive",
+        env=client_env(stack, tmp_path),
+        cwd=tmp_path,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    seen = ""
+
+    async def until(text: str) -> None:
+        nonlocal seen
+        while text not in seen:
+            chunk = await asyncio.wait_for(proc.stdout.read(200), timeout=30)  # type: ignore[union-attr]
+            assert chunk, seen
+            seen += chunk.decode()
+
+    try:
+        await until("question: Why?\n> ")  # asked, waiting for the answer
+        proc.send_signal(signal.SIGINT)
+        await until("cancel the run? [y/N] ")  # asked first
+        proc.stdin.write(b"y\n")
+        await proc.stdin.drain()
+        rest, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    text = seen + rest.decode()
+    assert proc.returncode == 1, text + err.decode()  # it ended, and not completed
+    assert "cancelling..." in text and text.splitlines()[-1].startswith("cancelled ("), text
+
+
 async def test_usage_and_api_errors_are_one_line_and_exit_2(stack: str, tmp_path: Path) -> None:
     env = client_env(stack, tmp_path)
     bogus = await acli(env, tmp_path, "runs", "--status", "bogus")
