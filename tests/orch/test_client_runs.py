@@ -8,6 +8,7 @@ import time
 import pytest
 
 from orch.client import Orch, OrchApiError, OrchTimeoutError, RunEvent
+from tests.fakes.provider_server import FakeProviderServer
 from tests.support.auth import ADMIN_TOKEN
 from tests.support.sdk import call, guarded_calculator, offsets, scripted_agent, sdk, until
 
@@ -178,3 +179,30 @@ async def test_a_route_starts_a_run_of_its_agent(api_url: str) -> None:
         started = await orch.start_route_run(key, "What is 12*7?")
         assert started.agent == "demo"
         assert "84" in ((await orch.wait(started.run_id, timeout=30)).answer or "")
+
+
+async def test_token_deltas_come_only_when_asked_for(
+    api_url: str, fake_provider: FakeProviderServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ORCH_TEST_SDK_KEY", "k")
+    fake_provider.queue_text("Streamed word by word.")
+    async with sdk(api_url) as orch:
+        provider = f"fake{time.monotonic_ns()}"
+        await orch.providers.create(
+            {
+                "name": provider,
+                "kind": "openai_compatible",
+                "base_url": fake_provider.openai_base_url,
+                "api_key_env": "ORCH_TEST_SDK_KEY",
+            }
+        )
+        body = {"name": provider, "provider": provider, "model": "m"}
+        agent = (await orch.agents.create(body)).name
+        started = await orch.start_run(agent, "hi", tokens=True)
+        events = [e async for e in orch.events(started.run_id, tokens=True)]
+        deltas = [e for e in events if e.type == "llm.delta"]
+        assert "".join(e.data["text"] for e in deltas) == "Streamed word by word."
+        assert events[-1].data["answer"] == "Streamed word by word."
+        assert offsets(events) == list(range(len(events)))
+        plain = [e async for e in orch.events(started.run_id)]
+    assert [e.offset for e in plain] == [e.offset for e in events if e.type != "llm.delta"]
