@@ -1,4 +1,6 @@
-"""`orch`: the command line (up, worker, api, db, prune, seed, token, run, runs, replay)."""
+"""`orch`: the command line. API clients (run, runs, cancel, approve, answer, agents, tools,
+providers, routes: orch/remote.py) and the commands that run or change the stack itself (up,
+worker, api, db, prune, seed, token, replay, openapi). docs/cli.md has them all."""
 
 from __future__ import annotations
 
@@ -6,25 +8,26 @@ import argparse
 import asyncio
 import json
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import NoReturn
 
 from pydantic import ValidationError
 
 from core.errors import OrchError
 from core.logs import configure_logging
 from core.settings import Settings, get_settings
+from orch import remote
 from workflows.kinds import TOKEN_SCOPES
 
 DEFAULT_SEED = Path("examples/config.yaml")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="orch", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="orch", description=__doc__, parents=[remote.connection_options()]
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="dev server + migrations + example config + worker + API")
     up.add_argument(
@@ -56,30 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     revoke = token_sub.add_parser("revoke", help="revoke a token by its id")
     revoke.add_argument("id")
     token_sub.add_parser("local", help="print the local admin token `orch up` made")
-    run = sub.add_parser("run", help="start a run of an agent and print its events")
-    run.add_argument("agent")
-    run.add_argument("input")
-    run.add_argument(
-        "--var",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a variable for the agent's prompt template (repeatable)",
-    )
-    run.add_argument(
-        "--interactive",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="ask approvals and questions at the prompt; Ctrl-C offers to cancel "
-        "(default: when stdin is a terminal)",
-    )
-    runs = sub.add_parser("runs", help="list runs (from Temporal visibility)")
-    runs.add_argument("--agent", help="only this agent's runs")
-    runs.add_argument(
-        "--status", help="running, completed, failed, cancelled, terminated or timed_out"
-    )
-    runs.add_argument("--limit", type=int, default=20, help="runs per page (1-200)")
-    runs.add_argument("--page-token", help="the token printed after the previous page")
+    remote.add_commands(sub)
     openapi = sub.add_parser(
         "openapi", help="write the API's OpenAPI document (no database or Temporal needed)"
     )
@@ -92,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # Commands that use the config store as it is (`up` migrates it itself; `db` changes it).
-_NEEDS_CURRENT_SCHEMA = ("worker", "api", "seed", "run", "token", "prune")
+_NEEDS_CURRENT_SCHEMA = ("worker", "api", "seed", "token", "prune")
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
@@ -139,34 +119,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return _openapi(args.out, settings)
     elif command == "prune":
         return _prune(settings)
-    elif command == "run":
-        from orch.follow import run_and_follow
-
-        variables = dict(_variable(text) for text in args.var)
-        interactive = sys.stdin.isatty() if args.interactive is None else args.interactive
-        return asyncio.run(
-            run_and_follow(settings, args.agent, args.input, variables, interactive=interactive)
-        )
-    elif command == "runs":
-        from orch.terminal import print_runs
-
-        return asyncio.run(
-            print_runs(
-                settings,
-                agent=args.agent,
-                status=args.status,
-                limit=args.limit,
-                page_token=args.page_token,
-            )
-        )
     return 0
-
-
-def _variable(text: str) -> tuple[str, str]:
-    name, sep, value = text.partition("=")
-    if not sep or not name:
-        raise OrchError(f"--var takes NAME=VALUE, not {text!r}", code="bad_argument")
-    return name, value
 
 
 def _seed(path: Path, settings: Settings, *, if_empty: bool = False) -> int:
@@ -273,28 +226,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = _settings()
         configure_logging(settings, to_file=args.command in _LOGS_TO_FILE)
-        code = _run(args, settings)
+        if args.command in remote.COMMANDS:  # an API client: no database, no Temporal
+            if settings.log_level != "DEBUG":
+                logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
+            return remote.run_command(args)
+        return _run(args, settings)
     except OrchError as err:
-        sys.stderr.write(f"orch: {err}\n")
-        code = 2
+        sys.stderr.write(f"orch: {remote.describe(err)}\n")
+        return 2
     except KeyboardInterrupt:
-        code = 130
-    if args.command in _CLIENT_COMMANDS:
-        _exit_now(code)
-    return code
-
-
-# Short-lived commands that use a Temporal client. The SDK's native client can abort the
-# interpreter's finalization ("Fatal Python error: PyGILState_Release", temporalio/sdk-python#300;
-# measured here: about 1 exit in 10), so these end without it.
-_CLIENT_COMMANDS = frozenset({"run", "runs"})
-
-
-def _exit_now(code: int) -> NoReturn:
-    sys.stdout.flush()
-    sys.stderr.flush()
-    logging.shutdown()
-    os._exit(code)
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,31 +1,27 @@
-"""`orch run`: follow a run from a terminal, and steer it from there.
+"""`orch run`: start a run through the API, follow its events, and steer it from the terminal.
 
-Tokens print as they come; approvals are asked as y/n questions and `ask_user` questions at a
-prompt (when interactive); Ctrl-C offers to cancel the run; a long quiet wait says so.
+Tokens print as they come, and the answer once: an `llm.completed` or a run's end that carries
+the text already streamed does not print it again. A retried model call prints a line
+(`llm.retrying`). Approvals and `ask_user` questions are asked at the prompt when interactive;
+otherwise the pending question is printed with the `orch approve` / `orch answer` command that
+answers it, and the run is followed on. Ctrl-C offers to cancel the run (when interactive); a
+long quiet wait says so.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import shlex
 import signal
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
-from temporalio.client import Client
-
-from config_store.db import make_engine, make_session_factory
-from core.errors import OrchError
-from core.settings import Settings
+from orch.client import AsyncOrch, OrchApiError, OrchConnectionError, RunEvent
+from orch.prompts import Prompts
 from orch.terminal import format_event
-from services.runs import launch_run
-from temporal.client import connect, workflow_ui_url
-from temporal.control import cancel_run, provide_input, resolve_approval
-from temporal.stream import run_events
-from workflows.events import TERMINAL_EVENTS
-from workflows.types import ApprovalDecision, UserInput
 
 QUIET_S = 10.0  # say "still waiting" after this long without an event
 
@@ -35,22 +31,23 @@ def _write(text: str) -> None:
     sys.stdout.flush()
 
 
-async def _ask(prompt: str) -> str:
-    """A line from the terminal, read without blocking the event loop."""
-    _write(prompt)
-    line: str = await asyncio.to_thread(sys.stdin.readline)
-    return line.strip()
+def _command(*words: str) -> str:
+    return " ".join(shlex.quote(word) for word in words)
 
 
 class Follower:
-    def __init__(self, client: Client, run_id: str, *, interactive: bool) -> None:
-        self._client = client
+    def __init__(self, orch: AsyncOrch, run_id: str, *, interactive: bool) -> None:
+        self._orch = orch
         self._run_id = run_id
         self._interactive = interactive
         self._mid_line = False  # token text printed without its newline yet
+        self._streaming: tuple[int, int] | None = None  # (step, attempt) of the streamed line
+        self._streamed = ""  # the text of that line so far
+        self._shown: str | None = None  # the model's last text the person saw whole
+        self._done_steps: set[int] = set()
         self._last_event = time.monotonic()
         self._step = 0
-        self._prompts: set[asyncio.Task[None]] = set()
+        self._prompts = Prompts(orch, run_id)
 
     async def follow(self) -> int:
         """Print the run's events until its terminal one; 0 when it completed."""
@@ -63,75 +60,95 @@ class Follower:
         interrupts = asyncio.create_task(self._on_interrupt(interrupted))
         final = ""
         try:
-            async for item in run_events(self._client, self._run_id):
-                final = self._show(item.event)
-                if final in TERMINAL_EVENTS:
+            async for event in self._orch.events(self._run_id, tokens=True):
+                final = self._show(event)
+                if event.terminal:
                     break
         finally:
-            for task in (watchdog, interrupts, *self._prompts):
+            for task in (watchdog, interrupts):
                 task.cancel()
+            self._prompts.close()
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(signal.SIGINT)
+        if self._mid_line:
+            _write("\n")
         return 0 if final == "run.completed" else 1
 
-    def _show(self, event: dict[str, Any]) -> str:
+    def _show(self, event: RunEvent) -> str:
         self._last_event = time.monotonic()
-        kind = str(event.get("type", ""))
-        self._step = int(event.get("step") or self._step)
-        data = event.get("data", {})
+        kind = event.type
+        self._step = event.step or self._step
+        data = event.data
         if kind == "llm.delta":
-            if not self._mid_line:
-                _write(f"step {self._step} model: ")
-            _write(str(data.get("text", "")))
-            self._mid_line = True
+            self._delta(self._step, int(data.get("attempt") or 1), str(data.get("text", "")))
             return kind
         if self._mid_line:
             _write("\n")
             self._mid_line = False
-        line = format_event(event)
+        shown = self._shown
+        if kind == "llm.completed":
+            streamed = self._streaming is not None and self._streaming[0] == self._step
+            shown = self._streamed if streamed else None
+            self._done_steps.add(self._step)
+            self._streaming, self._streamed = None, ""
+            self._shown = str(data.get("text") or "") or self._shown
+        line = format_event({"type": kind, "step": event.step, "data": data}, shown=shown)
         if line is not None:
             _write(line + "\n")
         if kind == "approval.requested":
-            self._prompt(self._approve(data))
+            self._pending("approval", data, self._approval_commands)
         elif kind == "input.requested":
-            self._prompt(self._answer(data))
+            self._pending("input", data, self._answer_command)
+        elif kind in ("approval.resolved", "input.received") and self._interactive:
+            self._prompts.resolved(str(data["call_id"]))
         return kind
 
-    def _prompt(self, work: Any) -> None:
-        if not self._interactive:
+    def _delta(self, step: int, attempt: int, text: str) -> None:
+        if step in self._done_steps or not text:  # a late batch: its step's text is out
             return
-        task = asyncio.create_task(work)
-        self._prompts.add(task)
-        task.add_done_callback(self._prompts.discard)
+        if self._streaming != (step, attempt):  # a new call, or a retry streaming again
+            if self._mid_line:
+                _write("\n")
+            _write(f"step {step} model: ")
+            self._streaming, self._streamed = (step, attempt), ""
+        _write(text)
+        self._streamed += text
+        self._mid_line = True
 
-    async def _approve(self, data: dict[str, Any]) -> None:
-        call = f"{data['tool']}({json.dumps(data['arguments'])})"
-        reply = await _ask(f"approve {call}? [y/N] ")
-        approve = reply.lower() in ("y", "yes")
-        reason = "" if approve else "rejected at the terminal"
-        decision = ApprovalDecision(
-            call_id=str(data["call_id"]), approve=approve, reason=reason, by="orch run"
-        )
-        try:
-            await resolve_approval(self._client, self._run_id, decision)
-        except OrchError as err:
-            _write(f"(not recorded: {err})\n")
+    def _pending(
+        self, kind: str, data: dict[str, Any], commands: Callable[[str], list[str]]
+    ) -> None:
+        """Ask at the prompt when interactive; else say how to answer, and follow on."""
+        if self._interactive:
+            self._prompts.requested(kind, data)
+            return
+        for line in commands(str(data["call_id"])):
+            _write(f"  {line}\n")
 
-    async def _answer(self, data: dict[str, Any]) -> None:
-        text = await _ask(f"{data['question']}\n> ")
-        try:
-            reply = UserInput(text=text or "(no answer)", call_id=str(data["call_id"]))
-            await provide_input(self._client, self._run_id, reply)
-        except OrchError as err:
-            _write(f"(not recorded: {err})\n")
+    def _approval_commands(self, call_id: str) -> list[str]:
+        approve = _command("orch", "approve", self._run_id, call_id)
+        return [f"approve: {approve}", f'reject:  {approve} --reject --reason "TEXT"']
+
+    def _answer_command(self, call_id: str) -> list[str]:
+        return [f'answer:  {_command("orch", "answer", self._run_id, call_id)} "TEXT"']
 
     async def _on_interrupt(self, interrupted: asyncio.Event) -> None:
         while True:
             await interrupted.wait()
             interrupted.clear()
-            if (await _ask("\ncancel the run? [y/N] ")).lower() in ("y", "yes"):
-                await cancel_run(self._client, self._run_id)
-                _write("cancelling...\n")
+            await self._prompts.interrupt(self._confirm_cancel)
+
+    async def _confirm_cancel(self) -> bool:
+        """Ask whether to cancel the run, and do; True when it is being cancelled."""
+        if (await self._prompts.ask("\ncancel the run? [y/N] ")).lower() not in ("y", "yes"):
+            return False
+        try:
+            await self._orch.cancel(self._run_id)
+        except (OrchApiError, OrchConnectionError) as err:
+            _write(f"(not cancelled: {err})\n")
+            return False
+        _write("cancelling...\n")
+        return True
 
     async def _watch_quiet(self) -> None:
         while True:
@@ -143,27 +160,15 @@ class Follower:
 
 
 async def run_and_follow(
-    settings: Settings,
+    orch: AsyncOrch,
     agent: str,
     text: str,
     variables: dict[str, str] | None = None,
     *,
     interactive: bool = False,
 ) -> int:
-    """Start a run of `agent` and follow it; 0 when it completes."""
-    engine = make_engine(settings.database_url)
-    try:
-        client = await connect(settings)
-        run_id, _ = await launch_run(
-            make_session_factory(engine),
-            client,
-            task_queue=settings.temporal_task_queue,
-            text=text,
-            agent=agent,
-            variables=variables,
-            follow=True,  # it follows the run's stream, tokens included, from the start
-        )
-    finally:
-        engine.dispose()
-    _write(f"run {run_id}  {workflow_ui_url(settings, run_id)}\n")
-    return await Follower(client, run_id, interactive=interactive).follow()
+    """Start a run of `agent` (asking for its tokens from the start) and follow it; 0 when it
+    completes, 1 when it ends any other way."""
+    started = await orch.start_run(agent, text, variables=variables, tokens=True)
+    _write(f"run {started.run_id}  {started.temporal_ui_url}\n")
+    return await Follower(orch, started.run_id, interactive=interactive).follow()

@@ -28,11 +28,31 @@ log = logging.getLogger("orch")
 LOCAL_HOSTS = ("127.0.0.1", "0.0.0.0", "localhost")
 
 
+def api_url(settings: Settings) -> str:
+    """The URL a client on this machine reaches the API at."""
+    host = "localhost" if settings.api_host in LOCAL_HOSTS else settings.api_host
+    return f"http://{host}:{settings.api_port}"
+
+
+def api_url_file(settings: Settings) -> Path:
+    """Where `orch up` writes `api_url`: next to the local admin token, where the SDK and the
+    CLI look for both (`.orch/api-url`, `.orch/admin-token`) when ORCH_URL is not set."""
+    return settings.local_token_file.parent / "api-url"
+
+
+def write_api_url(settings: Settings) -> Path:
+    path = api_url_file(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(api_url(settings) + "\n")
+    tmp.replace(path)  # a client never reads half a URL
+    return path
+
+
 def ready_lines(settings: Settings, admin_token: str | None) -> list[str]:
     """What `orch up` prints once everything is up. The local admin token goes in the sign-in
     link's fragment (`#token=`), which a browser never sends: it stays out of access logs."""
-    host = "localhost" if settings.api_host in LOCAL_HOSTS else settings.api_host
-    api = f"http://{host}:{settings.api_port}"
+    api = api_url(settings)
     lines = [
         f"Temporal Web UI  http://localhost:{settings.dev_server_ui_port}",
         f"API              {api}",
@@ -258,6 +278,7 @@ async def run_up(settings: Settings, seed_file: Path | None) -> None:
         while not server.started and not api_task.done():
             await asyncio.sleep(0.05)
         if server.started:
+            await asyncio.to_thread(write_api_url, settings)
             for line in ready_lines(settings, admin_token):
                 _say(line)
         try:

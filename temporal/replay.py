@@ -3,14 +3,36 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from temporalio.client import WorkflowHistory
+from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, TelemetryConfig
 from temporalio.worker import Replayer
 
 from core.errors import OrchError
 from workflows.agent_run import AgentRun
+
+# A terminal's colour and cursor codes (CSI sequences): `\x1b[2m`, `\x1b[0m`, ...
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+
+
+def plain(text: str) -> str:
+    """`text` without ANSI escape sequences."""
+    return _ANSI.sub("", text)
+
+
+def _replay_runtime() -> Runtime:
+    """A runtime whose core logs go to Python logging (`temporalio.core`), not straight to
+    stdout in colour as the default runtime's do: a failed replay's nondeterminism warning
+    would otherwise put escape codes into a pipe or a CI log."""
+    forward = LogForwardingConfig(logger=logging.getLogger("temporalio.core"))
+    filter = LoggingConfig.default.filter
+    return Runtime(
+        telemetry=TelemetryConfig(logging=LoggingConfig(filter=filter, forwarding=forward))
+    )
 
 
 @dataclass(frozen=True)
@@ -35,9 +57,9 @@ async def replay_file(path: Path) -> ReplayReport:
         )
     workflow_id = path.stem  # the exported JSON does not carry it; it only names the report
     history = WorkflowHistory.from_json(workflow_id, data)
-    replayer = Replayer(workflows=[AgentRun])
+    replayer = Replayer(workflows=[AgentRun], runtime=_replay_runtime())
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     events = len(data.get("events", []))
     if result.replay_failure is not None:
-        return ReplayReport(workflow_id, events, ok=False, error=str(result.replay_failure))
+        return ReplayReport(workflow_id, events, ok=False, error=plain(str(result.replay_failure)))
     return ReplayReport(workflow_id, events, ok=True)

@@ -4,7 +4,8 @@
 nested dataclasses as objects (`wire` metadata renames a field whose name is a Python keyword;
 `optional` metadata leaves a field out while it holds its default).
 docs/events.md documents each type; tests/workflows/test_events_doc.py checks the two agree.
-The workflow publishes all of them but `llm.delta`, which the model activity streams.
+The workflow publishes all of them but `llm.delta` and `llm.retrying`, which the model activity
+publishes.
 """
 
 from __future__ import annotations
@@ -71,6 +72,18 @@ class LlmDelta:
     type: ClassVar[str] = "llm.delta"
     text: str
     attempt: int
+
+
+@dataclass(frozen=True)
+class LlmRetrying:
+    """Published by the model activity (activities/llm/retrying.py) when its call failed with
+    an error Temporal retries: the retry is `attempt`, due in about `retry_in_s` seconds."""
+
+    type: ClassVar[str] = "llm.retrying"
+    attempt: int
+    error: str
+    error_type: str
+    retry_in_s: float
 
 
 @dataclass(frozen=True)
@@ -248,6 +261,7 @@ EventPayload = (
     RunStarted
     | StepStarted
     | LlmDelta
+    | LlmRetrying
     | LlmFailover
     | LlmCompleted
     | OutputInvalid
@@ -271,6 +285,7 @@ EVENT_TYPES: tuple[type[EventPayload], ...] = (
     RunStarted,
     StepStarted,
     LlmDelta,
+    LlmRetrying,
     LlmFailover,
     LlmCompleted,
     OutputInvalid,

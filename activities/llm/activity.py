@@ -22,6 +22,7 @@ from activities.llm.clients import ProviderClients
 from activities.llm.deltas import DeltaPublisher
 from activities.llm.prefixes import TranscriptPrefixes
 from activities.llm.pricing import find_price, price
+from activities.llm.retrying import retrying_event
 from activities.llm.structured import check_output, instructions
 from activities.metrics import CallMetrics
 from activities.specs import AgentSpecs
@@ -112,7 +113,13 @@ class LlmActivities:
             ):
                 if streams(input):
                     request = replace(request, on_delta=deltas.publish)
-                reply = await heartbeating(provider.complete(request))
+                try:
+                    reply = await heartbeating(provider.complete(request))
+                except ApplicationError as err:
+                    retrying = retrying_event(err, activity.info())
+                    if retrying is not None:  # a follower sees why the step takes longer
+                        deltas.announce(retrying)
+                    raise
             message = TranscriptMessage(
                 role="assistant", text=reply.text, tool_calls=reply.tool_calls
             )

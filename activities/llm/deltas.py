@@ -22,6 +22,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.contrib.workflow_streams import TopicHandle, WorkflowStreamClient
 
+from workflows.events import LlmRetrying, event_data
 from workflows.types import EVENTS_TOPIC, LlmStepInput, RunEvent
 
 BATCH_INTERVAL = timedelta(milliseconds=100)
@@ -42,15 +43,24 @@ class DeltaPublisher:
 
     def publish(self, text: str) -> None:
         """The provider's `on_delta`: buffer one fragment (never blocks, never raises)."""
-        if not text or self._unavailable:
+        if not text:
+            return
+        # A retried attempt streams its text again: `attempt` tells the two apart.
+        self._send("llm.delta", {"text": text, "attempt": self._attempt}, force_flush=False)
+
+    def announce(self, payload: LlmRetrying) -> None:
+        """Publish an event of the activity's own (`llm.retrying`) at once, deltas or not."""
+        self._send(payload.type, event_data(payload), force_flush=True)
+
+    def _send(self, kind: str, data: dict[str, Any], *, force_flush: bool) -> None:
+        if self._unavailable:
             return
         event = RunEvent(
-            type="llm.delta",
+            type=kind,
             run_id=self._run_id,
             step=self._step,
             time=datetime.now(UTC).isoformat(),
-            # A retried attempt streams its text again: `attempt` tells the two apart.
-            data={"text": text, "attempt": self._attempt},
+            data=data,
         )
         if self._topic is None:
             try:
@@ -61,7 +71,7 @@ class DeltaPublisher:
             self._stream = stream
             self._started = asyncio.ensure_future(stream.__aenter__())  # starts its flusher
             self._topic = stream.topic(EVENTS_TOPIC)
-        self._topic.publish(event)
+        self._topic.publish(event, force_flush=force_flush)
 
     async def close(self) -> None:
         """Send what is still buffered, within a bound; a failure is logged, not raised."""

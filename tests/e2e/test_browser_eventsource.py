@@ -40,6 +40,7 @@ EVENT_TYPES = [
     "run.started",
     "step.started",
     "llm.delta",
+    "llm.retrying",
     "llm.failover",
     "llm.completed",
     "output.invalid",

@@ -20,7 +20,7 @@ from core.settings import Settings
 from temporal import visibility
 from temporal.runs import start_run
 from tests.support.auth import ADMIN_TOKEN, AUTH
-from tests.support.cli import orch, orch_env
+from tests.support.cli import client_env, orch
 from tests.support.runs import stuck_spec
 from tests.support.sse import read_events
 from tests.support.temporal import serving
@@ -206,8 +206,8 @@ async def test_limit_out_of_range_is_422(api_url: str) -> None:
             assert response.json()["detail"][0]["field"] == "query.limit"
 
 
-async def test_orch_runs_filters_and_pages(api_url: str, orch_settings: Settings) -> None:
-    env = orch_env(orch_settings)
+async def test_orch_runs_filters_and_pages(api_url: str) -> None:
+    env = client_env(api_url)
     async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=AUTH) as http:
         agent = await new_agent(http, "cli")
         started = {await run_to_end(http, agent) for _ in range(3)}

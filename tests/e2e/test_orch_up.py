@@ -37,6 +37,8 @@ def test_orch_up_serves_the_demo_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> 
         token = token_file.read_text().strip()
         assert f"Web app          http://localhost:{api}/ui/sign-in#token={token}" in output
         assert token_file.stat().st_mode & 0o777 == 0o600
+        # ... and wrote where its API is, next to it: the SDK's and the CLI's default ORCH_URL.
+        assert (tmp_path / ".orch" / "api-url").read_text() == f"http://localhost:{api}\n"
         printed = subprocess.run(
             [sys.executable, "-m", "orch.cli", "token", "local"],
             cwd=tmp_path,
@@ -46,6 +48,18 @@ def test_orch_up_serves_the_demo_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> 
             timeout=30,
         )
         assert (printed.returncode, printed.stdout.strip()) == (0, token)
+        # From that directory, `orch run` finds the API and its token in .orch/ alone.
+        client = {k: v for k, v in env.items() if not k.startswith(("ORCH_", "TEMPORAL_"))}
+        ran = subprocess.run(
+            [sys.executable, "-m", "orch.cli", "run", "demo", "What is 12*7?"],
+            cwd=tmp_path,
+            env={**client, "TEMPORAL_ADDRESS": "127.0.0.1:1"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert ran.returncode == 0, ran.stdout + ran.stderr
+        assert ran.stdout.startswith("run run-") and f"http://localhost:{ui}/" in ran.stdout
 
         base = f"http://127.0.0.1:{api}"
         demo = {"agent": "demo", "input": "What is 12*7?"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from orch.cli import _parser
 from orch.terminal import format_event
+from temporal.replay import plain
 from temporal.visibility import decode_page_token, encode_page_token
 
 
@@ -28,3 +29,46 @@ def test_a_page_token_that_starts_with_a_dash_parses_as_printed() -> None:
     token = encode_page_token(raw)
     args = _parser().parse_args(["runs", f"--page-token={token}"])
     assert decode_page_token(args.page_token) == raw
+
+
+def test_text_already_shown_is_not_printed_again() -> None:
+    completed = {
+        "type": "llm.completed",
+        "step": 2,
+        "data": {"text": "It is 42.", "tool_calls": []},
+    }
+    assert format_event(completed) == "step 2 model: It is 42."
+    assert format_event(completed, shown="It is 42.") is None  # streamed already
+    assert format_event(completed, shown="It is") == "step 2 model: It is 42."  # deltas lost
+    ended = {
+        "type": "run.completed",
+        "step": 2,
+        "data": {
+            "stop_reason": "answer",
+            "steps": 2,
+            "usage": {"total_tokens": 30},
+            "answer": "It is 42.",
+        },
+    }
+    assert format_event(ended) == "completed (answer, 2 steps, 30 tokens): It is 42."
+    assert format_event(ended, shown="It is 42.") == "completed (answer, 2 steps, 30 tokens)"
+
+
+def test_a_retry_is_a_line() -> None:
+    retrying = {
+        "type": "llm.retrying",
+        "step": 2,
+        "data": {
+            "attempt": 2,
+            "error": "openai provider 'p' (model m) answered 503",
+            "error_type": "ProviderUnavailable",
+            "retry_in_s": 1.0,
+        },
+    }
+    assert format_event(retrying) == (
+        "step 2: openai provider 'p' (model m) answered 503, retrying in 1.0 s (attempt 2)"
+    )
+
+
+def test_escape_codes_are_stripped() -> None:
+    assert plain("\x1b[2m2026\x1b[0m \x1b[33m WARN\x1b[0m x") == "2026  WARN x"

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from core.settings import Settings
+from tests.support.auth import ADMIN_TOKEN
 
 
 def orch_env(settings: Settings) -> dict[str, str]:
@@ -20,6 +21,12 @@ def orch_env(settings: Settings) -> dict[str, str]:
         # No log file in the checkout's .orch/ (a test that wants one sets its own).
         "LOG_FILE": "",
     }
+
+
+def client_env(api_url: str) -> dict[str, str]:
+    """This process's environment plus what the API-client commands (`orch run`, `orch runs`,
+    ...) need: the API's URL and the tests' admin token."""
+    return {**os.environ, "ORCH_URL": api_url, "ORCH_TOKEN": ADMIN_TOKEN}
 
 
 def orch(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

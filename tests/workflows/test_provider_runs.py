@@ -91,6 +91,48 @@ async def test_provider_outage_is_retried_by_temporal_without_rerunning_tools(
     assert len(tool_messages) == 1
 
 
+async def test_each_retried_model_call_is_announced_on_the_stream_before_its_retry(
+    fake_provider: FakeProviderServer,
+    temporal_client: Client,
+    orch_settings: Settings,
+    seeded: Any,
+) -> None:
+    fake_provider.queue_fault(503)
+    fake_provider.queue_fault(429, headers={"Retry-After": "1.5"})
+    fake_provider.queue_text("4")
+    spec = demo_spec(seeded, provider=provider(fake_provider, "openai"), model="m")
+    run_id = await start_agent(temporal_client, orch_settings, spec, "2+2?")
+    events = await events_of(temporal_client, run_id)
+
+    retrying = [e for e in events if e["type"] == "llm.retrying"]
+    assert [e["data"]["attempt"] for e in retrying] == [2, 3]
+    first, second = (e["data"] for e in retrying)
+    assert "answered 503" in first["error"] and first["error_type"] == "ProviderUnavailable"
+    assert first["retry_in_s"] == 1.0  # the workflow's retry policy: its initial interval
+    assert "answered 429" in second["error"] and second["error_type"] == "ProviderRateLimited"
+    assert second["retry_in_s"] == 1.5  # the provider's Retry-After
+    assert all(e["step"] == 1 for e in retrying)
+    kinds = [e["type"] for e in events]
+    assert kinds.index("llm.retrying") < kinds.index("llm.completed")
+    assert KEY not in json.dumps(retrying)
+
+
+async def test_a_model_call_that_is_not_retried_announces_no_retry(
+    fake_provider: FakeProviderServer,
+    temporal_client: Client,
+    orch_settings: Settings,
+    seeded: Any,
+) -> None:
+    fake_provider.queue_fault(503)
+    spec = demo_spec(
+        seeded, provider=provider(fake_provider, "openai"), model="m", model_max_attempts=1
+    )
+    run_id = await start_agent(temporal_client, orch_settings, spec, "hi")
+    events = await events_of(temporal_client, run_id)
+    assert events[-1]["type"] == "run.failed"
+    assert "llm.retrying" not in [e["type"] for e in events]
+
+
 async def test_a_rejected_key_fails_the_run_at_once_naming_provider_and_status(
     fake_provider: FakeProviderServer,
     temporal_client: Client,

@@ -114,6 +114,15 @@ const StepView = memo(function StepView({
       <p className="tl-meta">
         {step.completed ? <UsageLine usage={step.usage} /> : step.streaming ? 'streaming…' : 'waiting for the model…'}
       </p>
+      {step.retry ? (
+        <p className="tl-warn">
+          <strong>Retrying:</strong> {step.retry.error}
+          {step.retry.retry_in_s !== null
+            ? `; attempt ${step.retry.attempt ?? '?'} in ${step.retry.retry_in_s.toFixed(1)} s`
+            : ''}
+          .
+        </p>
+      ) : null}
       {step.failovers.map((f, i) => (
         <p key={i} className="tl-warn">
           <strong>Failover:</strong> {f.from} failed ({f.error_type}: {f.error}); moved to {f.to}.

@@ -143,6 +143,29 @@ describe('buildTimeline', () => {
     expect(step(t, 1)).toMatchObject({ model: 'backup/m2', text: '', streaming: false });
   });
 
+  it('shows a retry of the model call until the model answers', () => {
+    const retrying = ev(2, 'llm.retrying', 1, {
+      attempt: 2,
+      error: "openai provider 'main' (model m1) answered 503",
+      error_type: 'ProviderUnavailable',
+      retry_in_s: 1,
+    });
+    const waiting = buildTimeline([started, ev(1, 'step.started', 1, { model: 'main/m1' }), retrying]);
+    expect(step(waiting, 1).retry).toEqual({
+      attempt: 2,
+      error: "openai provider 'main' (model m1) answered 503",
+      error_type: 'ProviderUnavailable',
+      retry_in_s: 1,
+    });
+    const answered = buildTimeline([
+      started,
+      ev(1, 'step.started', 1, { model: 'main/m1' }),
+      retrying,
+      ev(3, 'llm.completed', 1, { text: 'four', tool_calls: [], usage: {}, model: 'm1', provider: 'main' }),
+    ]);
+    expect(step(answered, 1)).toMatchObject({ retry: null, text: 'four', completed: true });
+  });
+
   it('keeps an invalid output and its repair number', () => {
     const t = buildTimeline([
       started,

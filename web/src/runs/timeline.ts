@@ -54,6 +54,14 @@ export interface Failover {
   error_type: string;
 }
 
+/** `llm.retrying`: the step's model call failed and is tried again (attempt, in about `retry_in_s`). */
+export interface Retry {
+  attempt: number | null;
+  error: string;
+  error_type: string;
+  retry_in_s: number | null;
+}
+
 export interface Approval {
   state: 'waiting' | 'approved' | 'rejected' | 'expired';
   cause: string;
@@ -106,6 +114,8 @@ export interface Step {
   /** The model as the provider named it and the provider that answered (llm.completed). */
   answered_by: string | null;
   failovers: Failover[];
+  /** The last retry announced, until the model answers. */
+  retry: Retry | null;
   /** The streaming text (llm.delta joined), replaced by the complete text on llm.completed. */
   text: string;
   streaming: boolean;
@@ -158,6 +168,7 @@ export const EVENT_TYPES = [
   'run.started',
   'step.started',
   'llm.delta',
+  'llm.retrying',
   'llm.failover',
   'llm.completed',
   'output.invalid',
@@ -269,6 +280,7 @@ function newStep(step: number, model = ''): Step {
     model,
     answered_by: null,
     failovers: [],
+    retry: null,
     text: '',
     streaming: false,
     attempt: null,
@@ -417,6 +429,20 @@ function reduce(t: Timeline, ev: RunEvent): Timeline {
         };
       });
     }
+    case 'llm.retrying':
+      return withStep(t, ev.step ?? lastStep(t), (step) =>
+        step.completed
+          ? step
+          : {
+              ...step,
+              retry: {
+                attempt: num(d, 'attempt'),
+                error: str(d, 'error'),
+                error_type: str(d, 'error_type'),
+                retry_in_s: num(d, 'retry_in_s'),
+              },
+            },
+      );
     case 'llm.failover':
       return withStep(t, ev.step ?? lastStep(t), (step) => ({
         ...step,
@@ -445,6 +471,7 @@ function reduce(t: Timeline, ev: RunEvent): Timeline {
           text: str(d, 'text'),
           streaming: false,
           completed: true,
+          retry: null,
           usage: usageOf(d.usage),
           answered_by: provider && model ? `${provider}/${model}` : model || provider || null,
           calls,
