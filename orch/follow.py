@@ -45,6 +45,7 @@ class Follower:
         self._streamed = ""  # the text of that line so far
         self._shown: str | None = None  # the model's last text the person saw whole
         self._done_steps: set[int] = set()
+        self._child_texts: dict[str, str] = {}  # each sub-agent run's last model text, shown
         self._last_event = time.monotonic()
         self._step = 0
         self._prompts = Prompts(orch, run_id)
@@ -92,6 +93,8 @@ class Follower:
             self._done_steps.add(self._step)
             self._streaming, self._streamed = None, ""
             self._shown = str(data.get("text") or "") or self._shown
+        elif kind == "subagent.event":
+            shown = self._child_shown(data)
         line = format_event({"type": kind, "step": event.step, "data": data}, shown=shown)
         if line is not None:
             _write(line + "\n")
@@ -102,6 +105,17 @@ class Follower:
         elif kind in ("approval.resolved", "input.received") and self._interactive:
             self._prompts.resolved(str(data["call_id"]))
         return kind
+
+    def _child_shown(self, data: dict[str, Any]) -> str | None:
+        """The text a sub-agent's event would repeat: its run's last model text, which its
+        `llm.completed` line showed (a child's tokens are not streamed to the terminal)."""
+        while data["event"].get("type") == "subagent.event":  # a grandchild's, wrapped twice
+            data = data["event"]["data"]
+        child, event = str(data["run_id"]), data["event"]
+        if event.get("type") == "llm.completed":
+            self._child_texts[child] = str(event.get("data", {}).get("text") or "")
+            return None
+        return self._child_texts.get(child)
 
     def _delta(self, step: int, attempt: int, text: str) -> None:
         if step in self._done_steps or not text:  # a late batch: its step's text is out

@@ -79,7 +79,7 @@ def format_event(event: dict[str, Any], *, shown: str | None = None) -> str | No
         return f"... {data.get('notice', 'no worker is polling the run')}"
     if kind == "subagent.event":
         # A child run's event, indented under the parent's (with the child's own step numbers).
-        line = format_event(data["event"])
+        line = format_event(data["event"], shown=shown)  # `shown`: the child's, nested alike
         if line is None:
             return None
         return f"    {line}" if line.startswith("    |") else f"    | {line}"

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from typing import Any, cast
+
+import pytest
+
 from orch.cli import _parser
+from orch.client import AsyncOrch, RunEvent
+from orch.follow import Follower
 from orch.terminal import format_event
 from temporal.replay import plain
 from temporal.visibility import decode_page_token, encode_page_token
@@ -72,3 +79,55 @@ def test_a_retry_is_a_line() -> None:
 
 def test_escape_codes_are_stripped() -> None:
     assert plain("\x1b[2m2026\x1b[0m \x1b[33m WARN\x1b[0m x") == "2026  WARN x"
+
+
+class _Events:
+    """An AsyncOrch stand-in that replays a list of events (the Follower only reads them)."""
+
+    def __init__(self, events: list[RunEvent]) -> None:
+        self._events = events
+
+    async def events(self, run_id: str, *, tokens: bool = False) -> AsyncIterator[RunEvent]:
+        for event in self._events:
+            yield event
+
+
+def _relayed(offset: int, child: str, event: dict[str, Any]) -> RunEvent:
+    return RunEvent(
+        offset=offset,
+        type="subagent.event",
+        step=1,
+        data={"run_id": child, "call_id": "c1", "event": event},
+    )
+
+
+async def test_a_sub_agents_answer_prints_once(capsys: pytest.CaptureFixture[str]) -> None:
+    answer = "Paris is the capital."
+    usage = {"total_tokens": 12, "cost_usd": 0}
+    end = {"stop_reason": "responded", "steps": 1, "usage": usage}
+    child_said = {"type": "llm.completed", "step": 1, "data": {"text": answer, "tool_calls": []}}
+    child_done = {"type": "run.completed", "step": 1, "data": {**end, "answer": answer}}
+    events = [
+        _relayed(0, "child-1", child_said),
+        _relayed(1, "child-1", child_done),
+        # a grandchild's, wrapped twice, with its own text
+        _relayed(
+            2,
+            "child-1",
+            {
+                "type": "subagent.event",
+                "data": {
+                    "run_id": "grandchild",
+                    "event": {**child_done, "data": {**end, "answer": "other"}},
+                },
+            },
+        ),
+        RunEvent(offset=3, type="run.completed", step=2, data={**end, "answer": "done"}),
+    ]
+    follower = Follower(cast(AsyncOrch, _Events(events)), "parent", interactive=False)
+
+    assert await follower.follow() == 0
+    out = capsys.readouterr().out
+    assert out.count(answer) == 1, out
+    assert "    | completed (responded, 1 steps, 12 tokens)\n" in out
+    assert "other" in out  # a text not shown before still prints
