@@ -24,10 +24,11 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle, WorkflowHistory
-from temporalio.exceptions import CancelledError
+from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
+from activities.outcomes import OutcomeWriter
 from config_store import call_ledger
 from config_store.models import Run
 from config_store.runs import insert_run
@@ -590,6 +591,27 @@ async def test_outcome_recorded_cancelled(
     with seeded() as session:
         row = session.get(Run, f"rec-{scenario}")
         assert row is not None and row.status == "cancelled"
+
+
+@pytest.mark.usefixtures("worker")
+async def test_outcome_not_recorded(
+    temporal_client: Client, orch_settings: Any, seeded: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under patch `outcome-failure-tolerated`: the `record_outcome` local activity fails (the
+    outcome cannot be written), and the run still completes with its answer."""
+    scenario = "outcome_not_recorded"
+
+    def refuse(self: OutcomeWriter, outcome: Any) -> None:
+        raise ApplicationError("the runs table is read-only", non_retryable=True)
+
+    monkeypatch.setattr(OutcomeWriter, "submit", refuse)
+    spec = demo_spec(seeded)
+    with seeded.begin() as session:
+        insert_run(session, f"rec-{scenario}", spec.name, spec.version, None, "12*7?")
+    result = await run_to_end(temporal_client, orch_settings, scenario, spec, "12*7?")
+    assert result.status == "completed"
+    history = await temporal_client.get_workflow_handle(f"rec-{scenario}").fetch_history()
+    assert "outcome-failure-tolerated" in patch_markers(history)
 
 
 # ----- 11: tool errors --------------------------------------------------------------------------

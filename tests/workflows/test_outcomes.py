@@ -4,12 +4,17 @@ loop ends: an answer, a policy stop, a failure, a cancellation."""
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 from typing import Any
 
 import pytest
 from temporalio.client import Client, WorkflowFailureError
+from temporalio.exceptions import ApplicationError
 
+from activities.outcomes import OutcomeWriter
 from config_store.models import Run
+from core.logs import JsonFormatter, RunContext
 from core.settings import Settings
 from tests.support.runs import (
     calculator_steps,
@@ -19,7 +24,8 @@ from tests.support.runs import (
     start_recorded_agent,
     stuck_spec,
 )
-from workflows.outcomes import PATCH
+from workflows.agent_run import AgentRun
+from workflows.outcomes import PATCH, TOLERATE_FAILURE
 from workflows.types import ScriptTurn, ToolCall
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -130,3 +136,31 @@ async def test_a_run_without_a_row_records_nothing_and_ends_as_ever(
     assert result.status == "completed"
     with seeded() as session:
         assert session.get(Run, run_id) is None
+
+
+async def test_an_outcome_that_cannot_be_recorded_is_logged_with_the_runs_fields(
+    temporal_client: Client,
+    orch_settings: Settings,
+    seeded: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The workflow's one log record (its outcome could not be written) names the run, agent and
+    step as an activity's records do, and the run still ends as it would have."""
+
+    def refuse(self: OutcomeWriter, outcome: Any) -> None:
+        raise ApplicationError("the runs table is read-only", non_retryable=True)
+
+    monkeypatch.setattr(OutcomeWriter, "submit", refuse)
+    spec = demo_spec(seeded)
+    with caplog.at_level(logging.WARNING):
+        run_id = await start_recorded_agent(temporal_client, orch_settings, seeded, spec, "6*7?")
+        handle = temporal_client.get_workflow_handle_for(AgentRun.run, run_id)
+        result = await handle.result()
+    assert result.status == "completed"  # it failed the run before patch TOLERATE_FAILURE
+    assert TOLERATE_FAILURE in patch_markers(await handle.fetch_history())
+    [record] = [r for r in caplog.records if r.getMessage().startswith("could not record")]
+    RunContext().filter(record)
+    line = json.loads(JsonFormatter().format(record))
+    assert line["run_id"] == run_id, line
+    assert (line["agent"], line["step"], line["workflow"]) == (spec.name, 2, "AgentRun"), line

@@ -54,6 +54,7 @@ EXPECTED = {
     "local_calculator",
     "outcome_recorded",
     "outcome_recorded_cancelled",
+    "outcome_not_recorded",
 }
 
 
