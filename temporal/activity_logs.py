@@ -21,15 +21,14 @@ dropped by a filter on its logger. Cancellations and benign errors are left to t
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Any
 
 from temporalio import activity, workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory, CancelledError
 from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
 
 from activities.llm.errors import ProviderError
+from activities.retries import error_type, next_delay
 from activities.tools.net import UpstreamUnavailable
 from core.logs import log_context
 from workflows.types import AgentSpec
@@ -117,7 +116,7 @@ def log_failure(err: Exception, info: activity.Info) -> None:
         describe(err, info),
         outcome,
         exc_info=None if classified else err,
-        extra={"error_type": _error_type(err)},
+        extra={"error_type": error_type(err)},
     )
     if classified:
         log.debug("traceback of the failure above", exc_info=err)
@@ -132,43 +131,7 @@ def describe(err: Exception, info: activity.Info) -> str:
     if isinstance(err, ProviderError):
         return err.summary
     if isinstance(err, ApplicationError):
-        return f"activity {info.activity_type} failed ({_error_type(err)}): {err.message}"
+        return f"activity {info.activity_type} failed ({error_type(err)}): {err.message}"
     if isinstance(err, UpstreamUnavailable):
-        return f"activity {info.activity_type} failed ({_error_type(err)}): {err}"
+        return f"activity {info.activity_type} failed ({error_type(err)}): {err}"
     return f"activity {info.activity_type} raised {type(err).__name__}: {err}"
-
-
-def next_delay(err: Exception, info: activity.Info) -> timedelta | str | None:
-    """When Temporal tries again: the delay (the error's `next_retry_delay`, else the retry
-    policy's backoff), a string saying why it does not, or None when the policy is unknown."""
-    policy = info.retry_policy
-    if isinstance(err, ApplicationError) and err.non_retryable:
-        return "non-retryable"
-    if policy is None:
-        return None
-    if policy.non_retryable_error_types and _error_type(err) in policy.non_retryable_error_types:
-        return "non-retryable"
-    if policy.maximum_attempts and info.attempt >= policy.maximum_attempts:
-        return f"the last of {policy.maximum_attempts} attempts"
-    if isinstance(err, ApplicationError) and err.next_retry_delay is not None:
-        return err.next_retry_delay
-    return backoff(policy, info.attempt)
-
-
-def backoff(policy: RetryPolicy, attempt: int) -> timedelta:
-    """The wait after failed attempt `attempt` (1-based) under `policy`, as Temporal computes it:
-    initial_interval x backoff_coefficient^(attempt - 1), at most maximum_interval (default:
-    100 x initial_interval)."""
-    initial = policy.initial_interval
-    ceiling = policy.maximum_interval or initial * 100
-    try:
-        seconds = initial.total_seconds() * policy.backoff_coefficient ** (attempt - 1)
-    except OverflowError:  # thousands of attempts: long past the ceiling
-        return ceiling
-    return timedelta(seconds=min(seconds, ceiling.total_seconds()))
-
-
-def _error_type(err: Exception) -> str:
-    if isinstance(err, ApplicationError) and err.type:
-        return err.type
-    return type(err).__name__

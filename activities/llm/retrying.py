@@ -13,32 +13,16 @@ from datetime import timedelta
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.retries import next_delay
 from workflows.events import LlmRetrying
 
 
 def retry_delay(err: ApplicationError, info: activity.Info) -> timedelta | None:
-    """When Temporal starts the next attempt after `err` ends this one; None when it won't
-    (a non-retryable error, or the last attempt the retry policy allows).
-
-    The error's own `next_retry_delay` (a provider's Retry-After) wins; else the activity's
-    retry policy: `initial_interval * backoff_coefficient ** (attempt - 1)`, at most
-    `maximum_interval`.
-    """
-    policy = info.retry_policy
-    if err.non_retryable:
-        return None
-    if policy is not None:
-        if policy.maximum_attempts and info.attempt >= policy.maximum_attempts:
-            return None
-        if err.type is not None and err.type in (policy.non_retryable_error_types or ()):
-            return None
-    if err.next_retry_delay is not None:
-        return err.next_retry_delay
-    if policy is None:
-        return None
-    delay = policy.initial_interval * (policy.backoff_coefficient ** (info.attempt - 1))
-    ceiling = policy.maximum_interval or policy.initial_interval * 100  # Temporal's default
-    return min(delay, ceiling)
+    """When Temporal starts the next attempt after `err` ends this one (a provider's Retry-After
+    wins over the retry policy's backoff: activities/retries.py); None when it won't (a
+    non-retryable error, the last attempt the policy allows) or the policy is unknown."""
+    delay = next_delay(err, info)
+    return delay if isinstance(delay, timedelta) else None
 
 
 def retrying_event(err: ApplicationError, info: activity.Info) -> LlmRetrying | None:

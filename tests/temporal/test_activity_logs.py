@@ -16,15 +16,10 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
+from activities.retries import backoff, next_delay
 from activities.tools.net import UpstreamUnavailable
 from core.settings import Settings
-from temporal.activity_logs import (
-    ActivityLogs,
-    DropLoggedFailures,
-    backoff,
-    log_failure,
-    next_delay,
-)
+from temporal.activity_logs import ActivityLogs, DropLoggedFailures, log_failure
 from tests.fakes.provider_server import FakeProviderServer
 from tests.support.logs import Captured, captured_logs
 from tests.support.provider import fake_openai
