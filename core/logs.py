@@ -39,26 +39,12 @@ _QUIET = {"alembic": logging.WARNING, "httpcore": logging.INFO, "hpack": logging
 _OURS = "_orch_handler"  # marks the handlers configure_logging installed
 
 
-def parse_level(name: str) -> int:
-    """A logging level name (any case: DEBUG, INFO, WARNING, ERROR, CRITICAL, ...) as its
-    number; an OrchError naming the choices otherwise."""
-    level = logging.getLevelNamesMapping().get(name.strip().upper())
-    if not level:
-        raise OrchError(
-            f"LOG_LEVEL {name!r} is not a logging level: one of DEBUG, INFO, WARNING, ERROR, "
-            "CRITICAL",
-            code="invalid_settings",
-        )
-    return level
-
-
 def resolve_format(log_format: str, stream: TextIO) -> str:
-    """LOG_FORMAT as used: `auto` is `text` when `stream` is a terminal, `json` otherwise."""
+    """LOG_FORMAT as used: `auto` is `text` when `stream` is a terminal, `json` otherwise (the
+    settings allow only auto, text and json)."""
     if log_format == "auto":
         isatty = getattr(stream, "isatty", None)
         return "text" if isatty is not None and isatty() else "json"
-    if log_format not in ("text", "json"):
-        raise OrchError(f"LOG_FORMAT {log_format!r}: one of auto, text, json")
     return log_format
 
 
@@ -201,7 +187,7 @@ def configure_logging(
     """Configure the root logger from LOG_LEVEL and LOG_FORMAT: a console handler on `stream`
     (default stderr) and, when `to_file` and LOG_FILE is set, the rotating JSON file. Replaces
     the handlers an earlier call installed (others are left alone); returns the new ones."""
-    level = parse_level(settings.log_level)
+    level = logging.getLevelNamesMapping()[settings.log_level]  # a name Settings checked
     stream = stream if stream is not None else sys.stderr
     console = logging.StreamHandler(stream)
     text = resolve_format(settings.log_format, stream) == "text"
