@@ -17,7 +17,7 @@ import pytest
 from temporal import devserver_pid
 from temporal.devserver import dev_server_command, temporal_binary
 from tests.support.temporal import EXAMPLE_CONFIG, free_port
-from tests.support.up import port_open, start_up, up_env
+from tests.support.up import keep_reading, port_open, start_up, up_env
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -227,3 +227,17 @@ def test_the_next_orch_up_stops_a_leftover_dev_server_of_its_own_and_starts(
             if proc.poll() is None:
                 proc.kill()
             proc.wait()
+
+
+def test_keep_reading_drains_what_a_pipe_cannot_hold() -> None:
+    """The web app's stack prints more than a pipe holds (its access log): unread, the next log
+    line blocks `orch up`'s event loop and the API stops answering mid-test."""
+    lines = 5_000  # 100 chars each: 500 KB, eight pipes' worth
+    printer = f"for i in range({lines}): print(f'{{i:099d}}', flush=True)"
+    proc = subprocess.Popen([sys.executable, "-c", printer], stdout=subprocess.PIPE, text=True)
+    read = keep_reading(proc)
+    assert proc.wait(timeout=20) == 0
+    deadline = time.monotonic() + 5
+    while len(read) < lines and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(read) == lines and read[-1] == f"{lines - 1:099d}\n"

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from tests.support.temporal import EXAMPLE_CONFIG
@@ -53,3 +54,21 @@ def start_up(
         if line.startswith("Ready."):
             break
     return proc, "".join(lines)
+
+
+def keep_reading(proc: subprocess.Popen[str]) -> list[str]:
+    """What `proc` prints from now on, read into the returned list by a thread of its own.
+
+    A pipe nobody reads holds 64 KB; then the process blocks on its next write. For `orch up`
+    that write is a log line on the event loop, so the API stops answering altogether: the
+    access log fills the pipe in about 400 requests (the web app's tests make more)."""
+    assert proc.stdout is not None
+    stream = proc.stdout
+    lines: list[str] = []
+
+    def read() -> None:
+        for line in stream:
+            lines.append(line)
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines

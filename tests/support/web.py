@@ -29,7 +29,7 @@ import httpx
 
 from tests.fakes.provider_server import FakeProviderServer, FakeReply, FakeToolCall
 from tests.support.temporal import free_port
-from tests.support.up import start_up, up_env
+from tests.support.up import keep_reading, start_up, up_env
 
 if TYPE_CHECKING:
     from playwright.async_api import ViewportSize
@@ -159,6 +159,7 @@ def orch_up(home: Path) -> Iterator[Stack]:
     env.pop("ORCH_ADMIN_TOKEN", None)
     began = time.monotonic()
     proc, output = start_up(home, env)
+    keep_reading(proc)  # the access log would fill the pipe and stop the API
     try:
         assert "Ready." in output, output
         found = SIGN_IN_LINK.search(output)
