@@ -78,8 +78,14 @@ compose-config: $(VENV)/.installed
 	ORCH_ADMIN_TOKEN="$${ORCH_ADMIN_TOKEN:-compose-config-check-placeholder-0123456789}" \
 		"$(COMPOSE_BIN)" -f docker-compose.yml --project-directory . config --quiet
 
-unit: $(VENV)/.installed
-	$(BIN)/pytest -q
+# One pytest process per core (pytest-xdist), a test file's tests together in one of them (the
+# files share module-scoped stacks); the web app is built first, once, for the browser tests.
+# xdist would run schemathesis' per-operation tests (one node id for all) once: their file runs
+# on its own (tests/conftest.py refuses such a file under xdist).
+CONFORMANCE = tests/api/test_openapi_conformance.py
+unit: $(VENV)/.installed web
+	$(BIN)/pytest -q -n auto --dist loadfile --ignore=$(CONFORMANCE)
+	$(BIN)/pytest -q $(CONFORMANCE)
 
 # The benchmarks' peers (OpenAI Agents SDK, Pydantic AI): the `bench` extra, only for `make bench`.
 $(VENV)/.bench-installed: pyproject.toml | $(VENV)/.installed
