@@ -38,6 +38,7 @@ from workflows.agent_run import AgentRun
 # every run re-importing them in its sandbox.
 RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules(
     "workflows.kinds",
+    "workflows.patches",
     "workflows.types",
     "workflows.events",
     "workflows.policy",

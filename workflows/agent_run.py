@@ -17,7 +17,7 @@ from temporalio import workflow
 from temporalio.contrib.workflow_streams import WorkflowStream
 from temporalio.exceptions import ApplicationError, is_cancelled_exception
 
-from workflows import carried_stream, events, outcomes, policy
+from workflows import carried_stream, events, outcomes, patches, policy
 from workflows.carried_stream import StreamMeter
 from workflows.kinds import StopReason
 from workflows.model_steps import ModelSteps
@@ -209,13 +209,13 @@ class AgentRun:
     def _stream_full(self) -> bool:
         """This execution's events are as many as its successor's input should carry (runs
         started before the patch continue only when Temporal suggests)."""
-        return self._meter.full and workflow.patched(carried_stream.PATCH)
+        return self._meter.full and patches.patched(carried_stream.PATCH)
 
     async def _continue_as_new(self, input: RunInput) -> NoReturn:
         carry = self._run.state
         # The successor gets this execution's own events only (runs started before the patch
         # carry the whole stream): see workflows/carried_stream.py.
-        own = workflow.patched(carried_stream.PATCH)
+        own = patches.patched(carried_stream.PATCH)
         carried_in = self._meter.carried_in
         await self._publisher.forwarded()
         await self._stream.continue_as_new(

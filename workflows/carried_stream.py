@@ -22,7 +22,9 @@ from temporalio import workflow
 from temporalio.api.common.v1 import Payload
 from temporalio.contrib.workflow_streams import PublishInput, WorkflowStreamState
 
-PATCH: Final = "carry-own-events"
+from workflows import patches
+
+PATCH: Final = patches.CARRY_OWN_EVENTS
 # Bytes of stream items (in their carried form, base64) one execution may gather before it
 # continues as new: with the run's spec and state, its successor's input stays far below 2 MB.
 CARRY_LIMIT: Final = 1_000_000

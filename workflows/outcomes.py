@@ -15,6 +15,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from workflows import patches
 from workflows.kinds import OUTCOME_STATUSES, member
 from workflows.metrics import count_run_finished
 from workflows.run_state import Run
@@ -23,9 +24,9 @@ from workflows.types import OUTCOME_ERROR_CHARS, RunOutcome
 with workflow.unsafe.imports_passed_through():
     from activities.outcomes import OutcomeActivities
 
-PATCH = "record-outcome"
+PATCH = patches.RECORD_OUTCOME
 # A run whose outcome cannot be written still ends as its loop decided (see record_outcome).
-TOLERATE_FAILURE = "outcome-failure-tolerated"
+TOLERATE_FAILURE = patches.OUTCOME_FAILURE_TOLERATED
 TIMEOUT = timedelta(seconds=10)
 RETRY = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(milliseconds=200))
 
@@ -33,7 +34,7 @@ RETRY = RetryPolicy(maximum_attempts=3, initial_interval=timedelta(milliseconds=
 async def record_outcome(run: Run) -> None:
     state = run.state
     status = member(OUTCOME_STATUSES, state.status)
-    if status is None or not workflow.patched(PATCH):
+    if status is None or not patches.patched(PATCH):
         return
     count_run_finished(run.agent.name, status)
     outcome = RunOutcome(
@@ -55,7 +56,7 @@ async def record_outcome(run: Run) -> None:
     except (ActivityError, ApplicationError) as err:
         # A local activity's failure arrives as its ApplicationError, not as an ActivityError:
         # before TOLERATE_FAILURE such a failure failed the run (histories that did replay so).
-        if not isinstance(err, ActivityError) and not workflow.patched(TOLERATE_FAILURE):
+        if not isinstance(err, ActivityError) and not patches.patched(TOLERATE_FAILURE):
             raise
         workflow.logger.warning(
             "could not record how run %s ended: %s",

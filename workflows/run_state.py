@@ -14,6 +14,7 @@ from typing import Any
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
+from workflows import patches
 from workflows.kinds import RunStatus, StopReason
 from workflows.spec_ref import SPEC_BY_REFERENCE, spec_hash
 from workflows.types import (
@@ -63,7 +64,7 @@ class Run:
     def spec_ref(self) -> str | None:
         """What activity inputs carry instead of the agent (workflows/spec_ref.py), hashed once
         per execution; None for runs started before that (they carry the spec itself)."""
-        if not workflow.patched(SPEC_BY_REFERENCE):
+        if not patches.patched(SPEC_BY_REFERENCE):
             return None
         if self._spec_ref is None:
             self._spec_ref = spec_hash(self.agent)

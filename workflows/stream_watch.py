@@ -18,7 +18,9 @@ from typing import Any, Final
 from temporalio import workflow
 from temporalio.contrib.workflow_streams import PollInput, PollResult
 
-PATCH: Final = "deltas-when-watched"
+from workflows import patches
+
+PATCH: Final = patches.DELTAS_WHEN_WATCHED
 # The stream's long-poll Update. The stream module keeps the name private;
 # tests/workflows/test_deltas_when_watched.py checks it is still this one.
 POLL_UPDATE: Final = "__temporal_workflow_stream_poll"
@@ -63,6 +65,6 @@ class StreamWatch:
 
     def stream_tokens(self) -> bool:
         """What a model call scheduled now should do with its token deltas."""
-        if not workflow.patched(PATCH):
+        if not patches.patched(PATCH):
             return True
         return self.watched()

@@ -12,7 +12,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, is_cancelled_exception
 
-from workflows import events, policy
+from workflows import events, patches, policy
 from workflows.arguments import argument_problem
 from workflows.kinds import OnUnknownOutcome
 from workflows.people import People
@@ -33,11 +33,11 @@ SUBAGENT = "agent"
 ASK: OnUnknownOutcome = "ask"
 # workflow.patched: a non-idempotent call whose outcome is unknown may wait for a person to
 # approve a retry (its tool's `on_unknown_outcome: ask`). Histories before it never asked.
-ASK_ON_UNKNOWN_OUTCOME = "ask-on-unknown-outcome"
+ASK_ON_UNKNOWN_OUTCOME = patches.ASK_ON_UNKNOWN_OUTCOME
 # workflow.patched: a call of a quick, pure kind runs as a local activity (on the worker that runs
 # the workflow task: no scheduled/started/completed events, no activity task poll, no extra
 # workflow task; one marker instead). Histories before it scheduled a `tool_call` activity.
-LOCAL_PURE_TOOLS = "local-pure-tools"
+LOCAL_PURE_TOOLS = patches.LOCAL_PURE_TOOLS
 # The kinds that compute from their arguments alone, in moments: no side effect, no I/O.
 LOCAL_KINDS = frozenset({"calculator"})
 
@@ -120,7 +120,7 @@ class ToolSteps:
             tool is not None
             and not tool.idempotent
             and tool.on_unknown_outcome == ASK
-            and workflow.patched(ASK_ON_UNKNOWN_OUTCOME)
+            and patches.patched(ASK_ON_UNKNOWN_OUTCOME)
         )
         outcome = await self._call(seq, call, tool, ask_on_unknown=ask)
         if not ask or outcome.error_type != "outcome_unknown":
@@ -161,7 +161,7 @@ class ToolSteps:
             initial_interval=timedelta(seconds=1), maximum_attempts=max(1, attempts)
         )
         # The tool's settings are read before `patched`: only such calls' histories hold it.
-        local = runs_locally(tool) and workflow.patched(LOCAL_PURE_TOOLS)
+        local = runs_locally(tool) and patches.patched(LOCAL_PURE_TOOLS)
         try:
             if local:
                 return await workflow.execute_local_activity_method(

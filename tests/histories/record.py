@@ -40,8 +40,10 @@ from tests.support.runs import (
     demo_spec,
     events_of,
     guarded,
+    local_activities,
     patch_markers,
 )
+from workflows import patches
 from workflows.agent_run import AgentRun
 from workflows.carried_stream import PUBLISH_SIGNAL
 from workflows.types import (
@@ -406,6 +408,31 @@ async def test_deltas_when_watched(
     assert signal_counts[0] == 0 < signal_counts[1]
 
 
+async def streamed_calculator_run(
+    fake_provider: FakeProviderServer,
+    client: Client,
+    settings: Any,
+    seeded: Any,
+    scenario: str,
+    answer: str,
+) -> WorkflowHistory:
+    """A streamed calculator call, then a streamed `answer`, followed by a subscriber from the
+    start (its deltas checked); the run has a `runs` row, so its outcome is recorded."""
+    fake_provider.queue_tool_calls(
+        [FakeToolCall("calculator", {"expression": "6*7"})], wire="openai"
+    )
+    fake_provider.queue_reply(FakeReply(text=answer, chunk_delay=0.03), wire="openai")
+    spec = demo_spec(seeded, provider=fake_openai(fake_provider), model="gpt-stream")
+    with seeded.begin() as session:
+        insert_run(session, f"rec-{scenario}", spec.name, spec.version, None, "6*7?")
+    handle = await start(client, settings, scenario, spec, "6*7?")
+    events = await events_of(client, handle.id, deltas=True)
+    assert "".join(e["data"]["text"] for e in events if e["type"] == "llm.delta") == answer
+    result = await handle.result()
+    assert result.answer == answer and result.tool_calls == 1
+    return await handle.fetch_history()
+
+
 @pytest.mark.usefixtures("worker")
 async def test_streamed_by_reference(
     fake_provider: FakeProviderServer,
@@ -417,20 +444,37 @@ async def test_streamed_by_reference(
     """The patches together, as a run started now has them: the spec by reference and token
     deltas for a follower; a streamed tool call, then a streamed answer."""
     monkeypatch.setenv(KEY_ENV, "sk-record-not-a-secret")
-    fake_provider.queue_tool_calls(
-        [FakeToolCall("calculator", {"expression": "6*7"})], wire="openai"
+    scenario, answer = "streamed_by_reference", "It is 42, streamed by reference."
+    history = await streamed_calculator_run(
+        fake_provider, temporal_client, orch_settings, seeded, scenario, answer
     )
-    answer = "It is 42, streamed by reference."
-    fake_provider.queue_reply(FakeReply(text=answer, chunk_delay=0.03), wire="openai")
-    spec = demo_spec(seeded, provider=fake_openai(fake_provider), model="gpt-stream")
-    handle = await start(temporal_client, orch_settings, "streamed_by_reference", spec, "6*7?")
-    events = await events_of(temporal_client, handle.id, deltas=True)
-    assert "".join(e["data"]["text"] for e in events if e["type"] == "llm.delta") == answer
-    result = await handle.result()
-    assert result.answer == answer and result.tool_calls == 1
-    markers = patch_markers(await handle.fetch_history())
+    markers = patch_markers(history)
     assert {"spec-by-reference", "deltas-when-watched"} <= set(markers), markers
-    await save(temporal_client, "streamed_by_reference", handle.id)
+    await save(temporal_client, scenario, f"rec-{scenario}")
+
+
+@pytest.mark.usefixtures("worker")
+async def test_baseline_patch(
+    fake_provider: FakeProviderServer,
+    temporal_client: Client,
+    orch_settings: Any,
+    seeded: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Under patch `baseline-2026-12`: one marker stands for every earlier patch (workflows/
+    patches.py). The spec by reference, a streamed calculator call run as a local activity, a
+    streamed answer a subscriber follows, the outcome recorded: one patch marker in all."""
+    monkeypatch.setenv(KEY_ENV, "sk-record-not-a-secret")
+    scenario, answer = "baseline_patch", "It is 42, under the baseline."
+    history = await streamed_calculator_run(
+        fake_provider, temporal_client, orch_settings, seeded, scenario, answer
+    )
+    assert patch_markers(history, implied=False) == [patches.BASELINE]
+    assert local_activities(history) == ["tool_call", "record_outcome"]
+    with seeded() as session:
+        row = session.get(Run, f"rec-{scenario}")
+        assert row is not None and row.status == "completed"
+    await save(temporal_client, scenario, f"rec-{scenario}")
 
 
 @pytest.mark.usefixtures("worker")

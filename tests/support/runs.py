@@ -20,6 +20,7 @@ from services.tools import create_tool
 from temporal.runs import start_run
 from temporal.stream import run_events
 from tests.support.provider import dead_provider
+from workflows import patches
 from workflows.agent_run import AgentRun
 from workflows.types import AgentSpec, RunInput, RunResult, ScriptTurn, ToolCall
 
@@ -130,14 +131,30 @@ async def events_of(client: Client, run_id: str, *, deltas: bool = False) -> lis
     return events
 
 
-def patch_markers(history: WorkflowHistory) -> list[str]:
-    """The ids of the `workflow.patched` markers in `history`, in order."""
+def local_activities(history: WorkflowHistory) -> list[str]:
+    """The activity types of the local activities in `history` (their markers), in order."""
+    types = []
+    for event in history.events:
+        marker = event.marker_recorded_event_attributes
+        if event.HasField("marker_recorded_event_attributes") and (
+            marker.marker_name == "core_local_activity"
+        ):
+            types.append(str(json.loads(marker.details["data"].payloads[0].data)["activity_type"]))
+    return types
+
+
+def patch_markers(history: WorkflowHistory, *, implied: bool = True) -> list[str]:
+    """The ids of the `workflow.patched` markers in `history`, in order; a `BASELINE` marker is
+    followed by the changes it stands for (workflows/patches.py), as a run started now has them,
+    unless `implied` is False."""
     ids = []
     for event in history.events:
         if event.HasField("marker_recorded_event_attributes"):
             details = event.marker_recorded_event_attributes.details
             if "patch-data" in details:
                 ids.append(str(json.loads(details["patch-data"].payloads[0].data)["id"]))
+                if implied and ids[-1] == patches.BASELINE:
+                    ids += sorted(patches.IMPLIED)
     return ids
 
 

@@ -17,7 +17,7 @@ from core.settings import Settings
 from tests.fakes.provider_server import FakeProviderServer, FakeReply, FakeToolCall
 from tests.support.auth import AUTH
 from tests.support.provider import fake_openai
-from tests.support.runs import demo_spec, events_of, start_agent
+from tests.support.runs import demo_spec, events_of, patch_markers, start_agent
 from tests.support.sse import read_events
 from workflows.agent_run import AgentRun
 from workflows.carried_stream import PUBLISH_SIGNAL
@@ -41,7 +41,8 @@ def streaming(fake: FakeProviderServer) -> ProviderSpec:
 
 
 async def history_counts(client: Client, run_id: str) -> tuple[int, bool]:
-    """The delta signals the run's history holds, and whether it has the patch's marker."""
+    """The delta signals the run's history holds, and whether the patch is in effect in it (its
+    marker, or the baseline's)."""
     history = await client.get_workflow_handle(run_id).fetch_history()
     signals = sum(
         1
@@ -49,12 +50,7 @@ async def history_counts(client: Client, run_id: str) -> tuple[int, bool]:
         if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
         and e.workflow_execution_signaled_event_attributes.signal_name == PUBLISH_SIGNAL
     )
-    patched = any(
-        e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
-        and PATCH.encode() in e.marker_recorded_event_attributes.SerializeToString()
-        for e in history.events
-    )
-    return signals, patched
+    return signals, PATCH in patch_markers(history)
 
 
 def test_the_poll_update_is_the_one_the_watch_wraps() -> None:

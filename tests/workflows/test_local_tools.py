@@ -5,7 +5,6 @@ same result, events and transcript as a normal activity gives."""
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import replace
 from typing import Any
 
@@ -18,7 +17,7 @@ from activities.heartbeat import heartbeating
 from activities.tools import calculator
 from config_store.transcript import TranscriptStore
 from core.settings import Settings
-from tests.support.runs import demo_spec, events_of, patch_markers, run_agent
+from tests.support.runs import demo_spec, events_of, local_activities, patch_markers, run_agent
 from workflows.tool_steps import LOCAL_PURE_TOOLS, runs_locally
 from workflows.types import AgentSpec, ScriptTurn, ToolCall, ToolSpec
 
@@ -48,16 +47,7 @@ def tool_activities(history: WorkflowHistory) -> list[str]:
 def local_markers(history: WorkflowHistory) -> int:
     """The local `tool_call` activities of the history (the run's end adds a `record_outcome`
     one: workflows/outcomes.py)."""
-    return sum(
-        1
-        for e in history.events
-        if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
-        and e.marker_recorded_event_attributes.marker_name == LOCAL_ACTIVITY_MARKER
-        and json.loads(e.marker_recorded_event_attributes.details["data"].payloads[0].data)[
-            "activity_type"
-        ]
-        == "tool_call"
-    )
+    return local_activities(history).count("tool_call")
 
 
 def looping(spec: AgentSpec, steps: int) -> AgentSpec:
@@ -119,8 +109,8 @@ async def test_a_tool_with_effects_still_runs_as_an_activity_and_records_no_mark
     history = await temporal_client.get_workflow_handle(run_id).fetch_history()
     assert tool_activities(history) == ["tool_call"]
     assert local_markers(history) == 0
-    # The patch is asked only for a call that qualifies.
-    assert LOCAL_PURE_TOOLS not in patch_markers(history)
+    # No marker of its own: the baseline's stands for the patch (workflows/patches.py).
+    assert LOCAL_PURE_TOOLS not in patch_markers(history, implied=False)
 
 
 def test_only_an_idempotent_unguarded_calculator_runs_locally() -> None:

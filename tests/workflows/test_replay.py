@@ -22,6 +22,7 @@ HISTORY_FILES = sorted(HISTORIES.glob("*.json"))
 # Every path of the workflow the corpus must cover: deleting one of these histories fails.
 EXPECTED = {
     "plain_tool_run",
+    "baseline_patch",
     "concurrent_tool_calls",
     "approval_approved",
     "approval_rejected",

@@ -173,8 +173,8 @@ async def test_report_the_default_asks_nobody(
     assert not [e for e in events if e["type"].startswith("approval.")]
     done = [e["data"] for e in events if e["type"] == "tool.completed"]
     assert [(d["ok"], d["error_type"]) for d in done] == [(False, "outcome_unknown")]
-    history = await handle.fetch_history()  # no patch marker either: the old path exactly
-    assert ASK_ON_UNKNOWN_OUTCOME not in patch_markers(history)
+    history = await handle.fetch_history()  # no marker of its own either: the old path exactly
+    assert ASK_ON_UNKNOWN_OUTCOME not in patch_markers(history, implied=False)
 
 
 async def test_a_500_asks_too_and_the_api_shows_and_approves_the_retry(
