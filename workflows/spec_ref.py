@@ -18,7 +18,7 @@ import json
 from workflows import patches
 from workflows.types import AgentSpec
 
-# workflow.patched: activity inputs carry `spec_ref` instead of the agent (or the tool) itself.
+# Patch: activity inputs carry `spec_ref` instead of the agent (or the tool) itself.
 # Histories before it carry the whole spec in every `llm_step` and `tool_call` input.
 SPEC_BY_REFERENCE = patches.SPEC_BY_REFERENCE
 # Hex digits of the SHA-256 kept: 128 bits, and the activity checks the spec it reads anyway.

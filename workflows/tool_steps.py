@@ -31,10 +31,10 @@ HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 ASK_USER = "ask_user"
 SUBAGENT = "agent"
 ASK: OnUnknownOutcome = "ask"
-# workflow.patched: a non-idempotent call whose outcome is unknown may wait for a person to
+# Patch: a non-idempotent call whose outcome is unknown may wait for a person to
 # approve a retry (its tool's `on_unknown_outcome: ask`). Histories before it never asked.
 ASK_ON_UNKNOWN_OUTCOME = patches.ASK_ON_UNKNOWN_OUTCOME
-# workflow.patched: a call of a quick, pure kind runs as a local activity (on the worker that runs
+# Patch: a call of a quick, pure kind runs as a local activity (on the worker that runs
 # the workflow task: no scheduled/started/completed events, no activity task poll, no extra
 # workflow task; one marker instead). Histories before it scheduled a `tool_call` activity.
 LOCAL_PURE_TOOLS = patches.LOCAL_PURE_TOOLS
