@@ -49,7 +49,11 @@ class LocalServer:
     def start(self) -> None:
         if self._thread is not None:
             return
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP.
+        # Without it, Nagle holds a response's body until the client ACKs its headers, and the
+        # client's delayed ACK makes every keep-alive request ~40 ms
+        # (tests/bench/test_fake_server_wire.py).
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.port))
         self.port = sock.getsockname()[1]
