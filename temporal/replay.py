@@ -13,6 +13,7 @@ from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, Tele
 from temporalio.worker import Replayer
 
 from core.errors import OrchError
+from temporal.sandbox import workflow_runner
 from workflows.agent_run import AgentRun
 
 # A terminal's colour and cursor codes (CSI sequences): `\x1b[2m`, `\x1b[0m`, ...
@@ -57,7 +58,9 @@ async def replay_file(path: Path) -> ReplayReport:
         )
     workflow_id = path.stem  # the exported JSON does not carry it; it only names the report
     history = WorkflowHistory.from_json(workflow_id, data)
-    replayer = Replayer(workflows=[AgentRun], runtime=_replay_runtime())
+    replayer = Replayer(
+        workflows=[AgentRun], workflow_runner=workflow_runner(), runtime=_replay_runtime()
+    )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     events = len(data.get("events", []))
     if result.replay_failure is not None:

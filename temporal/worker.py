@@ -12,7 +12,6 @@ from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 import activities
 import workflows
@@ -30,34 +29,10 @@ from config_store.transcript import TranscriptStore
 from core.settings import Settings, allow_hosts, doc_search_roots
 from temporal.activity_logs import ActivityLogs
 from temporal.converter import compact
+from temporal.sandbox import workflow_runner
 from temporal.shutdown import InFlight
 from temporal.tracing import worker_interceptors
 from workflows.agent_run import AgentRun
-
-# Our deterministic modules need no fresh copy per workflow run: passing them through spares
-# every run re-importing them in its sandbox.
-RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules(
-    "workflows.kinds",
-    "workflows.patches",
-    "workflows.types",
-    "workflows.events",
-    "workflows.policy",
-    "workflows.run_state",
-    "workflows.publisher",
-    "workflows.carried_stream",
-    "workflows.stream_watch",
-    "workflows.records",
-    "workflows.people",
-    "workflows.subagents",
-    "workflows.tool_steps",
-    "workflows.model_steps",
-    "workflows.tool_parameters",
-    "workflows.spec_ref",
-    "workflows.outcomes",
-    "workflows.metrics",
-    "workflows.arguments",  # and the JSON Schema validator it uses, with its cache
-    "jsonschema",
-)
 
 
 def precompile_workflows() -> None:
@@ -117,7 +92,7 @@ def build_worker(
         client,
         task_queue=task_queue or settings.temporal_task_queue,
         workflows=[AgentRun],
-        workflow_runner=SandboxedWorkflowRunner(restrictions=RESTRICTIONS),
+        workflow_runner=workflow_runner(),
         activities=[
             llm.llm_step,
             tools.tool_call,

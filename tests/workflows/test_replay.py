@@ -14,6 +14,7 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
+from temporal.sandbox import workflow_runner
 from workflows.agent_run import AgentRun
 
 HISTORIES = Path(__file__).resolve().parent.parent / "histories"
@@ -64,13 +65,23 @@ def test_the_corpus_covers_every_path() -> None:
     assert not missing, f"histories missing from {HISTORIES}: {sorted(missing)}"
 
 
+# The worker's own sandbox runner (temporal/sandbox.py) and the SDK's default one: the first is
+# what runs in production, the second what a user replaying with the SDK alone would use.
+RUNNERS = {"worker_runner": workflow_runner, "sdk_runner": None}
+
+
+@pytest.mark.parametrize("runner", RUNNERS)
 @pytest.mark.parametrize("path", HISTORY_FILES, ids=[path.stem for path in HISTORY_FILES])
-async def test_the_history_replays(path: Path) -> None:
+async def test_the_history_replays(path: Path, runner: str) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     assert history.events, f"{path.name} holds no events"
-    result = await Replayer(workflows=[AgentRun]).replay_workflow(
-        history, raise_on_replay_failure=False
+    make = RUNNERS[runner]
+    replayer = (
+        Replayer(workflows=[AgentRun], workflow_runner=make())
+        if make is not None
+        else Replayer(workflows=[AgentRun])
     )
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     failure = result.replay_failure
     if failure is not None:  # the first lines say which event no longer matches the code
         reason = f"{type(failure).__name__}: {str(failure)[:800]}"
