@@ -17,6 +17,7 @@ import activities
 import workflows
 from activities.llm.activity import LlmActivities
 from activities.llm.clients import ProviderClients
+from activities.llm.prefixes import TranscriptPrefixes
 from activities.outcomes import OutcomeActivities, OutcomeWriter
 from activities.specs import AgentSpecs
 from activities.subagents import SubagentActivities
@@ -81,9 +82,10 @@ def build_worker(
     environ = env if env is not None else os.environ
     clients = clients if clients is not None else ProviderClients()
     specs = specs if specs is not None else AgentSpecs()
-    llm = LlmActivities(store, env=environ, clients=clients, specs=specs)
+    prefixes = TranscriptPrefixes()  # the transcripts held: model steps read, tool steps extend
+    llm = LlmActivities(store, env=environ, clients=clients, specs=specs, prefixes=prefixes)
     context = tool_context(settings, store, environ)
-    tools = ToolActivities(store, context, specs)
+    tools = ToolActivities(store, context, specs, prefixes)
     transcript = TranscriptActivities(store)
     subagents = SubagentActivities(store.session_factory)
     writer = OutcomeWriter(store.session_factory)

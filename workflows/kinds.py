@@ -27,6 +27,10 @@ ToolKind = Literal[
     "agent",
 ]
 McpTransport = Literal["stdio", "http"]
+# The tool kinds that compute from their arguments alone, in moments: no side effect, no I/O.
+# Their calls run as local activities (workflows/tool_steps.py), and a retried call computes
+# again rather than looking up an earlier attempt's stored result (activities/tools/activity.py).
+PURE_TOOL_KINDS: frozenset[ToolKind] = frozenset({"calculator"})
 
 # Where a run is: "running" until it ends one of the other four ways.
 RunStatus = Literal["running", "completed", "stopped", "failed", "cancelled"]

@@ -14,7 +14,7 @@ from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 from workflows import events, patches, policy
 from workflows.arguments import argument_problem
-from workflows.kinds import OnUnknownOutcome
+from workflows.kinds import PURE_TOOL_KINDS, OnUnknownOutcome
 from workflows.people import People
 from workflows.publisher import Publisher
 from workflows.records import record_failure
@@ -38,8 +38,7 @@ ASK_ON_UNKNOWN_OUTCOME = patches.ASK_ON_UNKNOWN_OUTCOME
 # the workflow task: no scheduled/started/completed events, no activity task poll, no extra
 # workflow task; one marker instead). Histories before it scheduled a `tool_call` activity.
 LOCAL_PURE_TOOLS = patches.LOCAL_PURE_TOOLS
-# The kinds that compute from their arguments alone, in moments: no side effect, no I/O.
-LOCAL_KINDS = frozenset({"calculator"})
+LOCAL_KINDS = PURE_TOOL_KINDS
 
 
 def runs_locally(tool: ToolSpec | None) -> bool:

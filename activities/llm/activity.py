@@ -65,17 +65,20 @@ class LlmActivities:
         clients: ProviderClients | None = None,
         provider_factory: ProviderFactory | None = None,
         specs: AgentSpecs | None = None,
+        prefixes: TranscriptPrefixes | None = None,
     ) -> None:
         """`clients`: the worker's pool of provider SDK clients, which its owner closes (None: a
         pool of these activities' own). `provider_factory`, when given, builds a provider per
         step instead (closed after the step), e.g. a fake model in tests. `specs`: the worker's
-        agent specs by reference (None: a cache of these activities' own)."""
+        agent specs by reference (None: a cache of these activities' own). `prefixes`: the
+        transcripts this worker holds, which its tool steps extend (None: these activities'
+        own)."""
         self._store = store
         self._specs = specs if specs is not None else AgentSpecs()
         self._env = env if env is not None else os.environ
         self._clients = clients if clients is not None else ProviderClients()
         self._provider_factory = provider_factory
-        self._prefixes = TranscriptPrefixes()
+        self._prefixes = prefixes if prefixes is not None else TranscriptPrefixes()
         self._metrics = CallMetrics()
 
     @asynccontextmanager
@@ -93,7 +96,14 @@ class LlmActivities:
     @activity.defn(name="llm_step")
     async def llm_step(self, input: LlmStepInput) -> LlmStepResult:
         agent = await self._step_agent(input)
-        stored, history = await asyncio.to_thread(self._load, input)
+        first_attempt = activity.info().attempt == 1
+        held = self._prefixes.get(input.run_id)
+        if first_attempt and not input.prelude and len(held) == input.seq:
+            # This worker holds the whole transcript before the step (activities/llm/prefixes.py)
+            # and no earlier attempt can have stored its answer: nothing to read.
+            stored, history = None, held
+        else:
+            stored, history = await asyncio.to_thread(self._load, input, first_attempt)
         if stored is None:
             request = ModelRequest(
                 provider=agent.provider,
@@ -132,6 +142,7 @@ class LlmActivities:
             body = to_body(message, usage=usage, model=reply.model)
             appended = await asyncio.to_thread(self._store.append, input.run_id, input.seq, [body])
             stored = appended[0]
+            self._prefixes.extend(input.run_id, input.seq, (from_body(stored),))
         message = from_body(stored)
         output: Any = None
         errors: tuple[str, ...] = ()
@@ -175,16 +186,21 @@ class LlmActivities:
         )
 
     def _load(
-        self, input: LlmStepInput
+        self, input: LlmStepInput, first_attempt: bool
     ) -> tuple[dict[str, Any] | None, tuple[TranscriptMessage, ...]]:
         """Write the prelude, then read: (this step's stored answer, or None; the messages
-        before it). One trip to the store."""
+        before it). One trip to the store, none to read when the worker holds them all."""
         if input.prelude:
-            bodies = [to_body(m) for m in input.prelude]
-            self._store.append(input.run_id, input.seq - len(input.prelude), bodies)
-        # The messages read by an earlier step of the run on this worker are still true
-        # (activities/llm/prefixes.py): read only the ones after them.
-        known = self._prefixes.get(input.run_id)[: input.seq]
+            start = input.seq - len(input.prelude)
+            written = self._store.append(input.run_id, start, [to_body(m) for m in input.prelude])
+            self._prefixes.extend(input.run_id, start, tuple(from_body(b) for b in written))
+        # The messages read or written by an earlier step of the run on this worker are still
+        # true (activities/llm/prefixes.py): read only the ones after them.
+        held = self._prefixes.get(input.run_id)
+        known = held[: input.seq]
+        if first_attempt and len(held) == input.seq:
+            # Held whole and nothing after it: a first attempt's answer is not stored yet.
+            return None, known
         entries = self._store.read(input.run_id, input.seq + 1, start=len(known))
         if entries and entries[-1][0] == input.seq:
             return entries[-1][1], ()

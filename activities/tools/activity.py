@@ -27,6 +27,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.heartbeat import heartbeating
+from activities.llm.prefixes import TranscriptPrefixes
 from activities.metrics import CallMetrics
 from activities.specs import AgentSpecs
 from activities.tools.base import InvalidArguments, ToolContext, ToolError
@@ -36,7 +37,7 @@ from activities.tools.secrets import redact, secret_values
 from activities.transcript import from_body, to_body
 from config_store import call_ledger
 from config_store.transcript import TranscriptStore
-from workflows.kinds import TOOL_ERROR_TYPES, ToolErrorType, member
+from workflows.kinds import PURE_TOOL_KINDS, TOOL_ERROR_TYPES, ToolErrorType, member
 from workflows.types import ToolCallInput, ToolOutcome, ToolSpec, TranscriptMessage
 
 # How much of a result travels in the workflow history and the events; the transcript has it all.
@@ -57,13 +58,19 @@ NOT_REPEATED = (
 
 class ToolActivities:
     def __init__(
-        self, store: TranscriptStore, context: ToolContext, specs: AgentSpecs | None = None
+        self,
+        store: TranscriptStore,
+        context: ToolContext,
+        specs: AgentSpecs | None = None,
+        prefixes: TranscriptPrefixes | None = None,
     ) -> None:
         """`specs`: the worker's agent specs by reference (None: a cache of these activities'
-        own)."""
+        own). `prefixes`: the transcripts the worker's model steps hold, which each stored
+        result extends (None: none shared)."""
         self._store = store
         self._context = context
         self._specs = specs if specs is not None else AgentSpecs()
+        self._prefixes = prefixes if prefixes is not None else TranscriptPrefixes()
         self._metrics = CallMetrics()
 
     async def _tool(self, input: ToolCallInput) -> ToolSpec | None:
@@ -75,9 +82,13 @@ class ToolActivities:
 
     @activity.defn(name="tool_call")
     async def tool_call(self, input: ToolCallInput) -> ToolOutcome:
-        stored = await asyncio.to_thread(self._store.get, input.run_id, input.seq)
+        tool = await self._tool(input)
+        stored = None
+        if tool is None or tool.kind not in PURE_TOOL_KINDS or not tool.idempotent:
+            # An earlier attempt's result, if stored, is the result. A pure kind is not looked
+            # up: computing it again gives the same, and the append keeps the first write.
+            stored = await asyncio.to_thread(self._store.get, input.run_id, input.seq)
         if stored is None:
-            tool = await self._tool(input)
             text, error_type = await self._execute(input, tool)
             self._metrics.tool_call(tool.name if tool is not None else NO_TOOL, error_type)
             if error_type == OUTCOME_UNKNOWN and input.ask_on_unknown:
@@ -114,6 +125,7 @@ class ToolActivities:
             )
             stored = appended[0]
         message = from_body(stored)  # first write wins: maybe an earlier attempt's
+        self._prefixes.extend(input.run_id, input.seq, (message,))
         stored_type = member(TOOL_ERROR_TYPES, stored.get("error_type")) or TOOL_ERROR
         error_type = stored_type if message.is_error else None
         preview = message.text[:PREVIEW_CHARS]
