@@ -14,13 +14,14 @@ MAX_AGE_S, so that what the stamp cannot see (a write that bypasses the ORM and 
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from config_store.agents import snapshot_agent
@@ -68,19 +69,25 @@ class SnapshotCache:
 
     @staticmethod
     def _key(session: Session, name: str, version: int | None) -> Key | None:
-        stamps: list[Any] = []
-        for model in _STAMPED:
-            stamps.append(select(func.count()).select_from(model).scalar_subquery())
-            stamps.append(select(func.max(model.updated_at)).scalar_subquery())
-        row = session.execute(
-            select(Agent.current_version, *stamps).where(Agent.name == name)
-        ).one_or_none()
+        row = session.execute(_stamp_statement(), {"name": name}).one_or_none()
         if row is None:
             return None
         current, *stamp = row
         bind = session.get_bind()
         wanted = current if version is None else version
         return (str(bind.engine.url), name, wanted, *(_plain(value) for value in stamp))
+
+
+@functools.cache
+def _stamp_statement() -> Select[Any]:
+    """The agent's current version and the stamp, for the agent named by the `name` parameter.
+    Built once: building its eight subqueries and their cache key on every start cost more CPU
+    than running it."""
+    stamps: list[Any] = []
+    for model in _STAMPED:
+        stamps.append(select(func.count()).select_from(model).scalar_subquery())
+        stamps.append(select(func.max(model.updated_at)).scalar_subquery())
+    return select(Agent.current_version, *stamps).where(Agent.name == bindparam("name"))
 
 
 def _plain(value: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -99,3 +100,17 @@ def test_runs(session: Session) -> None:
     assert [r.run_id for r in runs.list_runs(session, limit=1)] == ["run-2"]
     with pytest.raises(NotFound):
         runs.get_run(session, "run-3")
+
+
+def test_a_new_run_is_one_insert_with_its_defaults_and_an_old_id_a_conflict(
+    session: Session,
+) -> None:
+    before = datetime.now(UTC).replace(tzinfo=None)
+    runs.insert_run(session, "run-9", "a", 3, None, "hi", thread_id="t1", parent_run_id="p")
+    session.commit()
+    row = runs.get_run(session, "run-9")
+    assert (row.agent_version, row.thread_id, row.parent_run_id, row.status) == (3, "t1", "p", None)
+    created = row.created_at.replace(tzinfo=None)
+    assert before - timedelta(seconds=1) <= created <= datetime.now(UTC).replace(tzinfo=None)
+    with pytest.raises(Conflict, match="already recorded"):
+        runs.insert_run(session, "run-9", "a", 3, None, "hi")
