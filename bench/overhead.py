@@ -19,7 +19,8 @@ The peers need the `bench` extra (`pip install -e '.[bench]'`); without it they 
 All workers live in this process, the API and the model server do not. Runs are interleaved
 variant by variant. Prints ms/run (median, p90) at 3 and 12 steps with the ratio to the floor,
 history bytes per run (the server's historySizeBytes) at 3, 12 and 200 steps, runs/s with 50
-runs in flight, and this process's CPU time per step during those.
+runs in flight, and this process's CPU time per step during those (the medians of three rounds,
+the variants' rounds interleaved).
 
     python bench/overhead.py [--runs 20] [--quick] [--no-peers]
 """
@@ -70,6 +71,7 @@ AGENT = "bench"
 KEY_ENV = "BENCH_MODEL_KEY"
 CONCURRENT = 50
 CONCURRENT_STEPS = 3
+THROUGHPUT_ROUNDS = 3  # of each variant, interleaved; the figures are the medians
 # A stuck run (e.g. a workflow task failing again and again) fails the benchmark, not hangs it.
 RUN_TIMEOUT = timedelta(seconds=float(os.environ.get("BENCH_RUN_TIMEOUT_S", "300")))
 
@@ -154,11 +156,23 @@ class Variant:
     start: Callable[[int], Awaitable[str]]  # steps -> workflow id, once the run is done
     times: dict[int, list[float]] = field(default_factory=dict)
     history: dict[int, int] = field(default_factory=dict)
-    runs_per_s: float = 0.0
-    cpu_ms_per_step: float = 0.0
+    rounds: list[tuple[float, float, float | None]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     other_cpu: Callable[[], float] | None = None  # CPU seconds of another process it uses
-    other_cpu_ms_per_step: float | None = None
+
+    @property
+    def runs_per_s(self) -> float:
+        """The median over the throughput rounds (0 when none ran)."""
+        return statistics.median(r[0] for r in self.rounds) if self.rounds else 0.0
+
+    @property
+    def cpu_ms_per_step(self) -> float:
+        return statistics.median(r[1] for r in self.rounds) if self.rounds else 0.0
+
+    @property
+    def other_cpu_ms_per_step(self) -> float | None:
+        other = [r[2] for r in self.rounds if r[2] is not None]
+        return statistics.median(other) if other else None
 
     async def run(self, steps: int) -> str:
         began = time.perf_counter()
@@ -177,15 +191,14 @@ class Variant:
         self.history[steps] = described.raw_description.workflow_execution_info.history_size_bytes
 
     async def throughput(self) -> None:
+        """One round: CONCURRENT runs started at once."""
         other = self.other_cpu() if self.other_cpu else 0.0
         cpu, began = time.process_time(), time.perf_counter()
         await asyncio.gather(*(self.start(CONCURRENT_STEPS) for _ in range(CONCURRENT)))
         wall, cpu = time.perf_counter() - began, time.process_time() - cpu
         steps = CONCURRENT * CONCURRENT_STEPS
-        self.runs_per_s = CONCURRENT / wall
-        self.cpu_ms_per_step = cpu * 1000 / steps
-        if self.other_cpu:
-            self.other_cpu_ms_per_step = (self.other_cpu() - other) * 1000 / steps
+        other_ms = (self.other_cpu() - other) * 1000 / steps if self.other_cpu else None
+        self.rounds.append((CONCURRENT / wall, cpu * 1000 / steps, other_ms))
 
 
 def cpu_seconds(pid: int) -> float:
@@ -223,6 +236,7 @@ async def bench(
     history_steps: tuple[int, ...] = (3, 12, 200),
     peer_history_steps: tuple[int, ...] = (3, 12, 200),
     throughput: bool = True,
+    throughput_rounds: int = THROUGHPUT_ROUNDS,
     warmup: int = 2,
 ) -> list[Variant]:
     """Run the benchmark, return its variants with their figures."""
@@ -336,8 +350,8 @@ async def bench(
         big = Variant("orch-big", client, partial(orch, agent=BIG_AGENT))
         for steps in history_steps:
             await big.history_bytes(steps)
-        if throughput:
-            for variant in variants:
+        for _ in range(throughput_rounds if throughput else 0):
+            for variant in variants:  # interleaved: a drift of the machine meets every variant
                 await api_idle()
                 await variant.throughput()
         variants.append(big)
@@ -449,9 +463,9 @@ def report(variants: list[Variant], runs: int) -> None:
     print(
         "ms/run: from the start request (orch: POST /v1/runs) to the result; ratio: median over "
         "the floor's; hist: historySizeBytes of one run; runs/s: "
-        f"{CONCURRENT} runs of {CONCURRENT_STEPS} steps started at once; CPU ms/st: this "
-        "process's CPU (all workers and the clients; not the API or the model server) over "
-        "those runs, per step"
+        f"{CONCURRENT} runs of {CONCURRENT_STEPS} steps started at once, the median of "
+        f"{THROUGHPUT_ROUNDS} interleaved rounds; CPU ms/st: this process's CPU (all workers and "
+        "the clients; not the API or the model server) over those runs, per step (median)"
     )
 
 
