@@ -38,14 +38,13 @@ ASK_ON_UNKNOWN_OUTCOME = patches.ASK_ON_UNKNOWN_OUTCOME
 # the workflow task: no scheduled/started/completed events, no activity task poll, no extra
 # workflow task; one marker instead). Histories before it scheduled a `tool_call` activity.
 LOCAL_PURE_TOOLS = patches.LOCAL_PURE_TOOLS
-LOCAL_KINDS = PURE_TOOL_KINDS
 
 
 def runs_locally(tool: ToolSpec | None) -> bool:
     """Whether a call of `tool` may run as a local activity (before the patch is asked)."""
     return (
         tool is not None
-        and tool.kind in LOCAL_KINDS
+        and tool.kind in PURE_TOOL_KINDS
         and tool.idempotent
         and not tool.requires_approval
     )

@@ -142,8 +142,9 @@ class LlmActivities:
             body = to_body(message, usage=usage, model=reply.model)
             appended = await asyncio.to_thread(self._store.append, input.run_id, input.seq, [body])
             stored = appended[0]
-            self._prefixes.extend(input.run_id, input.seq, (from_body(stored),))
         message = from_body(stored)
+        # Held on from where the worker's transcript of the run ends, as stored (first write wins).
+        self._prefixes.extend(input.run_id, input.seq, (message,))
         output: Any = None
         errors: tuple[str, ...] = ()
         schema = agent.output_schema

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.worker import Replayer
+from temporalio.worker import Replayer, WorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from temporal.sandbox import workflow_runner
 from workflows.agent_run import AgentRun
@@ -67,7 +68,10 @@ def test_the_corpus_covers_every_path() -> None:
 
 # The worker's own sandbox runner (temporal/sandbox.py) and the SDK's default one: the first is
 # what runs in production, the second what a user replaying with the SDK alone would use.
-RUNNERS = {"worker_runner": workflow_runner, "sdk_runner": None}
+RUNNERS: dict[str, WorkflowRunner] = {
+    "worker_runner": workflow_runner(),
+    "sdk_runner": SandboxedWorkflowRunner(),
+}
 
 
 @pytest.mark.parametrize("runner", RUNNERS)
@@ -75,12 +79,7 @@ RUNNERS = {"worker_runner": workflow_runner, "sdk_runner": None}
 async def test_the_history_replays(path: Path, runner: str) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     assert history.events, f"{path.name} holds no events"
-    make = RUNNERS[runner]
-    replayer = (
-        Replayer(workflows=[AgentRun], workflow_runner=make())
-        if make is not None
-        else Replayer(workflows=[AgentRun])
-    )
+    replayer = Replayer(workflows=[AgentRun], workflow_runner=RUNNERS[runner])
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     failure = result.replay_failure
     if failure is not None:  # the first lines say which event no longer matches the code
