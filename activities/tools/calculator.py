@@ -1,116 +1,25 @@
-"""Arithmetic without eval: parse with `ast` and walk only the nodes arithmetic needs."""
+"""The calculator tool: arithmetic without eval (workflows/arithmetic.py), as an activity."""
 
 from __future__ import annotations
 
-import ast
-import math
-import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from activities.tools.base import ToolContext, ToolError, ToolImplementation
 from workflows import tool_parameters
-
-MAX_EXPRESSION_CHARS = 500
-MAX_EXPONENT = 1000
-MAX_INT_BITS = 4096  # about 1,233 decimal digits
-
-Number = int | float
-
-_BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv,
-    ast.Mod: operator.mod,
-}
-_UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {
-    ast.UAdd: operator.pos,
-    ast.USub: operator.neg,
-}
+from workflows.arithmetic import ArithmeticProblem, evaluate, format_number
 
 PARAMETERS = tool_parameters.CALCULATOR
-
-
-def evaluate(expression: str) -> Number:
-    """The value of an arithmetic expression: numbers, + - * / // % **, unary +/-, parentheses."""
-    text = expression.strip()
-    if not text:
-        raise ToolError("the expression is empty")
-    if len(text) > MAX_EXPRESSION_CHARS:
-        raise ToolError(f"the expression is longer than {MAX_EXPRESSION_CHARS} characters")
-    try:
-        tree = ast.parse(text, mode="eval")
-    except (SyntaxError, ValueError) as exc:
-        raise ToolError(f"not an arithmetic expression: {text!r}") from exc
-    try:
-        return _eval(tree.body)
-    except ZeroDivisionError as exc:
-        raise ToolError("division by zero") from exc
-    except OverflowError as exc:
-        raise ToolError("the result is too large") from exc
-    except RecursionError as exc:
-        raise ToolError("the expression is nested too deeply") from exc
-
-
-def _eval(node: ast.expr) -> Number:
-    if isinstance(node, ast.Constant):
-        value = node.value
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ToolError(f"only numbers are allowed, not {value!r}")
-        return value
-    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
-        return _checked(_UNARY[type(node.op)](_eval(node.operand)))
-    if isinstance(node, ast.BinOp):
-        left, right = _eval(node.left), _eval(node.right)
-        if isinstance(node.op, ast.Pow):
-            return _checked(_power(left, right))
-        if type(node.op) in _BINARY:
-            return _checked(_BINARY[type(node.op)](left, right))
-    raise ToolError(f"unsupported syntax: {ast.unparse(node)!r}")
-
-
-def _power(base: Number, exponent: Number) -> Number:
-    if abs(exponent) > MAX_EXPONENT:
-        raise ToolError(f"exponents above {MAX_EXPONENT} are not allowed")
-    if (
-        isinstance(base, int)
-        and isinstance(exponent, int)
-        and exponent > 0
-        and base.bit_length() * exponent > MAX_INT_BITS
-    ):
-        raise ToolError("the result is too large")
-    result = base**exponent
-    if not isinstance(result, int | float):
-        raise ToolError("the result is not a real number")
-    return result
-
-
-def _checked(value: Any) -> Number:
-    if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
-        raise ToolError("the result is too large")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ToolError("the result is too large")
-    if not isinstance(value, int | float):
-        raise ToolError("the result is not a real number")
-    return value
-
-
-def format_number(value: Number) -> str:
-    """84 not 84.0; floats to 15 significant digits (0.1 + 0.2 -> 0.3)."""
-    if isinstance(value, int):
-        return str(value)
-    if value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return f"{value:.15g}"
 
 
 async def run(arguments: Mapping[str, Any], ctx: ToolContext, config: Mapping[str, Any]) -> str:
     expression = arguments.get("expression")
     if not isinstance(expression, str):
         raise ToolError("argument 'expression' must be a string")
-    return format_number(evaluate(expression))
+    try:
+        return format_number(evaluate(expression))
+    except ArithmeticProblem as err:
+        raise ToolError(str(err)) from None
 
 
 KIND = ToolImplementation(

@@ -1,11 +1,10 @@
-"""The calculator: real arithmetic, no eval."""
+"""The calculator's arithmetic (workflows/arithmetic.py): real arithmetic, no eval."""
 
 from __future__ import annotations
 
 import pytest
 
-from activities.tools.base import ToolError
-from activities.tools.calculator import evaluate, format_number
+from workflows.arithmetic import ArithmeticProblem, evaluate, format_number
 
 
 @pytest.mark.parametrize(
@@ -57,7 +56,7 @@ def test_arithmetic(expression: str, expected: str) -> None:
     ],
 )
 def test_errors(expression: str, problem: str) -> None:
-    with pytest.raises(ToolError) as caught:
+    with pytest.raises(ArithmeticProblem) as caught:
         evaluate(expression)
     assert problem in str(caught.value)
 
