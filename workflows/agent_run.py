@@ -17,7 +17,7 @@ from temporalio import workflow
 from temporalio.contrib.workflow_streams import WorkflowStream
 from temporalio.exceptions import ApplicationError, is_cancelled_exception
 
-from workflows import carried_stream, events, outcomes, patches, policy
+from workflows import carried_stream, events, outcomes, patches, policy, records
 from workflows.carried_stream import StreamMeter
 from workflows.kinds import StopReason
 from workflows.model_steps import ModelSteps
@@ -146,6 +146,7 @@ class AgentRun:
         output: Any = None,
     ) -> RunResult:
         run = self._run
+        await self._write_unwritten()
         run.end(status, stop_reason)
         state = run.state
         ended = events.RunCompleted if status == "completed" else events.RunStopped
@@ -167,6 +168,7 @@ class AgentRun:
 
     async def _fail(self, failed: RunFailure) -> NoReturn:
         run = self._run
+        await self._write_unwritten()
         run.end("failed", policy.ERROR, failed.reason)
         self._publisher.publish(
             events.RunFailed(
@@ -187,6 +189,7 @@ class AgentRun:
 
     async def _cancelled(self) -> None:
         run = self._run
+        await self._write_unwritten()
         run.end("cancelled", policy.CANCELLED)
         state = run.state
         self._publisher.publish(
@@ -211,7 +214,17 @@ class AgentRun:
         started before the patch continue only when Temporal suggests)."""
         return self._meter.full and patches.patched(carried_stream.PATCH)
 
+    async def _write_unwritten(self) -> None:
+        """Write the tool results no model step took (workflows/pure_tools.py): the run ends,
+        or continues as new, before another model step."""
+        run = self._run
+        if run.unwritten:
+            first = run.state.next_seq - len(run.unwritten)
+            await records.record_messages(run.run_id, first, run.unwritten)
+            run.unwritten = ()
+
     async def _continue_as_new(self, input: RunInput) -> NoReturn:
+        await self._write_unwritten()
         carry = self._run.state
         # The successor gets this execution's own events only (runs started before the patch
         # carry the whole stream): see workflows/carried_stream.py.

@@ -29,3 +29,14 @@ def count_approval_resolved(agent: str, cause: str, decision: str) -> None:
         "orch_approvals_resolved",
         "Approvals whose wait ended, by agent, cause and decision.",
     ).add(1, {"agent": agent, "cause": cause, "decision": decision})
+
+
+def count_tool_call(tool: str, error_type: str | None) -> None:
+    """A tool call the workflow computed itself (workflows/pure_tools.py), counted under the
+    tool activity's names: a call, and an error when it gave the model one."""
+    meter = workflow.metric_meter()
+    meter.create_counter("orch_tool_calls", "Tool calls made, by tool.").add(1, {"tool": tool})
+    if error_type is not None:
+        meter.create_counter(
+            "orch_tool_errors", "Tool calls that gave the model an error, by tool and type."
+        ).add(1, {"tool": tool, "error_type": error_type})

@@ -43,6 +43,8 @@ class ModelSteps:
         run.begin_step()
         steps = run.state.steps
         seq = run.state.next_seq + len(prelude)
+        # Results the workflow computed go first: they hold the positions before next_seq.
+        prelude = run.unwritten + prelude
         choices = policy.model_choices(agent)
         self._publisher.publish(
             events.StepStarted(seq=seq, model=_name(choices[run.state.model_choice]))
@@ -114,6 +116,7 @@ class ModelSteps:
                         error_type=error_type or "ModelTimeout",
                     )
                 )
+        run.unwritten = ()  # the step wrote its prelude before it answered
         run.answered(seq + 1, reply.usage, reply.text)
         self._publisher.publish(
             events.LlmCompleted(

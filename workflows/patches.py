@@ -6,13 +6,17 @@ run's visibility record). A run started now took seven such changes, four of the
 calls the calculator: eight events, about 900 bytes and four visibility writes a bare workflow
 does not pay.
 
-A run started now takes one patch instead, `BASELINE`, which stands for every change in `IMPLIED`.
-Histories recorded before it have no `BASELINE` marker, so `patched` falls back to the change's own
-marker for them, exactly as before. The Python SDK keeps a patch's first answer for the rest of the
-run, and `patched` always asks for `BASELINE` first: a run's answer to it is settled at the first
-patched point it reaches, and no change of `IMPLIED` can be asked for on its own before that.
+So a run takes one patch instead: `BASELINE` stood for every change in `IMPLIED`. Histories
+recorded before it have no `BASELINE` marker, so `patched` falls back to the change's own marker
+for them, exactly as before. The Python SDK keeps a patch's first answer for the rest of the run,
+and `patched` always asks for the baselines first: a run's answers to them are settled at the
+first patched point it reaches, and no change they imply can be asked for on its own before that.
 
-A change after this one gets its own id, outside `IMPLIED` (a later baseline may take it in).
+A change after a baseline gets its own id, outside what that baseline implies, and a later
+baseline takes it in: `BASELINE_2` stands for `IMPLIED` and `inline-pure-tools`, so a run started
+now still writes one marker. `patched` asks the newest baseline first; a run recorded under an
+older one answers no to the newer (its history has no such marker at that point) and is answered
+by its own, and a change after its baseline by that change's own marker, as before.
 """
 
 from __future__ import annotations
@@ -50,8 +54,20 @@ IMPLIED: Final = frozenset(
 )
 
 
+# a step whose every call is to a quick, pure tool runs in the workflow, no activity
+# (workflows/pure_tools.py).
+INLINE_PURE_TOOLS: Final = "inline-pure-tools"
+
+BASELINE_2: Final = "baseline-2026-12b"
+IMPLIED_2: Final = IMPLIED | {INLINE_PURE_TOOLS}
+
+# Newest first: the marker a run started now writes, then the ones older runs hold.
+BASELINES: Final = ((BASELINE_2, IMPLIED_2), (BASELINE, IMPLIED))
+
+
 def patched(patch_id: str) -> bool:
-    """`workflow.patched(patch_id)`, answered by the `BASELINE` marker for a change it implies."""
-    if patch_id in IMPLIED and workflow.patched(BASELINE):
-        return True
+    """`workflow.patched(patch_id)`, answered by a baseline's marker for a change it implies."""
+    for baseline, implied in BASELINES:
+        if patch_id in implied and workflow.patched(baseline):
+            return True
     return workflow.patched(patch_id)

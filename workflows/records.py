@@ -22,9 +22,16 @@ async def record(run_id: str, seq: int, call: ToolCall, text: str, *, is_error: 
     message = TranscriptMessage(
         role="tool", text=text, tool_call_id=call.id, tool_name=call.name, is_error=is_error
     )
+    await record_messages(run_id, seq, (message,))
+
+
+async def record_messages(
+    run_id: str, first_seq: int, messages: tuple[TranscriptMessage, ...]
+) -> None:
+    """Write `messages` at `first_seq` on: one `record` activity (an append keeps what is there)."""
     await workflow.execute_activity_method(
         TranscriptActivities.record,
-        RecordInput(run_id=run_id, first_seq=seq, messages=(message,)),
+        RecordInput(run_id=run_id, first_seq=first_seq, messages=messages),
         start_to_close_timeout=RECORD_TIMEOUT,
     )
 

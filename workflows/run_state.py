@@ -24,6 +24,7 @@ from workflows.types import (
     RunInput,
     RunResult,
     RunState,
+    TranscriptMessage,
     Usage,
 )
 
@@ -60,6 +61,9 @@ class Run:
         # A fresh run's own messages follow the earlier turns of its thread in the transcript.
         self.state = input.carry or LoopState(next_seq=input.history)
         self._spec_ref: str | None = None
+        # Tool results the workflow computed and nobody has written yet: the transcript's
+        # positions just before `state.next_seq` (workflows/pure_tools.py).
+        self.unwritten: tuple[TranscriptMessage, ...] = ()
 
     def spec_ref(self) -> str | None:
         """What activity inputs carry instead of the agent (workflows/spec_ref.py), hashed once

@@ -305,7 +305,8 @@ class LlmStepInput:
     seq: int  # where the assistant message of this step is written
     step: int
     agent: AgentSpec | None = None
-    # Messages the activity appends before reading (the user's input on the first step).
+    # Messages the activity appends at [seq - len(prelude), seq) before reading: the user's input
+    # on the first step, the results of tool calls the workflow computed (workflows/pure_tools.py).
     prelude: tuple[TranscriptMessage, ...] = ()
     spec_ref: str | None = None  # the content hash of the run's AgentSpec
     model_choice: int = 0  # index in policy.model_choices(agent): > 0 once failed over

@@ -134,16 +134,17 @@ async def test_a_500_step_run_continues_as_new_and_keeps_its_stream_usage_and_tr
 async def test_a_run_whose_carried_stream_outgrows_the_payload_limit_still_completes(
     orch_settings: Settings, seeded: Any
 ) -> None:
-    """Temporal's payload limit, scaled down: 60 KB, and continue-as-new suggested every 200
-    history events. A stream carried whole would pass the limit after some 30 steps of 60 and
-    the run would stick on PayloadsTooLarge; each execution hands on only its own events, so
-    the run completes and a reader still gets every event from offset 0."""
+    """Temporal's payload limit, scaled down: 60 KB, and continue-as-new suggested every 170
+    history events (about 28 steps: a calculator step writes six). A stream carried whole would
+    pass the limit after some 30 steps of 60 and the run would stick on PayloadsTooLarge; each
+    execution hands on only its own events, so the run completes and a reader still gets every
+    event from offset 0."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(temporal_binary()),
         search_attributes=SEARCH_ATTRIBUTES,
         dev_server_extra_args=[
             *dev_server_extra_args(),
-            *("--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=200"),
+            *("--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=170"),
             *("--dynamic-config-value", "limit.blobSize.warn=50000"),
             *("--dynamic-config-value", "limit.blobSize.error=60000"),
         ],

@@ -134,6 +134,14 @@ async def save(client: Client, name: str, workflow_id: str, run_id: str | None =
     await Replayer(workflows=[AgentRun]).replay_workflow(reread)
 
 
+def scheduled_activities(history: WorkflowHistory) -> list[str]:
+    return [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    ]
+
+
 def error_type(failure: WorkflowFailureError) -> str | None:
     return getattr(failure.cause, "type", None)
 
@@ -196,6 +204,59 @@ async def test_local_calculator(temporal_client: Client, orch_settings: Any, see
     ]
     assert "tool_call" not in scheduled, scheduled
     await save(temporal_client, "local_calculator", handle.id)
+
+
+@pytest.mark.usefixtures("worker")
+async def test_inline_calculator(temporal_client: Client, orch_settings: Any, seeded: Any) -> None:
+    """Under patch `inline-pure-tools`: two calculator steps the workflow computes itself (no
+    activity, no marker of the call), each result written by the next `llm_step` as its
+    prelude, then an answer."""
+    script = (
+        ScriptTurn(
+            tool_calls=(
+                ToolCall(id="a", name="calculator", arguments={"expression": "6*7"}),
+                ToolCall(id="b", name="calculator", arguments={"expression": "1/0"}),
+            )
+        ),
+        ScriptTurn(
+            tool_calls=(ToolCall(id="c", name="calculator", arguments={"expression": "42+1"}),)
+        ),
+        ScriptTurn(text="43"),
+    )
+    spec = demo_spec(seeded, script=script)
+    handle = await start(temporal_client, orch_settings, "inline_calculator", spec, "go")
+    result = await handle.result()
+    assert result.answer == "43" and (result.steps, result.tool_calls) == (3, 3)
+    assert result.tool_errors == 1
+    history = await handle.fetch_history()
+    assert patches.INLINE_PURE_TOOLS in patch_markers(history)
+    assert "tool_call" not in scheduled_activities(history)
+    assert "tool_call" not in local_activities(history)
+    await save(temporal_client, "inline_calculator", handle.id)
+
+
+@pytest.mark.usefixtures("worker")
+async def test_inline_calculator_fails_run(
+    temporal_client: Client, orch_settings: Any, seeded: Any
+) -> None:
+    """Under patch `inline-pure-tools`: a calculator call the workflow computed fails a run with
+    `on_tool_error: fail`, so no model step takes its result: one `record` activity writes it."""
+    script = (
+        ScriptTurn(
+            tool_calls=(ToolCall(id="div", name="calculator", arguments={"expression": "1/0"}),)
+        ),
+        ScriptTurn(text="never"),
+    )
+    spec = demo_spec(seeded, script=script, on_tool_error="fail")
+    scenario = "inline_calculator_fails_run"
+    handle = await start(temporal_client, orch_settings, scenario, spec, "go")
+    with pytest.raises(WorkflowFailureError) as failure:
+        await handle.result()
+    assert error_type(failure.value) == "ToolFailed"
+    history = await handle.fetch_history()
+    assert patches.INLINE_PURE_TOOLS in patch_markers(history)
+    assert scheduled_activities(history) == ["llm_step", "transcript_record"]
+    await save(temporal_client, scenario, handle.id)
 
 
 @pytest.mark.usefixtures("worker")

@@ -144,7 +144,7 @@ def local_activities(history: WorkflowHistory) -> list[str]:
 
 
 def patch_markers(history: WorkflowHistory, *, implied: bool = True) -> list[str]:
-    """The ids of the `workflow.patched` markers in `history`, in order; a `BASELINE` marker is
+    """The ids of the `workflow.patched` markers in `history`, in order; a baseline's marker is
     followed by the changes it stands for (workflows/patches.py), as a run started now has them,
     unless `implied` is False."""
     ids = []
@@ -153,8 +153,9 @@ def patch_markers(history: WorkflowHistory, *, implied: bool = True) -> list[str
             details = event.marker_recorded_event_attributes.details
             if "patch-data" in details:
                 ids.append(str(json.loads(details["patch-data"].payloads[0].data)["id"]))
-                if implied and ids[-1] == patches.BASELINE:
-                    ids += sorted(patches.IMPLIED)
+                stands_for = dict(patches.BASELINES).get(ids[-1], frozenset())
+                if implied:
+                    ids += sorted(stands_for)
     return ids
 
 

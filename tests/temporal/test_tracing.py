@@ -98,7 +98,7 @@ async def _agent_with_calculator(http: httpx.AsyncClient, fake: FakeProviderServ
         "api_key_env": KEY_ENV,
     }
     assert (await http.post("/v1/providers", json=provider)).status_code == 201
-    agent = {"name": name, "provider": name, "model": "m", "tools": ["calculator"]}
+    agent = {"name": name, "provider": name, "model": "m", "tools": ["calculator", "read_file"]}
     assert (await http.post("/v1/agents", json=agent)).status_code == 201
     return name
 
@@ -135,7 +135,10 @@ async def test_one_run_is_one_connected_tree(
 ) -> None:
     monkeypatch.setenv(KEY_ENV, "k")
     caplog.set_level(logging.DEBUG, logger="activities.llm.clients")
+    # A calculator step (computed by the workflow: no span), a read_file step (an activity), then
+    # the answer.
     fake_provider.queue_tool_calls([FakeToolCall("calculator", {"expression": "12*7"})])
+    fake_provider.queue_tool_calls([FakeToolCall("read_file", {"path": "notes.txt"})])
     fake_provider.queue_text("It is 84.")
     async with httpx.AsyncClient(base_url=traced_api, timeout=30, headers=AUTH) as http:
         agent = await _agent_with_calculator(http, fake_provider)
@@ -171,7 +174,8 @@ async def test_one_run_is_one_connected_tree(
     assert [s.name for s in under_start] == [
         "RunWorkflow:AgentRun",
         "StartActivity:llm_step",
-        "StartActivity:tool_call",  # the calculator: a local activity
+        "StartActivity:llm_step",  # the calculator's result is its prelude
+        "StartActivity:tool_call",  # read_file
         "StartActivity:llm_step",
         "StartActivity:record_outcome",
         "CompleteWorkflow:AgentRun",
@@ -303,7 +307,7 @@ async def test_a_run_started_without_a_trace_makes_no_workflow_spans(
     finished = spans.get_finished_spans()
     assert not [s for s in finished if "Workflow" in s.name]
     activities = [s for s in finished if s.name.startswith("RunActivity:")]
-    assert {s.name for s in activities} >= {"RunActivity:llm_step", "RunActivity:tool_call"}
+    assert {s.name for s in activities} >= {"RunActivity:llm_step", "RunActivity:record_outcome"}
     # Each a root, of a trace of its own.
     assert all(s.parent is None for s in activities)
     assert len({s.context.trace_id for s in activities if s.context is not None}) == len(activities)

@@ -1,6 +1,8 @@
 """Quick, pure tool calls (the calculator) run as local activities under the `local-pure-tools`
-patch: no `tool_call` activity task in the history, a local-activity marker instead, and the
-same result, events and transcript as a normal activity gives."""
+patch when their step also calls a tool that is not pure (a step of pure calls only runs in the
+workflow: tests/workflows/test_pure_tools.py): no `tool_call` activity task for them in the
+history, a local-activity marker instead, and the same result, events and transcript as a normal
+activity gives."""
 
 from __future__ import annotations
 
@@ -17,21 +19,22 @@ from activities.heartbeat import heartbeating
 from activities.tools import calculator
 from config_store.transcript import TranscriptStore
 from core.settings import Settings
-from tests.support.runs import demo_spec, events_of, local_activities, patch_markers, run_agent
+from tests.support.runs import (
+    demo_spec,
+    events_of,
+    local_activities,
+    patch_markers,
+    run_agent,
+)
 from workflows.tool_steps import LOCAL_PURE_TOOLS, runs_locally
 from workflows.types import AgentSpec, ScriptTurn, ToolCall, ToolSpec
 
 pytestmark = pytest.mark.usefixtures("worker")
 
 CALC = ToolCall(id="c", name="calculator", arguments={"expression": "12*7"})
+WRITE = ToolCall(id="w", name="write_file", arguments={"path": "a.txt", "content": "hi"})
+WRITER = ToolSpec(name="write_file", kind="write_file")
 LOCAL_ACTIVITY_MARKER = "core_local_activity"
-# A 12-step calculator run (11 calls, then an answer) wrote 29,121 history bytes with every call a
-# `tool_call` activity (before the patch), 23,496 with local activities (measured here on the dev
-# server, historySizeBytes); 25,018 and 20,664 once workers left default fields out of payloads
-# (temporal/converter.py). A little room for the dev server's own bookkeeping; the saving is
-# also checked below against the same run with its calculator not idempotent, which still
-# schedules activities.
-LOCAL_12_STEP_BYTES = 21_500
 
 
 def tool_activities(history: WorkflowHistory) -> list[str]:
@@ -50,24 +53,26 @@ def local_markers(history: WorkflowHistory) -> int:
     return local_activities(history).count("tool_call")
 
 
-def looping(spec: AgentSpec, steps: int) -> AgentSpec:
-    script = (ScriptTurn(text="working", tool_calls=(CALC,)),) * (steps - 1) + (
-        ScriptTurn(text="done"),
+def mixed(spec: AgentSpec, *, attempts: int | None = None) -> AgentSpec:
+    """`spec` with a step that calls the calculator and write_file at once, then an answer."""
+    tools = (
+        spec.tools
+        if attempts is None
+        else tuple(replace(t, retry_attempts=attempts) for t in spec.tools)
     )
-    return replace(spec, script=script, max_steps=steps)
+    script = (ScriptTurn(tool_calls=(CALC, WRITE)), ScriptTurn(text="done"))
+    return replace(spec, tools=(*tools, WRITER), script=script)
 
 
-async def test_a_calculator_call_runs_as_a_local_activity_with_the_same_result(
+async def test_a_calculator_call_beside_another_tool_runs_as_a_local_activity(
     temporal_client: Client, orch_settings: Settings, seeded: Any
 ) -> None:
-    run_id, result = await run_agent(
-        temporal_client, orch_settings, demo_spec(seeded), "What is 12*7?"
-    )
-    assert result.status == "completed" and "84" in result.answer
-    assert (result.steps, result.tool_calls) == (2, 1)
+    run_id, result = await run_agent(temporal_client, orch_settings, mixed(demo_spec(seeded)), "go")
+    assert result.status == "completed" and result.answer == "done"
+    assert (result.steps, result.tool_calls, result.tool_errors) == (2, 2, 0)
 
     history = await temporal_client.get_workflow_handle(run_id).fetch_history()
-    assert tool_activities(history) == []
+    assert tool_activities(history) == ["tool_call"]  # write_file's
     assert local_markers(history) == 1
     assert LOCAL_PURE_TOOLS in patch_markers(history)
 
@@ -77,6 +82,8 @@ async def test_a_calculator_call_runs_as_a_local_activity_with_the_same_result(
         "step.started",
         "llm.completed",
         "tool.started",
+        "tool.started",
+        "tool.completed",
         "tool.completed",
         "step.started",
         "llm.completed",
@@ -86,8 +93,9 @@ async def test_a_calculator_call_runs_as_a_local_activity_with_the_same_result(
     assert tool["arguments"] == {"expression": "12*7"}
     assert (tool["ok"], tool["result"], tool["truncated"]) == (True, "84", False)
     bodies = [body for _, body in TranscriptStore(seeded).read(run_id)]
-    assert [b["role"] for b in bodies] == ["user", "assistant", "tool", "assistant"]
+    assert [b["role"] for b in bodies] == ["user", "assistant", "tool", "tool", "assistant"]
     assert (bodies[2]["tool_name"], bodies[2]["text"]) == ("calculator", "84")
+    assert bodies[3]["tool_name"] == "write_file"
 
 
 async def test_a_tool_with_effects_still_runs_as_an_activity_and_records_no_marker(
@@ -139,14 +147,12 @@ async def test_a_local_calculator_call_that_raises_is_retried_then_succeeds(
         return real(expression)
 
     monkeypatch.setattr(calculator, "evaluate", flaky)
-    run_id, result = await run_agent(
-        temporal_client, orch_settings, demo_spec(seeded), "What is 12*7?"
-    )
-    assert result.status == "completed" and "84" in result.answer
+    run_id, result = await run_agent(temporal_client, orch_settings, mixed(demo_spec(seeded)), "go")
+    assert result.status == "completed" and result.answer == "done"
     assert result.tool_errors == 0
     assert calls == ["12*7", "12*7"]
     history = await temporal_client.get_workflow_handle(run_id).fetch_history()
-    assert tool_activities(history) == [] and local_markers(history) == 1
+    assert tool_activities(history) == ["tool_call"] and local_markers(history) == 1
     events = await events_of(temporal_client, run_id)
     tool = next(e["data"] for e in events if e["type"] == "tool.completed")
     assert (tool["ok"], tool["result"]) == (True, "84")
@@ -162,35 +168,15 @@ async def test_a_calculator_that_fails_on_every_attempt_gives_the_model_an_error
         raise RuntimeError("always broken")
 
     monkeypatch.setattr(calculator, "evaluate", broken)
-    base = demo_spec(seeded)
-    tools = tuple(replace(t, retry_attempts=2) for t in base.tools)
-    script = (ScriptTurn(tool_calls=(CALC,)), ScriptTurn(text="gave up"))
-    run_id, result = await run_agent(
-        temporal_client, orch_settings, replace(base, tools=tools, script=script), "go"
-    )
-    assert result.status == "completed" and result.answer == "gave up"
+    spec = mixed(demo_spec(seeded), attempts=2)
+    run_id, result = await run_agent(temporal_client, orch_settings, spec, "go")
+    assert result.status == "completed" and result.answer == "done"
+    assert local_markers(await temporal_client.get_workflow_handle(run_id).fetch_history()) == 1
     assert result.tool_errors == 1
     events = await events_of(temporal_client, run_id)
     tool = next(e["data"] for e in events if e["type"] == "tool.completed")
     assert tool["ok"] is False and tool["error_type"] == "tool_error"
     assert "always broken" in tool["error"]
-
-
-async def test_local_calculator_calls_write_less_history_per_step(
-    temporal_client: Client, orch_settings: Settings, seeded: Any
-) -> None:
-    async def history_bytes(spec: AgentSpec) -> int:
-        run_id, result = await run_agent(temporal_client, orch_settings, spec, "loop")
-        assert result.steps == 12 and result.answer == "done"
-        described = await temporal_client.get_workflow_handle(run_id).describe()
-        return int(described.raw_description.workflow_execution_info.history_size_bytes)
-
-    spec = looping(demo_spec(seeded), 12)
-    # Not idempotent: not local, every call a `tool_call` activity as before the patch.
-    scheduled = replace(spec, tools=tuple(replace(t, idempotent=False) for t in spec.tools))
-    local, remote = await history_bytes(spec), await history_bytes(scheduled)
-    assert local <= LOCAL_12_STEP_BYTES, (local, remote)
-    assert remote - local >= 11 * 350, (local, remote)  # each of the 11 calls saves > 350 B
 
 
 async def test_heartbeating_in_a_local_activity_only_awaits_the_work() -> None:
