@@ -33,30 +33,10 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from temporalio.worker.workflow_sandbox._in_sandbox import InSandbox
 from temporalio.worker.workflow_sandbox._runner import _Instance
 
-# Our deterministic modules need no fresh copy per workflow run: passing them through spares
-# every run re-importing them in its sandbox.
-RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules(
-    "workflows.kinds",
-    "workflows.patches",
-    "workflows.types",
-    "workflows.events",
-    "workflows.policy",
-    "workflows.run_state",
-    "workflows.publisher",
-    "workflows.carried_stream",
-    "workflows.stream_watch",
-    "workflows.records",
-    "workflows.people",
-    "workflows.subagents",
-    "workflows.tool_steps",
-    "workflows.model_steps",
-    "workflows.tool_parameters",
-    "workflows.spec_ref",
-    "workflows.outcomes",
-    "workflows.metrics",
-    "workflows.arguments",  # and the JSON Schema validator it uses, with its cache
-    "jsonschema",
-)
+# The workflow code (every module of `workflows/`, the run's own class included) and the JSON
+# Schema validator it uses are deterministic and hold no state of a run at module level: passed
+# through, they are imported once per process instead of once per run in its sandbox.
+RESTRICTIONS = SandboxRestrictions.default.with_passthrough_modules("workflows", "jsonschema")
 
 
 @functools.lru_cache(maxsize=64)

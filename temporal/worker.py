@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import compileall
 import functools
 import hashlib
 import os
@@ -34,16 +33,6 @@ from temporal.sandbox import workflow_runner
 from temporal.shutdown import InFlight
 from temporal.tracing import worker_interceptors
 from workflows.agent_run import AgentRun
-
-
-def precompile_workflows() -> None:
-    """Compile the workflow package's bytecode once, at worker start.
-
-    The sandbox imports the workflow modules afresh for every run; where bytecode is not written
-    (PYTHONDONTWRITEBYTECODE, common in containers) that means compiling their source on every
-    run. Best effort: in a read-only tree runs just start a little slower.
-    """
-    compileall.compile_dir(Path(workflows.__file__).parent, quiet=2)
 
 
 @functools.cache
@@ -78,7 +67,6 @@ def build_worker(
     `specs`: the agent specs its activities read by reference (default: a new cache)."""
     settings.workspace_dir.mkdir(parents=True, exist_ok=True)
     client = compact(client)  # defaults left out of what it writes (temporal/converter.py)
-    precompile_workflows()
     environ = env if env is not None else os.environ
     clients = clients if clients is not None else ProviderClients()
     specs = specs if specs is not None else AgentSpecs()
