@@ -14,6 +14,7 @@ from pathlib import Path
 import uvicorn
 
 from core.errors import OrchError
+from core.heap import freeze_startup_objects
 from core.settings import Settings
 from core.tracing import (
     API_SERVICE,
@@ -99,6 +100,13 @@ class _Signals:
             self.at_once.set()
 
 
+async def _started(server: uvicorn.Server, task: asyncio.Task[None]) -> bool:
+    """Wait until uvicorn has run the app's start-up and listens (True), or has ended (False)."""
+    while not server.started and not task.done():
+        await asyncio.sleep(0.05)
+    return server.started
+
+
 async def _serve_until(stop: asyncio.Event, *tasks: asyncio.Task[None]) -> None:
     """Wait for a signal, or for one of `tasks` to end (which is then re-raised)."""
     stopper = asyncio.create_task(stop.wait())
@@ -132,6 +140,8 @@ async def run_api(settings: Settings) -> None:
         server = _api_server(settings)
         signals = _Signals()
         task = asyncio.create_task(server.serve())
+        if await _started(server, task):
+            freeze_startup_objects()
         await _serve_until(signals.stop, task)
         await _stop_api(server, task, signals.at_once)
 
@@ -172,6 +182,7 @@ async def run_worker(settings: Settings) -> None:
         in_flight = InFlight()
         store = transcript_store(settings)
         worker = build_worker(client, settings, store, in_flight=in_flight)
+        freeze_startup_objects()
         signals = _Signals()
         task = asyncio.create_task(worker.run())
         log.info("worker polling task queue %s", settings.temporal_task_queue)
@@ -275,9 +286,8 @@ async def run_up(settings: Settings, seed_file: Path | None) -> None:
         server = _api_server(settings)
         worker_task = asyncio.create_task(worker.run())
         api_task = asyncio.create_task(server.serve())
-        while not server.started and not api_task.done():
-            await asyncio.sleep(0.05)
-        if server.started:
+        if await _started(server, api_task):
+            freeze_startup_objects()  # the worker's and the API's: started, both of them
             await asyncio.to_thread(write_api_url, settings)
             for line in ready_lines(settings, admin_token):
                 _say(line)
