@@ -19,8 +19,10 @@ The peers need the `bench` extra (`pip install -e '.[bench]'`); without it they 
 All workers live in this process, the API and the model server do not. Runs are interleaved
 variant by variant. Prints ms/run (median, p90) at 3 and 12 steps with the ratio to the floor,
 history bytes per run (the server's historySizeBytes) at 3, 12 and 200 steps, runs/s with 50
-runs in flight, and this process's CPU time per step during those (the medians of three rounds,
-the variants' rounds interleaved).
+runs in flight, and this process's CPU time per step during those (the medians of five rounds,
+the variants' rounds interleaved). The runs/s rounds are started and awaited by a client
+process per variant (bench/driver.py), so that this process spends its CPU on the workers only,
+as a worker does in production; the one-at-a-time runs are started from here.
 
     python bench/overhead.py [--runs 20] [--quick] [--no-peers]
 """
@@ -71,7 +73,7 @@ AGENT = "bench"
 KEY_ENV = "BENCH_MODEL_KEY"
 CONCURRENT = 50
 CONCURRENT_STEPS = 3
-THROUGHPUT_ROUNDS = 3  # of each variant, interleaved; the figures are the medians
+THROUGHPUT_ROUNDS = 5  # of each variant, interleaved; the figures are the medians
 # A stuck run (e.g. a workflow task failing again and again) fails the benchmark, not hangs it.
 RUN_TIMEOUT = timedelta(seconds=float(os.environ.get("BENCH_RUN_TIMEOUT_S", "300")))
 
@@ -149,14 +151,54 @@ def peers_installed() -> bool:
     return True
 
 
+class Driver:
+    """A bench/driver.py process: the clients of one variant's throughput rounds, out of this
+    process (where the workers are), the same for every variant."""
+
+    def __init__(self, spec: dict[str, object]) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, str(BENCH / "driver.py"), json.dumps(spec)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(BENCH)])},
+        )
+
+    async def _line(self) -> str:
+        assert self._process.stdout is not None
+        line = await asyncio.to_thread(self._process.stdout.readline)
+        if not line:
+            raise RuntimeError("the benchmark's driver process exited")
+        return line.strip()
+
+    async def ready(self) -> None:
+        assert await self._line() == "ready"
+
+    async def round(self, runs: int, steps: int) -> tuple[float, float]:
+        """(wall seconds, the driver's CPU seconds) of `runs` runs started at once."""
+        assert self._process.stdin is not None
+        self._process.stdin.write(f"{runs} {steps}\n")
+        self._process.stdin.flush()
+        wall, cpu = (await self._line()).split()
+        return float(wall), float(cpu)
+
+    def stop(self) -> None:
+        if self._process.stdin is not None:
+            self._process.stdin.close()
+        self._process.wait(30)
+
+
 @dataclass
 class Variant:
     name: str
     client: Client
     start: Callable[[int], Awaitable[str]]  # steps -> workflow id, once the run is done
+    # Starts and awaits the throughput rounds' runs from a process of its own.
+    driver: Driver | None = None
     times: dict[int, list[float]] = field(default_factory=dict)
     history: dict[int, int] = field(default_factory=dict)
-    rounds: list[tuple[float, float, float | None]] = field(default_factory=list)
+    # runs/s, this process's CPU ms a step, another process's (the API's), the driver's
+    rounds: list[tuple[float, float, float | None, float]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     other_cpu: Callable[[], float] | None = None  # CPU seconds of another process it uses
 
@@ -191,14 +233,21 @@ class Variant:
         self.history[steps] = described.raw_description.workflow_execution_info.history_size_bytes
 
     async def throughput(self) -> None:
-        """One round: CONCURRENT runs started at once."""
+        """One round: CONCURRENT runs started at once, by the driver's process."""
+        assert self.driver is not None
         other = self.other_cpu() if self.other_cpu else 0.0
-        cpu, began = time.process_time(), time.perf_counter()
-        await asyncio.gather(*(self.start(CONCURRENT_STEPS) for _ in range(CONCURRENT)))
-        wall, cpu = time.perf_counter() - began, time.process_time() - cpu
+        cpu = time.process_time()
+        wall, driver_cpu = await self.driver.round(CONCURRENT, CONCURRENT_STEPS)
+        cpu = time.process_time() - cpu
         steps = CONCURRENT * CONCURRENT_STEPS
         other_ms = (self.other_cpu() - other) * 1000 / steps if self.other_cpu else None
-        self.rounds.append((CONCURRENT / wall, cpu * 1000 / steps, other_ms))
+        self.rounds.append(
+            (CONCURRENT / wall, cpu * 1000 / steps, other_ms, driver_cpu * 1000 / steps)
+        )
+
+    @property
+    def driver_cpu_ms_per_step(self) -> float:
+        return statistics.median(r[3] for r in self.rounds) if self.rounds else 0.0
 
 
 def cpu_seconds(pid: int) -> float:
@@ -329,10 +378,33 @@ async def bench(
             assert done == steps, done
             return workflow_id
 
-        variants = [Variant("floor", client, floor)]
+        floor_arg = {"base_url": base_url, "tool_results": 0}
+        variants = [
+            Variant(
+                "floor",
+                client,
+                floor,
+                driver=driven(stack, target, BareAgentLoop, floor_queue, floor_arg),
+            )
+        ]
         if peers:
             variants += await start_peers(stack, target, base_url)
-        variants.append(Variant("orch", client, orch, other_cpu=lambda: cpu_seconds(api.pid)))
+        orch_driver = Driver(
+            {"target": target, "api": f"http://127.0.0.1:{port}", "token": token, "agent": AGENT}
+        )
+        stack.callback(orch_driver.stop)
+        variants.append(
+            Variant(
+                "orch",
+                client,
+                orch,
+                driver=orch_driver,
+                other_cpu=lambda: cpu_seconds(api.pid),
+            )
+        )
+        for variant in variants:
+            assert variant.driver is not None
+            await variant.driver.ready()
 
         for _ in range(warmup):
             for variant in variants:
@@ -357,6 +429,17 @@ async def bench(
         variants.append(big)
         await http.aclose()
     return variants
+
+
+def driven(
+    stack: AsyncExitStack, target: str, workflow: type, task_queue: str, arg: object
+) -> Driver:
+    """The driver of a variant whose run is one `workflow` (its class) started with `arg`."""
+    driver = Driver(
+        {"target": target, "workflow": workflow.__name__, "task_queue": task_queue, "arg": arg}
+    )
+    stack.callback(driver.stop)
+    return driver
 
 
 async def api_idle() -> None:
@@ -416,9 +499,20 @@ async def start_peers(stack: AsyncExitStack, target: str, base_url: str) -> list
         assert answer == "42", answer
         return workflow_id
 
+    prompt = "steps={steps}"
     return [
-        Variant("openai-agents", oa_client, openai_agents),
-        Variant("pydantic-ai", pai_client, pydantic_ai),
+        Variant(
+            "openai-agents",
+            oa_client,
+            openai_agents,
+            driver=driven(stack, target, oa.OpenAIAgentsRun, oa_queue, prompt),
+        ),
+        Variant(
+            "pydantic-ai",
+            pai_client,
+            pydantic_ai,
+            driver=driven(stack, target, PydanticAIRun, pai_queue, prompt),
+        ),
     ]
 
 
@@ -436,7 +530,7 @@ def report(variants: list[Variant], runs: int) -> None:
     for steps in step_counts:
         head += f" | {f'{steps} steps ms':>12} {'p90':>5} {'ratio':>5}"
     head += " |" + "".join(f" {f'hist B {steps}':>11}" for steps in history_steps)
-    head += f" | {f'runs/s @{CONCURRENT}':>10} {'CPU ms/step':>11}"
+    head += f" | {f'runs/s @{CONCURRENT}':>10} {'ratio':>5} {'CPU ms/step':>11}"
     print(head)
     for variant in variants:
         line = f"{variant.name:<14}"
@@ -450,8 +544,11 @@ def report(variants: list[Variant], runs: int) -> None:
             line += f" | {median:12.0f} {p90(times) * 1000:5.0f} {ratio:5.2f}"
         line += " |" + "".join(f" {variant.history.get(steps, '-'):>11}" for steps in history_steps)
         if variant.runs_per_s:
-            line += f" | {variant.runs_per_s:10.1f} {variant.cpu_ms_per_step:11.1f}"
+            ratio = variant.runs_per_s / floor.runs_per_s if floor.runs_per_s else 0.0
+            line += f" | {variant.runs_per_s:10.1f} {ratio:5.2f} {variant.cpu_ms_per_step:11.1f}"
         print(line)
+    drivers = ", ".join(f"{v.name} {v.driver_cpu_ms_per_step:.1f}" for v in variants if v.rounds)
+    print(f"the clients' own process (bench/driver.py), CPU ms per step: {drivers}")
     for variant in variants:
         if variant.other_cpu_ms_per_step is not None:
             print(
@@ -464,8 +561,10 @@ def report(variants: list[Variant], runs: int) -> None:
         "ms/run: from the start request (orch: POST /v1/runs) to the result; ratio: median over "
         "the floor's; hist: historySizeBytes of one run; runs/s: "
         f"{CONCURRENT} runs of {CONCURRENT_STEPS} steps started at once, the median of "
-        f"{THROUGHPUT_ROUNDS} interleaved rounds; CPU ms/st: this process's CPU (all workers and "
-        "the clients; not the API or the model server) over those runs, per step (median)"
+        f"{THROUGHPUT_ROUNDS} interleaved rounds, each variant's runs started and awaited by a "
+        "client process of its own (bench/driver.py); CPU ms/step: this process's CPU (all the "
+        "workers; not the clients, the API or the model server) over those runs, per step "
+        "(median)"
     )
 
 
