@@ -21,7 +21,7 @@ def unfrozen() -> Iterator[None]:
 def test_the_objects_there_at_start_up_are_frozen_and_later_ones_are_not() -> None:
     before = [object()]  # tracked (a list): the collector would walk it
     frozen = freeze_startup_objects()
-    assert frozen == gc.get_freeze_count() > 0
+    assert frozen > 0  # (the count moves on as frozen objects are freed: not compared)
     assert not any(obj is before for obj in gc.get_objects())  # out of every generation
     after = [object()]
     assert any(obj is after for obj in gc.get_objects())
