@@ -232,18 +232,16 @@ class Variant:
         described = await self.client.get_workflow_handle(workflow_id).describe()
         self.history[steps] = described.raw_description.workflow_execution_info.history_size_bytes
 
-    async def throughput(self) -> None:
-        """One round: CONCURRENT runs started at once, by the driver's process."""
+    async def throughput(self, runs: int = CONCURRENT) -> None:
+        """One round: `runs` runs started at once, by the driver's process."""
         assert self.driver is not None
         other = self.other_cpu() if self.other_cpu else 0.0
         cpu = time.process_time()
-        wall, driver_cpu = await self.driver.round(CONCURRENT, CONCURRENT_STEPS)
+        wall, driver_cpu = await self.driver.round(runs, CONCURRENT_STEPS)
         cpu = time.process_time() - cpu
-        steps = CONCURRENT * CONCURRENT_STEPS
+        steps = runs * CONCURRENT_STEPS
         other_ms = (self.other_cpu() - other) * 1000 / steps if self.other_cpu else None
-        self.rounds.append(
-            (CONCURRENT / wall, cpu * 1000 / steps, other_ms, driver_cpu * 1000 / steps)
-        )
+        self.rounds.append((runs / wall, cpu * 1000 / steps, other_ms, driver_cpu * 1000 / steps))
 
     @property
     def driver_cpu_ms_per_step(self) -> float:
@@ -286,6 +284,7 @@ async def bench(
     peer_history_steps: tuple[int, ...] = (3, 12, 200),
     throughput: bool = True,
     throughput_rounds: int = THROUGHPUT_ROUNDS,
+    throughput_runs: int = CONCURRENT,
     warmup: int = 2,
 ) -> list[Variant]:
     """Run the benchmark, return its variants with their figures."""
@@ -425,7 +424,7 @@ async def bench(
         for _ in range(throughput_rounds if throughput else 0):
             for variant in variants:  # interleaved: a drift of the machine meets every variant
                 await api_idle()
-                await variant.throughput()
+                await variant.throughput(throughput_runs)
         variants.append(big)
         await http.aclose()
     return variants

@@ -21,7 +21,9 @@ def overhead() -> ModuleType:
     return module
 
 
-async def run_small(peers: bool) -> list[str]:
+async def run_small(peers: bool, throughput: bool = False) -> list[str]:
+    """One run of 3 steps of each variant; with `throughput`, one round of 2 runs at once,
+    started and awaited by each variant's driver process."""
     bench = overhead()
     variants = await bench.bench(
         1,
@@ -29,20 +31,26 @@ async def run_small(peers: bool) -> list[str]:
         step_counts=(3,),
         history_steps=(3,),
         peer_history_steps=(3,),
-        throughput=False,
+        throughput=throughput,
+        throughput_rounds=1,
+        throughput_runs=2,
         warmup=0,
     )
     bench.report(variants, 1)
     for variant in variants:
         # orch-big (20 tools, an 8 KB prompt) is there for its history only.
-        assert len(variant.times.get(3, [])) == (variant.name != "orch-big"), variant.name
+        measured = variant.name != "orch-big"
+        assert len(variant.times.get(3, [])) == measured, variant.name
         assert variant.history[3] > 0, variant.name
+        if throughput and measured:
+            assert len(variant.rounds) == 1 and variant.runs_per_s > 0, variant.name
+            assert variant.driver_cpu_ms_per_step > 0, variant.name
     return [variant.name for variant in variants]
 
 
-@pytest.mark.timeout(60)
-async def test_orch_and_the_floor_run() -> None:
-    assert await run_small(peers=False) == ["floor", "orch", "orch-big"]
+@pytest.mark.timeout(90)
+async def test_orch_and_the_floor_run_and_their_drivers_run_a_round() -> None:
+    assert await run_small(peers=False, throughput=True) == ["floor", "orch", "orch-big"]
 
 
 @pytest.mark.timeout(90)
