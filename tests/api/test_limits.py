@@ -168,6 +168,15 @@ def test_runaway_templates_are_refused_when_saved(basics: TestClient, template: 
     assert "over the limit" in error["message"]
 
 
+async def _probe(http: httpx.AsyncClient, done: asyncio.Event, latencies: list[float]) -> None:
+    """`/healthz` one request after another until `done`, each one's latency kept."""
+    while not done.is_set():
+        t0 = time.perf_counter()
+        assert (await http.get("/healthz")).status_code == 200
+        latencies.append(time.perf_counter() - t0)
+        await asyncio.sleep(0.01)
+
+
 def _maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -186,26 +195,26 @@ async def test_runaway_templates_stop_at_run_start_and_the_api_answers(
         # Two connections open beforehand: the probe's latency is the API's, not a handshake's.
         await asyncio.gather(http.get("/healthz"), http.get("/healthz"))
         before = _maxrss_mb()
-        latencies: list[float] = []
-        done = asyncio.Event()
-
-        async def probe() -> None:
-            while not done.is_set():
-                t0 = time.perf_counter()
-                assert (await http.get("/healthz")).status_code == 200
-                latencies.append(time.perf_counter() - t0)
-                await asyncio.sleep(0.01)
-
-        prober = asyncio.create_task(probe())
-        r = await http.post("/v1/runs", json={"agent": "bomb", "input": "hi"})
-        await asyncio.sleep(0.05)
-        done.set()
-        await prober
-        assert r.status_code == 422, r.text
-        (error,) = r.json()["detail"]
-        assert r.json()["error"] == "invalid_config" and error["field"] == "system_prompt"
-        assert "more than" in error["message"] or "longer than" in error["message"]
-        assert latencies and max(latencies) < 0.1, latencies
+        slowest: list[float] = []
+        # A template that held the event loop would hold it on every attempt; a probe that waits
+        # for the CPU on this shared 2-core machine (another test's processes) seldom does twice.
+        for _ in range(2):
+            latencies: list[float] = []
+            done = asyncio.Event()
+            prober = asyncio.create_task(_probe(http, done, latencies))
+            r = await http.post("/v1/runs", json={"agent": "bomb", "input": "hi"})
+            await asyncio.sleep(0.05)
+            done.set()
+            await prober
+            assert r.status_code == 422, r.text
+            (error,) = r.json()["detail"]
+            assert r.json()["error"] == "invalid_config" and error["field"] == "system_prompt"
+            assert "more than" in error["message"] or "longer than" in error["message"]
+            assert latencies
+            slowest.append(max(latencies))
+            if slowest[-1] < 0.1:
+                break
+        assert min(slowest) < 0.1, slowest
         assert _maxrss_mb() - before < 200
 
 
