@@ -34,7 +34,7 @@ RUN_TIMEOUT = timedelta(seconds=300)
 
 async def main(spec: dict[str, Any]) -> None:
     client = await Client.connect(spec["target"])
-    run = temporal_run(client, spec) if "workflow" in spec else await orch_run(client, spec)
+    run = temporal_run(client, spec) if "workflow" in spec else orch_run(client, spec)
     print("ready", flush=True)
     loop = asyncio.get_running_loop()
     while line := await loop.run_in_executor(None, sys.stdin.readline):
@@ -58,7 +58,7 @@ def temporal_run(client: Client, spec: dict[str, Any]) -> Callable[[int], Awaita
     return run
 
 
-async def orch_run(client: Client, spec: dict[str, Any]) -> Callable[[int], Awaitable[None]]:
+def orch_run(client: Client, spec: dict[str, Any]) -> Callable[[int], Awaitable[None]]:
     http = httpx.AsyncClient(
         base_url=spec["api"],
         timeout=60,

@@ -383,15 +383,15 @@ async def bench(
                 "floor",
                 client,
                 floor,
-                driver=driven(stack, target, BareAgentLoop, floor_queue, floor_arg),
+                driver=driven(stack, run_spec(target, BareAgentLoop, floor_queue, floor_arg)),
             )
         ]
         if peers:
             variants += await start_peers(stack, target, base_url)
-        orch_driver = Driver(
-            {"target": target, "api": f"http://127.0.0.1:{port}", "token": token, "agent": AGENT}
+        orch_driver = driven(
+            stack,
+            {"target": target, "api": f"http://127.0.0.1:{port}", "token": token, "agent": AGENT},
         )
-        stack.callback(orch_driver.stop)
         variants.append(
             Variant(
                 "orch",
@@ -430,15 +430,16 @@ async def bench(
     return variants
 
 
-def driven(
-    stack: AsyncExitStack, target: str, workflow: type, task_queue: str, arg: object
-) -> Driver:
-    """The driver of a variant whose run is one `workflow` (its class) started with `arg`."""
-    driver = Driver(
-        {"target": target, "workflow": workflow.__name__, "task_queue": task_queue, "arg": arg}
-    )
+def driven(stack: AsyncExitStack, spec: dict[str, object]) -> Driver:
+    """A driver process for `spec` (bench/driver.py), stopped when `stack` closes."""
+    driver = Driver(spec)
     stack.callback(driver.stop)
     return driver
+
+
+def run_spec(target: str, workflow: type, task_queue: str, arg: object) -> dict[str, object]:
+    """A driver's spec for a variant whose run is one `workflow` (its class) started with `arg`."""
+    return {"target": target, "workflow": workflow.__name__, "task_queue": task_queue, "arg": arg}
 
 
 async def api_idle() -> None:
@@ -504,13 +505,13 @@ async def start_peers(stack: AsyncExitStack, target: str, base_url: str) -> list
             "openai-agents",
             oa_client,
             openai_agents,
-            driver=driven(stack, target, oa.OpenAIAgentsRun, oa_queue, prompt),
+            driver=driven(stack, run_spec(target, oa.OpenAIAgentsRun, oa_queue, prompt)),
         ),
         Variant(
             "pydantic-ai",
             pai_client,
             pydantic_ai,
-            driver=driven(stack, target, PydanticAIRun, pai_queue, prompt),
+            driver=driven(stack, run_spec(target, PydanticAIRun, pai_queue, prompt)),
         ),
     ]
 
