@@ -48,6 +48,13 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+def is_sqlite(factory: sessionmaker[Session]) -> bool:
+    """Whether `factory`'s database is SQLite: a file of this machine, read in-process, with no
+    network round trip (a read there never waits for a writer: WAL)."""
+    bind = factory.kw.get("bind")
+    return isinstance(bind, Engine) and bind.dialect.name == "sqlite"
+
+
 T = TypeVar("T")
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from config_store.snapshot_cache import SNAPSHOTS
-from core.prompts import render_system_prompt
+from core.prompts import is_template, render_system_prompt
 from workflows.types import AgentSpec
 
 
@@ -32,6 +32,29 @@ def prepared_agent(
     agent or version; InvalidConfig for a prompt that does not render. The snapshot comes from
     the process's cache when nothing it reads changed (config_store/snapshot_cache.py)."""
     spec = SNAPSHOTS.snapshot(session, name, version)
+    return _rendered(spec, input=input, today=today, variables=variables)
+
+
+def held_prepared_agent(
+    session: Session,
+    name: str,
+    *,
+    input: str,
+    today: date,
+    variables: Mapping[str, Any],
+) -> AgentSpec | None:
+    """`prepared_agent` of the current version when it is quick to answer: the process's cache
+    holds the snapshot and the system prompt is plain text, with no template to render. None
+    otherwise (an unknown agent too: `prepared_agent` says why). One query, the cache's stamp."""
+    spec = SNAPSHOTS.cached(session, name)
+    if spec is None or is_template(spec.system_prompt):
+        return None
+    return _rendered(spec, input=input, today=today, variables=variables)
+
+
+def _rendered(
+    spec: AgentSpec, *, input: str, today: date, variables: Mapping[str, Any]
+) -> AgentSpec:
     rendered = render_system_prompt(
         spec.system_prompt,
         agent=spec.name,

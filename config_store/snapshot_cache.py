@@ -48,11 +48,9 @@ class SnapshotCache:
         if key is None:  # an unknown agent: snapshot_agent says so
             return snapshot_agent(session, name, version)
         now = time.monotonic()
-        with self._lock:
-            entry = self._specs.get(key)
-            if entry is not None and now - entry[0] < MAX_AGE_S:
-                self._specs.move_to_end(key)
-                return entry[1]
+        held = self._held(key, now)
+        if held is not None:
+            return held
         spec = snapshot_agent(session, name, version)
         if spec.version != key[2]:  # the agent moved on between the two reads
             return spec
@@ -62,6 +60,20 @@ class SnapshotCache:
             while len(self._specs) > self._size:
                 self._specs.popitem(last=False)
         return spec
+
+    def cached(self, session: Session, name: str, version: int | None = None) -> AgentSpec | None:
+        """What `snapshot` would return when it holds it, else None (an unknown agent too): one
+        query, the stamp's, and never a snapshot of its own."""
+        key = self._key(session, name, version)
+        return None if key is None else self._held(key, time.monotonic())
+
+    def _held(self, key: Key, now: float) -> AgentSpec | None:
+        with self._lock:
+            entry = self._specs.get(key)
+            if entry is None or now - entry[0] >= MAX_AGE_S:
+                return None
+            self._specs.move_to_end(key)
+            return entry[1]
 
     def clear(self) -> None:
         with self._lock:

@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
-from config_store.prepared import prepared_agent
+from config_store.db import is_sqlite
+from config_store.prepared import held_prepared_agent, prepared_agent
 from config_store.routes import resolve_route
 from config_store.runs import forget_run, insert_run, thread_runs
 from config_store.transcript import TranscriptStore
@@ -59,17 +60,32 @@ async def launch_run(
         check_name(thread, "thread_id")
     run_date = today or datetime.now(UTC).date()
 
+    def name_of(session: Session) -> str:
+        return agent if agent is not None else resolve_route(session, route or "")
+
+    def last_of(session: Session) -> str | None:
+        earlier = thread_runs(session, thread) if thread is not None else []
+        return earlier[-1].run_id if earlier else None
+
     def prepare() -> tuple[AgentSpec, str | None]:
         with factory() as session:
-            name = agent if agent is not None else resolve_route(session, route or "")
             spec = prepared_agent(
-                session, name, input=text, today=run_date, variables=variables or {}
+                session, name_of(session), input=text, today=run_date, variables=variables or {}
             )
-            earlier = thread_runs(session, thread) if thread is not None else []
-        last = earlier[-1].run_id if earlier else None
-        return spec, last
+            return spec, last_of(session)
 
-    spec, last = await asyncio.to_thread(prepare)
+    def prepare_held() -> tuple[AgentSpec, str | None] | None:
+        with factory() as session:
+            spec = held_prepared_agent(
+                session, name_of(session), input=text, today=run_date, variables=variables or {}
+            )
+            return None if spec is None else (spec, last_of(session))
+
+    # On SQLite, a start whose snapshot the process holds, with no template to render, reads it
+    # on the event loop: a local query or two, cheaper than the thread hop, which waits for a
+    # core on a busy machine (docs/architecture.md, "Decisions"). Else in a thread.
+    held = prepare_held() if is_sqlite(factory) else None
+    spec, last = held if held is not None else await asyncio.to_thread(prepare)
     run_id = new_run_id()
     history = 0
     if last is not None:

@@ -92,3 +92,23 @@ def test_errors_are_the_snapshots_own(basics: Session) -> None:
         cache.snapshot(s, "a", 1)
     with pytest.raises(NotFound):
         cache.snapshot(s, "a", 9)
+
+
+def test_cached_answers_only_from_what_it_holds(basics: Session, statements: list[str]) -> None:
+    s = basics
+    agents.create_agent(s, "a", spec(system_prompt="Be brief."))
+    s.commit()
+    cache = SnapshotCache()
+    before = len(statements)
+    assert cache.cached(s, "a") is None  # never taken: no snapshot of its own either
+    assert len(statements) - before == 1
+    taken = cache.snapshot(s, "a")
+    before = len(statements)
+    assert cache.cached(s, "a") == taken
+    assert len(statements) - before == 1  # the stamp, nothing else
+    assert cache.cached(s, "nobody") is None
+
+    agents.update_agent(s, "a", spec(system_prompt="Be thorough."))
+    s.commit()
+    assert cache.cached(s, "a") is None  # the agent moved on: the held one is not its snapshot
+    assert cache.snapshot(s, "a").system_prompt == "Be thorough."

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -11,8 +14,10 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from config_store.agents import create_agent
+from config_store.db import is_sqlite
 from config_store.providers import create_provider
 from config_store.runs import list_runs
+from config_store.snapshot_cache import SNAPSHOTS
 from config_store.specs import AgentIn, ProviderIn
 from core.errors import InvalidConfig
 from services.runs import launch_run
@@ -93,3 +98,40 @@ async def test_a_start_temporal_refuses_leaves_no_record(
         )
     with factory() as s:
         assert list_runs(s) == []
+
+
+async def test_a_held_snapshot_is_read_without_a_thread_on_sqlite(
+    factory: sessionmaker[Session], temporal_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite, a start whose snapshot the process holds and whose prompt is plain text reads
+    it on the event loop; a template, or another database, is prepared in a thread."""
+    with factory.begin() as s:
+        create_agent(s, "plain", AgentIn(provider="p", system_prompt="Be brief."))
+    SNAPSHOTS.clear()
+    hops: list[str] = []
+    real = asyncio.to_thread
+
+    async def counted(work: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        hops.append(getattr(work, "__name__", "?"))
+        return await real(work, *args, **kwargs)
+
+    monkeypatch.setattr(asyncio, "to_thread", counted)
+    seen: list[list[str]] = []
+    for agent, variables in [("plain", {}), ("plain", {}), ("helper", {"customer": "Ann"})] * 2:
+        hops.clear()
+        run_id, spec = await launch_run(
+            factory,
+            temporal_client,
+            task_queue=f"tq-{uuid.uuid4().hex}",
+            text="hello",
+            agent=agent,
+            variables=variables,
+            today=date(2026, 12, 2),
+        )
+        await temporal_client.get_workflow_handle(run_id).terminate("test over")
+        rendered = "helper for Ann on 2026-12-02: hello"
+        assert spec.system_prompt == ("Be brief." if agent == "plain" else rendered)
+        seen.append(sorted(hops))
+    thread, loop = ["prepare", "record"], ["record"]
+    held = loop if is_sqlite(factory) else thread
+    assert seen == [thread, held, thread, held, held, thread]
