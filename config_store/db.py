@@ -50,7 +50,7 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 def is_sqlite(factory: sessionmaker[Session]) -> bool:
     """Whether `factory`'s database is SQLite: a file of this machine, read in-process, with no
-    network round trip (a read there never waits for a writer: WAL)."""
+    network round trip (and in WAL mode, writers do not block its readers)."""
     bind = factory.kw.get("bind")
     return isinstance(bind, Engine) and bind.dialect.name == "sqlite"
 
