@@ -63,29 +63,26 @@ async def launch_run(
     def name_of(session: Session) -> str:
         return agent if agent is not None else resolve_route(session, route or "")
 
-    def last_of(session: Session) -> str | None:
-        earlier = thread_runs(session, thread) if thread is not None else []
-        return earlier[-1].run_id if earlier else None
-
     def prepare() -> tuple[AgentSpec, str | None]:
         with factory() as session:
             spec = prepared_agent(
                 session, name_of(session), input=text, today=run_date, variables=variables or {}
             )
-            return spec, last_of(session)
+            earlier = thread_runs(session, thread) if thread is not None else []
+        return spec, earlier[-1].run_id if earlier else None
 
-    def prepare_held() -> tuple[AgentSpec, str | None] | None:
+    def prepare_held() -> AgentSpec | None:
         with factory() as session:
-            spec = held_prepared_agent(
+            return held_prepared_agent(
                 session, name_of(session), input=text, today=run_date, variables=variables or {}
             )
-            return None if spec is None else (spec, last_of(session))
 
-    # On SQLite, a start whose snapshot the process holds, with no template to render, reads it
-    # on the event loop: a local query or two, cheaper than the thread hop, which waits for a
-    # core on a busy machine (docs/architecture.md, "Decisions"). Else in a thread.
-    held = prepare_held() if is_sqlite(factory) else None
-    spec, last = held if held is not None else await asyncio.to_thread(prepare)
+    # On SQLite, a start outside a thread whose snapshot the process holds, with no template to
+    # render, reads it on the event loop: a query or two on a local file, cheaper than the
+    # thread hop, which waits for a core on a busy machine (docs/architecture.md, "Decisions").
+    # Everything else is read in a thread (a thread's runs, which grow with it, too).
+    held = prepare_held() if thread is None and is_sqlite(factory) else None
+    spec, last = (held, None) if held is not None else await asyncio.to_thread(prepare)
     run_id = new_run_id()
     history = 0
     if last is not None:

@@ -103,8 +103,9 @@ async def test_a_start_temporal_refuses_leaves_no_record(
 async def test_a_held_snapshot_is_read_without_a_thread_on_sqlite(
     factory: sessionmaker[Session], temporal_client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On SQLite, a start whose snapshot the process holds and whose prompt is plain text reads
-    it on the event loop; a template, or another database, is prepared in a thread."""
+    """On SQLite, a start outside a thread whose snapshot the process holds and whose prompt is
+    plain text reads it on the event loop; a template, a thread, or another database, is
+    prepared in a thread."""
     with factory.begin() as s:
         create_agent(s, "plain", AgentIn(provider="p", system_prompt="Be brief."))
     SNAPSHOTS.clear()
@@ -135,3 +136,10 @@ async def test_a_held_snapshot_is_read_without_a_thread_on_sqlite(
     thread, loop = ["prepare", "record"], ["record"]
     held = loop if is_sqlite(factory) else thread
     assert seen == [thread, held, thread, held, held, thread]
+
+    hops.clear()  # a thread's runs grow with it: read in a thread, held snapshot or not
+    run_id, _ = await launch_run(
+        factory, temporal_client, task_queue="unused", text="hello", agent="plain", thread="t-1"
+    )
+    await temporal_client.get_workflow_handle(run_id).terminate("test over")
+    assert sorted(hops) == thread
