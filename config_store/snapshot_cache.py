@@ -61,10 +61,10 @@ class SnapshotCache:
                 self._specs.popitem(last=False)
         return spec
 
-    def cached(self, session: Session, name: str, version: int | None = None) -> AgentSpec | None:
-        """What `snapshot` would return when it holds it, else None (an unknown agent too): one
-        query, the stamp's, and never a snapshot of its own."""
-        key = self._key(session, name, version)
+    def cached(self, session: Session, name: str) -> AgentSpec | None:
+        """What `snapshot` would return for the agent's current version when it holds it, else
+        None (an unknown agent too): one query, the stamp's, and never a snapshot of its own."""
+        key = self._key(session, name, None)
         return None if key is None else self._held(key, time.monotonic())
 
     def _held(self, key: Key, now: float) -> AgentSpec | None:
