@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config_store.call_ledger import finish_call
+from config_store.db import autocommit
 from config_store.models import TranscriptEntry
 
 ENTRIES = cast(Table, TranscriptEntry.__table__)
@@ -47,17 +48,8 @@ class TranscriptStore:
         if not bodies:
             return []
         wanted = dict(enumerate(bodies, start=first_seq))
-        # The common case: nothing written there yet, one INSERT (Core, not the ORM's unit of
-        # work: a model step writes one or two of these, and the ORM's flush cost 2-3x the CPU).
-        with self._session_factory() as session:
-            try:
-                session.execute(insert(ENTRIES), self._rows(run_id, wanted))
-                if finishing:
-                    finish_call(session, run_id, first_seq)
-                session.commit()
-                return list(bodies)
-            except IntegrityError:
-                session.rollback()
+        if self._insert_new(run_id, first_seq, wanted, finishing):
+            return list(bodies)
         # Every failed attempt means another writer stored at least one of our seqs, so this
         # converges in at most len(bodies) + 1 rounds.
         for _ in range(len(bodies) + 1):
@@ -78,6 +70,33 @@ class TranscriptStore:
                 stored.update(missing)
                 return [stored[seq] for seq in wanted]
         raise RuntimeError(f"could not append to the transcript of {run_id!r}")  # unreachable
+
+    def _insert_new(
+        self, run_id: str, first_seq: int, wanted: dict[int, dict[str, Any]], finishing: bool
+    ) -> bool:
+        """The common case: nothing written there yet, one INSERT (Core, not the ORM's unit of
+        work: a model step writes one or two of these, and the ORM's flush cost 2-3x the CPU).
+        False when one of the seqs is already written (nothing is written then)."""
+        rows = self._rows(run_id, wanted)
+        if len(rows) == 1 and not finishing:
+            # One row, one statement, committed by itself: on SQLite the write lock is held
+            # only while the statement runs (config_store/db.py `autocommit`).
+            try:
+                with autocommit(self._session_factory) as connection:
+                    connection.execute(insert(ENTRIES), rows[0])
+            except IntegrityError:
+                return False
+            return True
+        with self._session_factory() as session:
+            try:
+                session.execute(insert(ENTRIES), rows)
+                if finishing:
+                    finish_call(session, run_id, first_seq)
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                return False
+        return True
 
     def read(
         self, run_id: str, upto: int | None = None, start: int = 0

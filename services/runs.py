@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
-from config_store.db import is_sqlite
+from config_store.db import autocommit, is_sqlite
 from config_store.prepared import held_prepared_agent, prepared_agent
 from config_store.routes import resolve_route
 from config_store.runs import forget_run, insert_run, thread_runs
@@ -102,9 +102,9 @@ async def launch_run(
         follow=follow,
     )
 
-    def record() -> None:
-        with factory.begin() as session:
-            insert_run(session, run_id, spec.name, spec.version, route, text, thread_id=thread)
+    def record() -> None:  # one INSERT, committed by itself (config_store/db.py `autocommit`)
+        with autocommit(factory) as connection:
+            insert_run(connection, run_id, spec.name, spec.version, route, text, thread_id=thread)
 
     if thread is not None:
         # A thread's next run looks its last one up in the records: only a started run may be

@@ -5,6 +5,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from config_store.call_ledger import start_call
+from config_store.models import ToolCallLedger
 from config_store.transcript import TranscriptStore
 
 
@@ -69,3 +71,22 @@ def test_racing_writers_agree(session_factory: sessionmaker[Session]) -> None:
         assert len(results) == 6
         for n, got in results.items():
             assert got == [stored[n % 2 + i] for i in range(3)]
+
+
+def finished(factory: sessionmaker[Session], run_id: str, seq: int) -> bool:
+    with factory() as session:
+        row = session.get(ToolCallLedger, (run_id, seq))
+        assert row is not None
+        return row.finished_at is not None
+
+
+def test_only_a_finishing_append_finishes_its_call(session_factory: sessionmaker[Session]) -> None:
+    store = TranscriptStore(session_factory)
+    for seq in (0, 2, 3):
+        assert start_call(session_factory, "r", seq, f"c{seq}", 1) == "go"
+    store.append("r", 0, [msg("a", "tool"), msg("b", "tool")])  # two rows
+    store.append("r", 3, [msg("d", "tool")])  # one row
+    assert not finished(session_factory, "r", 0) and not finished(session_factory, "r", 3)
+    store.append("r", 2, [msg("c", "tool")], finishing=True)
+    assert finished(session_factory, "r", 2) and not finished(session_factory, "r", 0)
+    assert [seq for seq, _ in store.read("r")] == [0, 1, 2, 3]
