@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from config_store.snapshot_cache import SNAPSHOTS
@@ -36,7 +37,7 @@ def prepared_agent(
 
 
 def held_prepared_agent(
-    session: Session,
+    db: Session | Connection,
     name: str,
     *,
     input: str,
@@ -46,7 +47,7 @@ def held_prepared_agent(
     """`prepared_agent` of the current version when it is quick to answer: the process's cache
     holds the snapshot and the system prompt is plain text, with no template to render. None
     otherwise (an unknown agent too: `prepared_agent` says why). One query, the cache's stamp."""
-    spec = SNAPSHOTS.cached(session, name)
+    spec = SNAPSHOTS.cached(db, name)
     if spec is None or is_template(spec.system_prompt):
         return None
     return _rendered(spec, input=input, today=today, variables=variables)
@@ -63,4 +64,6 @@ def _rendered(
         variables=variables,
         declared=spec.prompt_variables,
     )
+    if rendered == spec.system_prompt:  # plain text: the snapshot as it is, not a copy
+        return spec
     return dataclasses.replace(spec, system_prompt=rendered)

@@ -7,12 +7,13 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 from temporalio.client import Client
 
-from config_store.db import autocommit, is_sqlite
+from config_store.db import autocommit, engine_of, is_sqlite
 from config_store.prepared import held_prepared_agent, prepared_agent
 from config_store.routes import resolve_route
 from config_store.runs import forget_run, insert_run, thread_runs
@@ -72,10 +73,12 @@ async def launch_run(
         return spec, earlier[-1].run_id if earlier else None
 
     def prepare_held() -> AgentSpec | None:
+        held = partial(held_prepared_agent, input=text, today=run_date, variables=variables or {})
+        if agent is not None:  # a Core connection: no ORM session to set up and tear down
+            with engine_of(factory).connect() as connection:
+                return held(connection, agent)
         with factory() as session:
-            return held_prepared_agent(
-                session, name_of(session), input=text, today=run_date, variables=variables or {}
-            )
+            return held(session, name_of(session))
 
     # On SQLite, a start outside a thread whose snapshot the process holds, with no template to
     # render, reads it on the event loop: a query or two on a local file, cheaper than the

@@ -35,6 +35,10 @@ def test_a_held_plain_prompt_is_answered_as_prepared_agent_does(basics: Session)
     prepared = prepared_agent(basics, "plain", input="hi", today=DAY, variables={})
     held = held_prepared_agent(basics, "plain", input="hi", today=DAY, variables={})
     assert held == prepared and held is not None and held.system_prompt == "Be brief."
+    with basics.get_bind().engine.connect() as connection:  # a start's read, on SQLite
+        on_core = held_prepared_agent(connection, "plain", input="hi", today=DAY, variables={})
+    # Plain text renders to itself: the cache's frozen snapshot is handed out, not a copy.
+    assert on_core is held
     with pytest.raises(InvalidConfig) as err:  # the variables are checked all the same
         held_prepared_agent(basics, "plain", input="hi", today=DAY, variables={"who": 1})
     assert err.value.field == "variables.who"

@@ -112,3 +112,22 @@ def test_cached_answers_only_from_what_it_holds(basics: Session, statements: lis
     s.commit()
     assert cache.cached(s, "a") is None  # the agent moved on: the held one is not its snapshot
     assert cache.snapshot(s, "a").system_prompt == "Be thorough."
+
+
+def test_cached_answers_the_same_on_a_core_connection(
+    basics: Session, statements: list[str]
+) -> None:
+    s = basics
+    agents.create_agent(s, "a", spec(system_prompt="Be brief."))
+    s.commit()
+    cache = SnapshotCache()
+    taken = cache.snapshot(s, "a")
+    with s.get_bind().engine.connect() as connection:  # what a start on SQLite reads with
+        before = len(statements)
+        assert cache.cached(connection, "a") is taken
+        assert len(statements) - before == 1
+        assert cache.cached(connection, "nobody") is None
+    agents.update_agent(s, "a", spec(system_prompt="Be thorough."))
+    s.commit()
+    with s.get_bind().engine.connect() as connection:
+        assert cache.cached(connection, "a") is None
