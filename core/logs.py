@@ -37,6 +37,10 @@ _TEXT_FIELDS = ("run_id", "agent", "step", "attempt")
 # Loggers kept above DEBUG even at LOG_LEVEL=DEBUG: wire-level chatter, or migrations.
 _QUIET = {"alembic": logging.WARNING, "httpcore": logging.INFO, "hpack": logging.INFO}
 _OURS = "_orch_handler"  # marks the handlers configure_logging installed
+# Set on a record once RunContext has given it its fields, and once JsonFormatter has made its
+# line: a record that goes to the console and to LOG_FILE is looked at and formatted once.
+_CONTEXT_DONE = "_orch_context_done"
+_JSON_LINE = "_orch_json_line"
 
 
 def resolve_format(log_format: str, stream: TextIO) -> str:
@@ -93,6 +97,9 @@ class RunContext(logging.Filter):
     is kept."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.__dict__.get(_CONTEXT_DONE):  # by this filter on another handler
+            return True
+        record.__dict__[_CONTEXT_DONE] = True
         found: dict[str, Any] = {}
         sdk_workflow = getattr(record, "temporal_workflow", None)
         if isinstance(sdk_workflow, dict):
@@ -125,9 +132,18 @@ def _fields(record: logging.LogRecord, names: tuple[str, ...]) -> Iterator[tuple
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per record, on one line: ts (ISO 8601 UTC, ms), level, logger, message,
-    the context fields that are set, and `exc` (the formatted traceback) with exc_info."""
+    the context fields that are set, and `exc` (the formatted traceback) with exc_info. A record
+    written by two handlers (the console's and LOG_FILE's) is formatted once."""
 
     def format(self, record: logging.LogRecord) -> str:
+        done = record.__dict__.get(_JSON_LINE)
+        if isinstance(done, str):
+            return done
+        line = self._line(record)
+        record.__dict__[_JSON_LINE] = line
+        return line
+
+    def _line(self, record: logging.LogRecord) -> str:
         ts = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
         line: dict[str, Any] = {
             "ts": ts.replace("+00:00", "Z"),

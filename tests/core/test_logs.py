@@ -198,6 +198,20 @@ def test_json_records_carry_the_context_and_the_traceback(tmp_path: Path) -> Non
     assert "run_id" not in after
 
 
+def test_a_record_for_the_console_and_the_file_is_formatted_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[str] = []
+    line = JsonFormatter._line
+    monkeypatch.setattr(JsonFormatter, "_line", lambda self, r: made.append(r.msg) or line(self, r))
+    with captured_logs(settings(tmp_path)) as logs:
+        with log_context(run_id="run-1"):
+            logging.getLogger("t.logs").info("once")
+        records = logs.file_records()
+    assert made == ["once"]  # two JSON handlers, one line made
+    assert logs.console_records() == records and records[0]["run_id"] == "run-1"
+
+
 def test_the_sdk_info_dicts_become_fields(tmp_path: Path) -> None:
     """temporalio's activity and workflow loggers put these dicts in `extra`."""
     activity_info = {
