@@ -4,9 +4,12 @@ worker hold, and how fast does the API still start runs meanwhile?
 Everything on this machine: the embedded dev server, `orch worker` and `orch api` as processes
 of their own (their memory and CPU are theirs alone), and the tests' fake OpenAI-wire model
 server, which answers every call after MODEL_DELAY_S. The provider and the agent are created
-through the API; the runs are started with POST /v1/runs by CLIENTS clients at once, and each
-is awaited through Temporal. Meanwhile one more client starts a run every 100 ms, one at a
-time, as a user would: its POST latency is the API's answer time under that load. Prints the
+through the API; the runs are started with POST /v1/runs by CLIENTS clients at once (each with
+a connection of its own), and each is awaited through Temporal. Meanwhile one more client, a
+process of its own (`scale.py --probe`), starts a run every 100 ms, one at a time, as a user
+would: its POST latency is the API's answer time under that load, not the wait of a client
+sharing an event loop with the ten others, the 1,000 awaited results and the model server.
+Prints the
 latencies (p50, p95 of all POSTs; p50 of that client's while at least half of the runs were in
 flight), the peak number of runs in flight, the time until the last one completed, and the
 worker's peak RSS and CPU time.
@@ -26,6 +29,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -66,6 +70,20 @@ async def wait_ready(http: httpx.AsyncClient, process: subprocess.Popen[bytes]) 
     raise SystemExit("the API did not become ready in 30 s")
 
 
+@dataclass(frozen=True)
+class Api:
+    url: str
+    token: str
+
+    def http(self, connections: int) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=self.url,
+            headers={"Authorization": f"Bearer {self.token}"},
+            limits=httpx.Limits(max_connections=connections),
+            timeout=60,
+        )
+
+
 class Tally:
     """Runs started and finished, and the POST latencies with the load each was sent under."""
 
@@ -84,39 +102,79 @@ class Tally:
         return self.started - self.finished
 
 
-async def start_one(
-    http: httpx.AsyncClient, client: Client, tally: Tally, into: list[tuple[float, int]]
-) -> asyncio.Task[None]:
-    load = tally.in_flight
-    began = time.perf_counter()
-    response = await http.post("/v1/runs", json={"agent": "scale", "input": "hi"})
-    into.append(((time.perf_counter() - began) * 1000, load))
-    if response.status_code != 202:
-        raise SystemExit(f"POST /v1/runs answered {response.status_code}: {response.text}")
+def started(client: Client, tally: Tally, run_id: str) -> asyncio.Task[None]:
     tally.started += 1
     tally.peak = max(tally.peak, tally.in_flight)
-    return asyncio.create_task(finish(client, response.json()["run_id"], tally))
+    return asyncio.create_task(finish(client, run_id, tally))
 
 
-async def start_runs(http: httpx.AsyncClient, client: Client, tally: Tally, count: int) -> None:
-    waits = [await start_one(http, client, tally, tally.posts) for _ in range(count)]
-    await asyncio.gather(*waits)
+def post_run(http: httpx.Client) -> tuple[float, str]:
+    """POST /v1/runs once: (ms it took, the run id)."""
+    began = time.perf_counter()
+    response = http.post("/v1/runs", json={"agent": "scale", "input": "hi"})
+    took = (time.perf_counter() - began) * 1000
+    if response.status_code != 202:
+        raise SystemExit(f"POST /v1/runs answered {response.status_code}: {response.text}")
+    return took, response.json()["run_id"]
 
 
-async def probe(http: httpx.AsyncClient, client: Client, tally: Tally) -> None:
-    """One run every 100 ms, one POST at a time, until the ramp's runs are all started and
-    fewer than half are in flight."""
+async def start_runs(api: Api, client: Client, tally: Tally, count: int) -> None:
     waits = []
-    while not tally.ramped or tally.in_flight >= tally.runs // 2:
-        waits.append(await start_one(http, client, tally, tally.probes))
-        await asyncio.sleep(0.1)
+    async with api.http(connections=1) as http:  # a connection of its own, as a user has
+        for _ in range(count):
+            load = tally.in_flight
+            began = time.perf_counter()
+            response = await http.post("/v1/runs", json={"agent": "scale", "input": "hi"})
+            tally.posts.append(((time.perf_counter() - began) * 1000, load))
+            if response.status_code != 202:
+                raise SystemExit(f"POST /v1/runs answered {response.status_code}: {response.text}")
+            waits.append(started(client, tally, response.json()["run_id"]))
     await asyncio.gather(*waits)
 
 
-async def ramp(http: httpx.AsyncClient, client: Client, tally: Tally, clients: int) -> None:
+async def probe(api: Api, client: Client, tally: Tally) -> None:
+    """One run every 100 ms, one POST at a time from a process of its own (`probe_process`),
+    until the ramp's runs are all started and fewer than half are in flight."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        __file__,
+        "--probe",
+        api.url,
+        api.token,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    waits = []
+    try:
+        while not tally.ramped or tally.in_flight >= tally.runs // 2:
+            load = tally.in_flight
+            process.stdin.write(b"go\n")
+            await process.stdin.drain()
+            line = (await process.stdout.readline()).decode().split()
+            if len(line) != 2:
+                raise SystemExit(f"the one-at-a-time client stopped: {line}")
+            tally.probes.append((float(line[0]), load))
+            waits.append(started(client, tally, line[1]))
+            await asyncio.sleep(0.1)
+    finally:
+        process.stdin.close()
+        await process.wait()
+    await asyncio.gather(*waits)
+
+
+def probe_process(url: str, token: str) -> None:
+    """The one-at-a-time client: for each line on stdin, one POST; prints `<ms> <run id>`."""
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as http:
+        for _ in sys.stdin:
+            took, run_id = post_run(http)
+            print(f"{took:.3f} {run_id}", flush=True)
+
+
+async def ramp(api: Api, client: Client, tally: Tally, clients: int) -> None:
     runs = tally.runs
     shares = [runs // clients + (1 if i < runs % clients else 0) for i in range(clients)]
-    started = [asyncio.create_task(start_runs(http, client, tally, n)) for n in shares if n]
+    started = [asyncio.create_task(start_runs(api, client, tally, n)) for n in shares if n]
     while tally.started < runs:
         await asyncio.sleep(0.05)
     tally.ramped = True
@@ -167,14 +225,9 @@ async def main(runs: int, model_delay: float, clients: int) -> None:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        api_at = Api(f"http://127.0.0.1:{port}", token)
         try:
-            limits = httpx.Limits(max_connections=clients + 5)
-            async with httpx.AsyncClient(
-                base_url=f"http://127.0.0.1:{port}",
-                headers={"Authorization": f"Bearer {token}"},
-                limits=limits,
-                timeout=60,
-            ) as http:
+            async with api_at.http(connections=1) as http:
                 await wait_ready(http, api)
                 provider = {
                     "name": "model",
@@ -194,7 +247,7 @@ async def main(runs: int, model_delay: float, clients: int) -> None:
                 tally = Tally(runs)
                 began = time.monotonic()
                 await asyncio.gather(
-                    ramp(http, env.client, tally, clients), probe(http, env.client, tally)
+                    ramp(api_at, env.client, tally, clients), probe(api_at, env.client, tally)
                 )
                 took = time.monotonic() - began
                 cpu = cpu_seconds(worker.pid) - cpu_before
@@ -235,6 +288,9 @@ async def main(runs: int, model_delay: float, clients: int) -> None:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--probe"]:
+        probe_process(*sys.argv[2:4])
+        raise SystemExit(0)
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--model-delay", type=float, default=5.0)

@@ -83,3 +83,26 @@ def test_web_figures_prints_the_bundle_sizes(tmp_path: Path) -> None:
         timeout=60,
     )
     assert done.returncode == 0 and "--bundle" in done.stdout, done.stderr
+
+
+def test_scale_runs_small() -> None:
+    """bench/scale.py with 20 runs: its API, worker and one-at-a-time client (a process of its
+    own) all run, and every run completes."""
+    import os
+    import re
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "scale.py"), "--runs", "20", "--model-delay", "1"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "PYTHONPATH": str(BENCH.parent)},
+        cwd=BENCH.parent,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    completed = re.search(r"completed: (\d+)/(\d+) \(0 failed\)", done.stdout)
+    assert completed is not None and completed[1] == completed[2], done.stdout
+    probes = re.search(r"\+(\d+) by the one-at-a-time client", done.stdout)
+    assert probes is not None and int(probes[1]) >= 1, done.stdout
+    assert int(completed[1]) == 20 + int(probes[1])
