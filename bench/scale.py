@@ -57,10 +57,11 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-async def wait_ready(http: httpx.AsyncClient, process: subprocess.Popen[bytes]) -> None:
+async def wait_ready(http: httpx.AsyncClient, process: subprocess.Popen[bytes], log: Path) -> None:
     for _ in range(300):
         if process.poll() is not None:
-            raise SystemExit(f"the API exited with {process.returncode}")
+            said = log.read_text(errors="replace")[-2000:]
+            raise SystemExit(f"the API exited with {process.returncode}:\n{said}")
         try:
             if (await http.get("/readyz")).status_code == 200:
                 return
@@ -219,16 +220,18 @@ async def main(runs: int, model_delay: float, clients: int) -> None:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        api = subprocess.Popen(
-            [sys.executable, "-m", "orch.cli", "api"],
-            env={**common, "API_PORT": str(port), "ORCH_ADMIN_TOKEN": token},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        api_log = Path(tmp) / "api.log"  # what it says, shown if it exits before it is ready
+        with api_log.open("wb") as api_err:
+            api = subprocess.Popen(
+                [sys.executable, "-m", "orch.cli", "api"],
+                env={**common, "API_PORT": str(port), "ORCH_ADMIN_TOKEN": token},
+                stdout=subprocess.DEVNULL,
+                stderr=api_err,
+            )
         api_at = Api(f"http://127.0.0.1:{port}", token)
         try:
             async with api_at.http(connections=1) as http:
-                await wait_ready(http, api)
+                await wait_ready(http, api, api_log)
                 provider = {
                     "name": "model",
                     "kind": "openai_compatible",
