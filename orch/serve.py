@@ -117,6 +117,14 @@ async def _serve_until(stop: asyncio.Event, *tasks: asyncio.Task[None]) -> None:
             task.result()
 
 
+# How long the API keeps an idle HTTP connection open: longer than the clients and proxies in
+# front of it keep theirs (httpx 5 s, AWS's load balancers 60 s). With uvicorn's default, 5 s,
+# equal to httpx's, a client could send a request on a connection the API was closing at that
+# moment: in bursts of 50 POSTs over kept-alive connections, 1 to 2 in 1,000 failed with
+# httpx.ReadError (docs/operations.md, "Connections").
+KEEP_ALIVE_S = 75
+
+
 def _api_server(settings: Settings) -> _Server:
     from api.app import create_app
 
@@ -134,6 +142,7 @@ def _api_server(settings: Settings) -> _Server:
         http="httptools",
         # Open SSE streams end with their run; on shutdown, don't wait on them for long.
         timeout_graceful_shutdown=5,
+        timeout_keep_alive=KEEP_ALIVE_S,
     )
     return _Server(config)
 
