@@ -9,10 +9,9 @@ a connection of its own), and each is awaited through Temporal. Meanwhile one mo
 process of its own (`scale.py --probe`), starts a run every 100 ms, one at a time, as a user
 would: its POST latency is the API's answer time under that load, not the wait of a client
 sharing an event loop with the ten others, the 1,000 awaited results and the model server.
-Prints the
-latencies (p50, p95 of all POSTs; p50 of that client's while at least half of the runs were in
-flight), the peak number of runs in flight, the time until the last one completed, and the
-worker's peak RSS and CPU time.
+Prints the latencies (p50, p95 of all POSTs; p50 of that client's while at least half of the
+runs were in flight), the peak number of runs in flight, the time until the last one
+completed, and the worker's peak RSS and CPU time.
 
     PYTHONPATH=. python bench/scale.py [--runs 1000] [--model-delay 5] [--clients 10]
 """
@@ -109,10 +108,10 @@ def started(client: Client, tally: Tally, run_id: str) -> asyncio.Task[None]:
     return asyncio.create_task(finish(client, run_id, tally))
 
 
-def post_run(http: httpx.Client) -> tuple[float, str]:
+async def post_run(http: httpx.AsyncClient) -> tuple[float, str]:
     """POST /v1/runs once: (ms it took, the run id)."""
     began = time.perf_counter()
-    response = http.post("/v1/runs", json={"agent": "scale", "input": "hi"})
+    response = await http.post("/v1/runs", json={"agent": "scale", "input": "hi"})
     took = (time.perf_counter() - began) * 1000
     if response.status_code != 202:
         raise SystemExit(f"POST /v1/runs answered {response.status_code}: {response.text}")
@@ -124,12 +123,9 @@ async def start_runs(api: Api, client: Client, tally: Tally, count: int) -> None
     async with api.http(connections=1) as http:  # a connection of its own, as a user has
         for _ in range(count):
             load = tally.in_flight
-            began = time.perf_counter()
-            response = await http.post("/v1/runs", json={"agent": "scale", "input": "hi"})
-            tally.posts.append(((time.perf_counter() - began) * 1000, load))
-            if response.status_code != 202:
-                raise SystemExit(f"POST /v1/runs answered {response.status_code}: {response.text}")
-            waits.append(started(client, tally, response.json()["run_id"]))
+            took, run_id = await post_run(http)
+            tally.posts.append((took, load))
+            waits.append(started(client, tally, run_id))
     await asyncio.gather(*waits)
 
 
@@ -164,11 +160,12 @@ async def probe(api: Api, client: Client, tally: Tally) -> None:
     await asyncio.gather(*waits)
 
 
-def probe_process(url: str, token: str) -> None:
+async def probe_process(url: str, token: str) -> None:
     """The one-at-a-time client: for each line on stdin, one POST; prints `<ms> <run id>`."""
-    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as http:
-        for _ in sys.stdin:
-            took, run_id = post_run(http)
+    loop = asyncio.get_running_loop()
+    async with Api(url, token).http(connections=1) as http:
+        while await loop.run_in_executor(None, sys.stdin.readline):
+            took, run_id = await post_run(http)
             print(f"{took:.3f} {run_id}", flush=True)
 
 
@@ -292,7 +289,7 @@ async def main(runs: int, model_delay: float, clients: int) -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--probe"]:
-        probe_process(*sys.argv[2:4])
+        asyncio.run(probe_process(*sys.argv[2:4]))
         raise SystemExit(0)
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=1000)
