@@ -41,7 +41,7 @@ def record_run(
 
 
 def insert_run(
-    session: Session | Connection,
+    db: Session | Connection,
     run_id: str,
     agent_name: str,
     agent_version: int,
@@ -65,7 +65,7 @@ def insert_run(
         "parent_run_id": parent_run_id,
     }
     try:
-        session.execute(insert(RUNS), [values])
+        db.execute(insert(RUNS), [values])
     except IntegrityError as e:
         raise Conflict(f"run {run_id!r} is already recorded") from e
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -47,7 +48,7 @@ def test_on_sqlite_no_write_lock_is_held_between_statements(
 ) -> None:
     engine = engine_of(session_factory)
     if engine.dialect.name != "sqlite":
-        return  # the lock it is about is SQLite's one write lock
+        pytest.skip("the lock it is about is SQLite's one write lock")
     database = engine.url.database
     assert database is not None
     with autocommit(session_factory) as connection:
